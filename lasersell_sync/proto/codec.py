@@ -1,0 +1,136 @@
+"""Frames <-> typed messages: the four entry points of the wire format.
+
+``decode_server`` runs on the reader thread for every frame, so it does the minimum: one JSON
+parse, one dict lookup on ``type``, one generated cattrs structuring function. Everything that
+goes wrong becomes a :class:`~lasersell_sync.errors.ProtocolError` naming the message type and
+the field; no other exception escapes a decode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Mapping, Tuple, Type, Union
+
+from ..errors import ProtocolError
+from . import jsonlib
+from .client import CLIENT_MESSAGE_TYPES, CLIENT_TYPE_ALIASES, ClientMessage
+from .converter import converter, describe_error, json_kind
+from .server import SERVER_MESSAGE_TYPES, ServerMessage, UnknownMessage
+
+__all__ = [
+    "decode_client",
+    "decode_server",
+    "encode_client",
+    "encode_server",
+    "to_wire_dict",
+]
+
+Frame = Union[str, bytes, bytearray, memoryview]
+_StructureFn = Callable[[Any, Any], Any]
+_EXCERPT = 120
+
+
+def _hooks(classes: Tuple[Any, ...], aliases: Mapping[str, Any]) -> Dict[str, Tuple[_StructureFn, Any]]:
+    table = {cls.TYPE: (converter.get_structure_hook(cls), cls) for cls in classes}
+    for alias, cls in aliases.items():
+        table[alias] = table[cls.TYPE]
+    return table
+
+
+_SERVER = _hooks(SERVER_MESSAGE_TYPES, {})
+_CLIENT = _hooks(CLIENT_MESSAGE_TYPES, CLIENT_TYPE_ALIASES)
+_UNSTRUCTURE: Dict[Type[Any], Callable[[Any], Dict[str, Any]]] = {
+    cls: converter.get_unstructure_hook(cls) for cls in SERVER_MESSAGE_TYPES + CLIENT_MESSAGE_TYPES
+}
+
+
+def _excerpt(frame: Frame) -> str:
+    if isinstance(frame, str):
+        text = frame
+    else:
+        text = bytes(frame[: _EXCERPT * 4]).decode("utf-8", "replace")
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+def _parse(frame: Frame) -> Dict[str, Any]:
+    if not isinstance(frame, (str, bytes, bytearray, memoryview)):
+        raise ProtocolError(f"a frame must be str or bytes, not {type(frame).__name__}")
+    try:
+        obj = jsonlib.loads(frame)
+    except jsonlib.JsonDecodeError as exc:
+        raise ProtocolError(f"frame is not valid JSON: {exc}; frame: {_excerpt(frame)!r}") from None
+    if type(obj) is not dict:
+        raise ProtocolError(f"a message must be a JSON object, got {json_kind(obj)}")
+    return obj
+
+
+def _structure(obj: Dict[str, Any], table: Dict[str, Tuple[_StructureFn, Any]]) -> Any:
+    tag = obj.get("type")
+    if type(tag) is not str:
+        problem = "missing" if tag is None else f"not a string ({json_kind(tag)})"
+        raise ProtocolError(f"message field 'type' is {problem}", field="type")
+    entry = table.get(tag)
+    if entry is None:
+        return UnknownMessage(type=tag, fields={k: v for k, v in obj.items() if k != "type"})
+    structure, cls = entry
+    try:
+        return structure(obj, cls)
+    except Exception as exc:  # any failure of a generated hook is a bad field
+        problems = describe_error(exc) or [("", str(exc))]
+        field = problems[0][0] or None
+        detail = "; ".join(f"field '{path}': {what}" if path else what for path, what in problems)
+        raise ProtocolError(f"invalid {tag} message: {detail}", message_type=tag, field=field) from None
+
+
+def decode_server(frame: Frame) -> ServerMessage:
+    """Decode one server frame (``str`` or UTF-8 ``bytes``) into a typed message.
+
+    An unknown ``type`` yields :class:`UnknownMessage`; unknown keys are ignored.
+
+    Raises:
+        ProtocolError: invalid UTF-8 or JSON, not an object, bad ``type``, or a bad field.
+
+    Example:
+        >>> decode_server('{"type":"pong","server_time_ms":1}')
+        Pong(server_time_ms=1)
+    """
+    return _structure(_parse(frame), _SERVER)  # type: ignore[no-any-return]
+
+
+def decode_client(frame: Frame) -> ClientMessage:
+    """Decode one client frame, accepting the legacy aliases (``sell_now``, ``wallet_pubkey``).
+
+    An unknown ``type`` is a :class:`ProtocolError` here: a server must not guess at commands.
+    """
+    obj = _parse(frame)
+    message = _structure(obj, _CLIENT)
+    if type(message) is UnknownMessage:
+        raise ProtocolError(f"unknown client message type {message.type!r}", message_type=message.type)
+    return message  # type: ignore[no-any-return]
+
+
+def to_wire_dict(message: Any) -> Dict[str, Any]:
+    """The JSON object of a message, ``type`` first, optional fields omitted when unset."""
+    if type(message) is UnknownMessage:
+        return {"type": message.type, **message.fields}
+    try:
+        unstructure = _UNSTRUCTURE[type(message)]
+    except KeyError:
+        raise TypeError(f"not a LaserSell protocol message: {type(message).__name__}") from None
+    out = {"type": message.TYPE}
+    out.update(unstructure(message))
+    return out
+
+
+def encode_client(message: ClientMessage) -> str:
+    """Encode a client message as compact JSON text, ready to send.
+
+    Example:
+        >>> encode_client(ClosePosition(position_id=7))
+        '{"type":"close_position","position_id":7}'
+    """
+    return jsonlib.dumps(to_wire_dict(message))
+
+
+def encode_server(message: ServerMessage) -> str:
+    """Encode a server message as compact JSON text (for the simulator and tests)."""
+    return jsonlib.dumps(to_wire_dict(message))
