@@ -44,10 +44,7 @@ _UNSTRUCTURE: Dict[Type[Any], Callable[[Any], Dict[str, Any]]] = {
 
 
 def _excerpt(frame: Frame) -> str:
-    if isinstance(frame, str):
-        text = frame
-    else:
-        text = bytes(frame[: _EXCERPT * 4]).decode("utf-8", "replace")
+    text = frame if isinstance(frame, str) else bytes(frame[: _EXCERPT * 4]).decode("utf-8", "replace")
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
 
 

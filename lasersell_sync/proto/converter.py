@@ -179,9 +179,11 @@ def _attrs_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
 
 def _attrs_unstructure_hook(cls: Any) -> Callable[[Any], Dict[str, Any]]:
     catch_all = _catch_all_field(cls)
-    overrides = {f.name: override(omit_if_default=True) for f in attrs.fields(cls) if f.metadata.get(OMIT_IF_DEFAULT)}
+    overrides: Dict[str, Any] = {
+        f.name: override(omit_if_default=True) for f in attrs.fields(cls) if f.metadata.get(OMIT_IF_DEFAULT)
+    }
     if catch_all is None:
-        return make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[no-any-return]
+        return make_dict_unstructure_fn(cls, converter, **overrides)
     overrides[catch_all.name] = override(omit=True)
     unstructure_fields = make_dict_unstructure_fn(cls, converter, **overrides)
     name = catch_all.name

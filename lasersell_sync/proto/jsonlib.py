@@ -11,7 +11,9 @@ import json
 from typing import Any, Union
 
 try:  # pragma: no cover - which branch runs depends on the environment
-    import orjson as _orjson
+    import orjson as _orjson_module
+
+    _orjson: Any = _orjson_module
 except ImportError:  # pragma: no cover
     _orjson = None
 
@@ -40,7 +42,7 @@ def _std_loads(frame: Union[str, bytes, bytearray, memoryview]) -> Any:
         try:
             text = bytes(frame).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise JsonDecodeError(f"frame is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+            raise JsonDecodeError(f"frame is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         return _std_decoder.decode(text)
     except JsonDecodeError:
@@ -66,9 +68,10 @@ if _orjson is not None:
     def dumps(value: Any) -> str:
         """Compact JSON text (no whitespace)."""
         try:
-            return _orjson_dumps(value).decode("utf-8")
+            text: str = _orjson_dumps(value).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError: e.g. an int beyond 64 bits
             return _std_encoder.encode(value)
+        return text
 
 else:  # pragma: no cover - exercised by the no-orjson CI run
 

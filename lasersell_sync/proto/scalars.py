@@ -19,23 +19,23 @@ from typing import Annotated, Any, Tuple
 import attrs
 
 __all__ = [
+    "ALIASES",
+    "CATCH_ALL",
     "I64",
+    "OMIT_IF_DEFAULT",
     "U8",
     "U16",
     "U32",
     "U64",
+    "WIRE_DEFAULT",
     "IntBounds",
     "OneOrMany",
     "WalletList",
     "aliased",
-    "optional",
     "omit_default",
-    "wire_default",
-    "OMIT_IF_DEFAULT",
-    "WIRE_DEFAULT",
-    "ALIASES",
-    "CATCH_ALL",
+    "optional",
     "unknown_keys",
+    "wire_default",
 ]
 
 

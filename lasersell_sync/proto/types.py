@@ -32,6 +32,7 @@ __all__ = [
     "WatchWalletEntry",
 ]
 
+
 @attrs.frozen(kw_only=True)
 class Limits:
     """Effective limits of this API key's tier, from ``hello_ok`` (0 = not reported)."""
