@@ -14,7 +14,7 @@ from .client import (
     UpdateWallets,
     UpdateWatchWallets,
 )
-from .codec import decode_client, decode_server, encode_client, encode_server, to_wire_dict
+from .codec import decode_client, decode_server, encode_client, encode_server, from_wire, to_wire
 from .jsonlib import BACKEND as JSON_BACKEND
 from .server import (
     BalanceUpdate,
@@ -101,6 +101,7 @@ __all__ = [
     "encode_client",
     "encode_server",
     "ensure_exit_condition",
-    "to_wire_dict",
+    "from_wire",
+    "to_wire",
     "validate_strategy",
 ]

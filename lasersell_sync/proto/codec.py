@@ -8,7 +8,9 @@ the field; no other exception escapes a decode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Tuple, Type, Union
+from typing import Any, Callable, Dict, Mapping, Tuple, Type, TypeVar, Union
+
+import attrs
 
 from ..errors import ProtocolError
 from . import jsonlib
@@ -21,11 +23,13 @@ __all__ = [
     "decode_server",
     "encode_client",
     "encode_server",
-    "to_wire_dict",
+    "from_wire",
+    "to_wire",
 ]
 
 Frame = Union[str, bytes, bytearray, memoryview]
 _StructureFn = Callable[[Any, Any], Any]
+T = TypeVar("T")
 _EXCERPT = 120
 
 
@@ -72,10 +76,14 @@ def _structure(obj: Dict[str, Any], table: Dict[str, Tuple[_StructureFn, Any]]) 
     try:
         return structure(obj, cls)
     except Exception as exc:  # any failure of a generated hook is a bad field
-        problems = describe_error(exc) or [("", str(exc))]
-        field = problems[0][0] or None
-        detail = "; ".join(f"field '{path}': {what}" if path else what for path, what in problems)
-        raise ProtocolError(f"invalid {tag} message: {detail}", message_type=tag, field=field) from None
+        raise _protocol_error(exc, f"invalid {tag} message", tag) from None
+
+
+def _protocol_error(exc: Exception, what: str, message_type: Any = None) -> ProtocolError:
+    problems = describe_error(exc) or [("", str(exc))]
+    field = problems[0][0] or None
+    detail = "; ".join(f"field '{path}': {problem}" if path else problem for path, problem in problems)
+    return ProtocolError(f"{what}: {detail}", message_type=message_type, field=field)
 
 
 def decode_server(frame: Frame) -> ServerMessage:
@@ -105,17 +113,33 @@ def decode_client(frame: Frame) -> ClientMessage:
     return message  # type: ignore[no-any-return]
 
 
-def to_wire_dict(message: Any) -> Dict[str, Any]:
-    """The JSON object of a message, ``type`` first, optional fields omitted when unset."""
-    if type(message) is UnknownMessage:
-        return {"type": message.type, **message.fields}
-    try:
-        unstructure = _UNSTRUCTURE[type(message)]
-    except KeyError:
-        raise TypeError(f"not a LaserSell protocol message: {type(message).__name__}") from None
-    out = {"type": message.TYPE}
-    out.update(unstructure(message))
+def to_wire(value: Any) -> Dict[str, Any]:
+    """The JSON object of a message (``type`` first) or of a nested type such as MarketContext.
+
+    Optional fields are omitted when unset, exactly as :func:`encode_client` writes them.
+    """
+    if type(value) is UnknownMessage:
+        return {"type": value.type, **value.fields}
+    unstructure = _UNSTRUCTURE.get(type(value))
+    if unstructure is None:
+        if not attrs.has(type(value)):
+            raise TypeError(f"not a LaserSell protocol value: {type(value).__name__}")
+        return converter.unstructure(value)  # type: ignore[no-any-return]
+    out = {"type": value.TYPE}
+    out.update(unstructure(value))
     return out
+
+
+def from_wire(cls: Type[T], value: Any) -> T:
+    """Build a nested protocol type (MarketContext, StrategyConfig, ...) from decoded JSON.
+
+    Raises:
+        ProtocolError: the value does not match ``cls``; the message names the field.
+    """
+    try:
+        return converter.structure(value, cls)
+    except Exception as exc:
+        raise _protocol_error(exc, f"invalid {cls.__name__}") from None
 
 
 def encode_client(message: ClientMessage) -> str:
@@ -125,9 +149,9 @@ def encode_client(message: ClientMessage) -> str:
         >>> encode_client(ClosePosition(position_id=7))
         '{"type":"close_position","position_id":7}'
     """
-    return jsonlib.dumps(to_wire_dict(message))
+    return jsonlib.dumps(to_wire(message))
 
 
 def encode_server(message: ServerMessage) -> str:
     """Encode a server message as compact JSON text (for the simulator and tests)."""
-    return jsonlib.dumps(to_wire_dict(message))
+    return jsonlib.dumps(to_wire(message))
