@@ -59,9 +59,12 @@ def _int_hook(bounds: IntBounds) -> Callable[[Any, Any], int]:
         if type(value) is int:
             if low <= value <= high:
                 return value
-        elif type(value) is float and value.is_integer() and abs(value) <= _MAX_EXACT_FLOAT:
+        elif type(value) is float and value.is_integer():
+            # orjson hands over integers beyond 64 bits as floats: range first, then exactness
             if low <= value <= high:
-                return int(value)
+                if abs(value) <= _MAX_EXACT_FLOAT:
+                    return int(value)
+                raise WireValueError(f"expected an exact integer ({name}), got number {value!r}")
         else:
             raise WireValueError(f"expected an integer ({name}), got {json_kind(value)}")
         raise WireValueError(f"{value!r} is out of range for {name} ({low}..{high})")
