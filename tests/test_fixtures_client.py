@@ -86,7 +86,10 @@ EXPECTED: Dict[str, Any] = {
             ls.WatchWalletEntry(pubkey=K4),
         ),
         mirror_config=ls.MirrorConfig(
-            skip_creator_tokens=True, min_liquidity_sol=10.5, max_entry_drift_pct=5.0, max_consecutive_losses=3
+            skip_creator_tokens=True,
+            min_liquidity_sol=10.5,
+            max_entry_drift_pct=5.0,
+            max_consecutive_losses=3,
         ),
     ),
     "client_update_strategy.json": ls.UpdateStrategy(
@@ -166,7 +169,9 @@ def test_compact_configure_is_byte_exact_apart_from_layout() -> None:
 
 
 def test_legacy_aliases_are_never_written() -> None:
-    configure = ls.encode_client(ls.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json")))
+    configure = ls.encode_client(
+        ls.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json"))
+    )
     assert '"wallet_pubkey"' not in configure
     assert '"wallet_pubkeys":["' + K1 + '"]' in configure
     request = ls.encode_client(ls.decode_client(fixture_bytes("client_sell_now_alias.json")))
@@ -207,12 +212,18 @@ def test_mirror_config_decodes_absent_keys_as_the_protocol_zero() -> None:
     configure = ls.decode_client(frame)
     assert isinstance(configure, ls.Configure)
     assert configure.mirror_config == ls.MirrorConfig(
-        max_positions_per_wallet=0, cooldown_sec=0, skip_creator_tokens=False, max_active_sol=0.0, buy_slippage_bps=0
+        max_positions_per_wallet=0,
+        cooldown_sec=0,
+        skip_creator_tokens=False,
+        max_active_sol=0.0,
+        buy_slippage_bps=0,
     )
 
 
 def test_float_fields_given_as_ints_are_written_as_floats() -> None:
-    text = ls.encode_client(ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)))
+    text = ls.encode_client(
+        ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
+    )
     assert '"target_profit_pct":50.0' in text
     assert '"stop_loss_pct":10.0' in text
 

@@ -34,11 +34,20 @@ def test_a_sane_strategy_passes() -> None:
         ({"stop_loss_pct": True}, "strategy.stop_loss_pct must be a number, got bool"),
         ({"liquidity_guard": 1}, "strategy.liquidity_guard must be a bool"),
         ({"take_profit_levels": (level(0),)}, r"take_profit_levels\[0\].profit_pct must be > 0"),
-        ({"take_profit_levels": (level(20), level(20))}, r"take_profit_levels\[1\].profit_pct must be greater"),
-        ({"take_profit_levels": (level(20), level(10))}, r"take_profit_levels\[1\].profit_pct must be greater"),
+        (
+            {"take_profit_levels": (level(20), level(20))},
+            r"take_profit_levels\[1\].profit_pct must be greater",
+        ),
+        (
+            {"take_profit_levels": (level(20), level(10))},
+            r"take_profit_levels\[1\].profit_pct must be greater",
+        ),
         ({"take_profit_levels": (level(20, 0),)}, r"take_profit_levels\[0\].sell_pct must be in \(0, 100\]"),
         ({"take_profit_levels": (level(20, 100.5),)}, r"sell_pct must be in \(0, 100\]"),
-        ({"take_profit_levels": (level(20, 50, -1),)}, r"take_profit_levels\[0\].trailing_stop_pct must be >= 0"),
+        (
+            {"take_profit_levels": (level(20, 50, -1),)},
+            r"take_profit_levels\[0\].trailing_stop_pct must be >= 0",
+        ),
         ({"take_profit_levels": (level(float("nan")),)}, r"profit_pct must be a finite number"),
         ({"take_profit_levels": tuple(level(i + 1) for i in range(11))}, "11 levels; at most 10"),
     ],
@@ -62,7 +71,7 @@ NOTHING = {"target_profit_pct": 0.0, "stop_loss_pct": 0.0}
 
 
 def test_no_exit_condition_is_rejected() -> None:
-    with pytest.raises(ls.InvalidStrategyError, match="at least one of strategy.target_profit_pct"):
+    with pytest.raises(ls.InvalidStrategyError, match=r"at least one of strategy\.target_profit_pct"):
         ls.ensure_exit_condition(strategy(**NOTHING))
 
 
@@ -85,7 +94,9 @@ def test_any_single_exit_condition_is_enough(overrides: Any, deadline: Any) -> N
     ls.ensure_exit_condition(strategy(**{**NOTHING, **overrides}), deadline_timeout_sec=deadline)
 
 
-@pytest.mark.parametrize(("deadline", "message"), [(-1, "must be >= 0"), (1.5, "must be an integer"), (True, "integer")])
+@pytest.mark.parametrize(
+    ("deadline", "message"), [(-1, "must be >= 0"), (1.5, "must be an integer"), (True, "integer")]
+)
 def test_bad_deadlines(deadline: Any, message: str) -> None:
     with pytest.raises(ls.InvalidStrategyError, match=message):
         ls.ensure_exit_condition(strategy(), deadline_timeout_sec=deadline)

@@ -8,7 +8,7 @@ the field; no other exception escapes a decode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 import attrs
 
@@ -52,11 +52,11 @@ def _excerpt(frame: Frame) -> str:
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
 
 
-def _parse(frame: Frame) -> Dict[str, Any]:
+def _parse(frame: Frame, loads: Optional[Callable[[Frame], Any]] = None) -> Dict[str, Any]:
     if not isinstance(frame, (str, bytes, bytearray, memoryview)):
         raise ProtocolError(f"a frame must be str or bytes, not {type(frame).__name__}")
     try:
-        obj = jsonlib.loads(frame)
+        obj = (loads or jsonlib.loads)(frame)
     except jsonlib.JsonDecodeError as exc:
         raise ProtocolError(f"frame is not valid JSON: {exc}; frame: {_excerpt(frame)!r}") from None
     if type(obj) is not dict:
@@ -98,7 +98,29 @@ def decode_server(frame: Frame) -> ServerMessage:
         >>> decode_server('{"type":"pong","server_time_ms":1}')
         Pong(server_time_ms=1)
     """
-    return _structure(_parse(frame), _SERVER)  # type: ignore[no-any-return]
+    message = _structure(_parse(frame), _SERVER)
+    if jsonlib.LOSSY_BIG_INTS and _raw_parts_hold_floats(message):
+        # Keys this release does not know are kept verbatim, so read them exactly.
+        message = _structure(_parse(frame, jsonlib.loads_exact), _SERVER)
+    return message  # type: ignore[no-any-return]
+
+
+def _raw_parts_hold_floats(message: Any) -> bool:
+    """Whether the undecoded parts of a message (unknown type, unknown keys) contain a float."""
+    if type(message) is UnknownMessage:
+        return _holds_float(message.fields)
+    context = getattr(message, "market_context", None)
+    return context is not None and bool(context.extra) and _holds_float(context.extra)
+
+
+def _holds_float(value: Any) -> bool:
+    if type(value) is float:
+        return True
+    if type(value) is dict:
+        return any(_holds_float(item) for item in value.values())
+    if type(value) is list:
+        return any(_holds_float(item) for item in value)
+    return False
 
 
 def decode_client(frame: Frame) -> ClientMessage:

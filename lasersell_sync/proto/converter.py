@@ -98,10 +98,6 @@ def _structure_bool(value: Any, _: Any) -> bool:
     raise WireValueError(f"expected a boolean, got {json_kind(value)}")
 
 
-def _structure_any(value: Any, _: Any) -> Any:
-    return value
-
-
 def _is_sized_int(type_: Any) -> bool:
     return get_origin(type_) is Annotated and isinstance(type_.__metadata__[0], IntBounds)
 
@@ -209,7 +205,6 @@ def _build() -> cattrs.Converter:
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(float, _structure_float)
-    conv.register_structure_hook(Any, _structure_any)
     conv.register_structure_hook_factory(_is_sized_int, lambda t: _int_hook(t.__metadata__[0]))
     conv.register_structure_hook_factory(_is_one_or_many, _one_or_many_hook)
     conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)

@@ -17,10 +17,13 @@ try:  # pragma: no cover - which branch runs depends on the environment
 except ImportError:  # pragma: no cover
     _orjson = None
 
-__all__ = ["BACKEND", "JsonDecodeError", "dumps", "loads"]
+__all__ = ["BACKEND", "LOSSY_BIG_INTS", "JsonDecodeError", "dumps", "loads", "loads_exact"]
 
 BACKEND = "orjson" if _orjson is not None else "json"
 """Name of the backend in use: ``"orjson"`` or ``"json"``."""
+
+LOSSY_BIG_INTS = _orjson is not None
+"""True when :func:`loads` reads integers beyond 64 bits as floats (orjson does)."""
 
 
 class JsonDecodeError(ValueError):
@@ -35,7 +38,8 @@ _std_decoder = json.JSONDecoder(parse_constant=_reject_constant)
 _std_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def _std_loads(frame: Union[str, bytes, bytearray, memoryview]) -> Any:
+def loads_exact(frame: Union[str, bytes, bytearray, memoryview]) -> Any:
+    """Parse with the standard library, which keeps integers of any size exact."""
     if isinstance(frame, str):
         text = frame
     else:
@@ -63,7 +67,7 @@ if _orjson is not None:
         try:
             return _orjson_loads(frame)
         except _OrjsonDecodeError:
-            return _std_loads(frame)
+            return loads_exact(frame)
 
     def dumps(value: Any) -> str:
         """Compact JSON text (no whitespace)."""
@@ -77,7 +81,7 @@ else:  # pragma: no cover - exercised by the no-orjson CI run
 
     def loads(frame: Union[str, bytes, bytearray, memoryview]) -> Any:
         """Parse one frame. Raises :class:`JsonDecodeError`."""
-        return _std_loads(frame)
+        return loads_exact(frame)
 
     def dumps(value: Any) -> str:
         """Compact JSON text (no whitespace)."""
