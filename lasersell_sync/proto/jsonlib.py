@@ -8,6 +8,7 @@ the codec can name the offending field, and the error paths agree across backend
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Union
 
 try:  # pragma: no cover - which branch runs depends on the environment
@@ -34,7 +35,15 @@ def _reject_constant(name: str) -> Any:
     raise JsonDecodeError(f"{name} is not valid JSON")
 
 
-_std_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    raise JsonDecodeError(f"number {text} is out of range for a double")
+
+
+# Like orjson: no NaN/Infinity literals and no number that overflows to infinity.
+_std_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 _std_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
