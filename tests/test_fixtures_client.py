@@ -253,3 +253,20 @@ def test_selectors_decode_in_any_combination() -> None:
 def test_to_wire_rejects_non_protocol_values() -> None:
     with pytest.raises(TypeError, match="not a LaserSell protocol value"):
         ls.to_wire(object())
+
+
+def test_the_converter_has_tagged_unions_for_both_directions() -> None:
+    from lasersell_sync.proto.converter import converter
+
+    assert converter.structure(
+        {"type": "sell_now", "position_id": 1}, ls.ClientMessage
+    ) == ls.RequestExitSignal(position_id=1)
+    assert converter.structure({"type": "pong", "server_time_ms": 3}, ls.ServerMessage) == ls.Pong(
+        server_time_ms=3
+    )
+    assert converter.unstructure(ls.Pong(server_time_ms=3), ls.ServerMessage) == {
+        "type": "pong",
+        "server_time_ms": 3,
+    }
+    with pytest.raises(ls.ProtocolError, match="field 'server_time_ms'"):
+        converter.structure({"type": "pong"}, ls.ServerMessage)

@@ -47,6 +47,21 @@ _UNSTRUCTURE: Dict[Type[Any], Callable[[Any], Dict[str, Any]]] = {
 }
 
 
+def _register_unions() -> None:
+    """Make ``converter.structure(obj, ServerMessage)`` dispatch on ``type`` like the decoders."""
+
+    def structure_server(obj: Any, _: Any) -> Any:
+        return _structure(_as_object(obj), _SERVER)
+
+    def structure_client(obj: Any, _: Any) -> Any:
+        return _client_message(_structure(_as_object(obj), _CLIENT))
+
+    converter.register_structure_hook(ServerMessage, structure_server)
+    converter.register_structure_hook(ClientMessage, structure_client)
+    converter.register_unstructure_hook(ServerMessage, to_wire)
+    converter.register_unstructure_hook(ClientMessage, to_wire)
+
+
 def _excerpt(frame: Frame) -> str:
     text = frame if isinstance(frame, str) else bytes(frame[: _EXCERPT * 4]).decode("utf-8", "replace")
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
@@ -59,6 +74,10 @@ def _parse(frame: Frame, loads: Optional[Callable[[Frame], Any]] = None) -> Dict
         obj = (loads or jsonlib.loads)(frame)
     except jsonlib.JsonDecodeError as exc:
         raise ProtocolError(f"frame is not valid JSON: {exc}; frame: {_excerpt(frame)!r}") from None
+    return _as_object(obj)
+
+
+def _as_object(obj: Any) -> Dict[str, Any]:
     if type(obj) is not dict:
         raise ProtocolError(f"a message must be a JSON object, got {json_kind(obj)}")
     return obj
@@ -128,8 +147,10 @@ def decode_client(frame: Frame) -> ClientMessage:
 
     An unknown ``type`` is a :class:`ProtocolError` here: a server must not guess at commands.
     """
-    obj = _parse(frame)
-    message = _structure(obj, _CLIENT)
+    return _client_message(_structure(_parse(frame), _CLIENT))
+
+
+def _client_message(message: Any) -> ClientMessage:
     if type(message) is UnknownMessage:
         raise ProtocolError(f"unknown client message type {message.type!r}", message_type=message.type)
     return message  # type: ignore[no-any-return]
@@ -177,3 +198,6 @@ def encode_client(message: ClientMessage) -> str:
 def encode_server(message: ServerMessage) -> str:
     """Encode a server message as compact JSON text (for the simulator and tests)."""
     return jsonlib.dumps(to_wire(message))
+
+
+_register_unions()
