@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, Optional, Tuple, Union, get_args
 
 import attrs
 
@@ -123,17 +123,7 @@ ClientMessage = Union[
     MirrorBuyResult,
 ]
 
-CLIENT_MESSAGE_TYPES: Tuple[Any, ...] = (
-    Ping,
-    Configure,
-    UpdateStrategy,
-    ClosePosition,
-    RequestExitSignal,
-    UpdateWallets,
-    UpdateWatchWallets,
-    UpdatePositionStrategy,
-    MirrorBuyResult,
-)
+CLIENT_MESSAGE_TYPES: Tuple[Any, ...] = get_args(ClientMessage)
 """Every client message class, in PROTOCOL.md order."""
 
 CLIENT_TYPE_ALIASES: Dict[str, Any] = {"sell_now": RequestExitSignal}

@@ -6,7 +6,7 @@ serializer writes, which is also the order :func:`encode_server` writes.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, Optional, Tuple, Union, get_args
 
 import attrs
 
@@ -249,19 +249,5 @@ ServerMessage = Union[
     UnknownMessage,
 ]
 
-SERVER_MESSAGE_TYPES: Tuple[Any, ...] = (
-    HelloOk,
-    Pong,
-    ErrorMessage,
-    BalanceUpdate,
-    PositionOpened,
-    PositionClosed,
-    ExitSignalWithTx,
-    MirrorBuySignal,
-    MirrorBuyFailed,
-    MirrorWalletAutoDisabled,
-    PnlUpdate,
-    LiquiditySnapshot,
-    TradeTick,
-)
+SERVER_MESSAGE_TYPES: Tuple[Any, ...] = tuple(c for c in get_args(ServerMessage) if c is not UnknownMessage)
 """Every known server message class, in PROTOCOL.md order."""
