@@ -1,0 +1,48 @@
+"""One backoff policy for the package: exponential growth, capped, with full jitter.
+
+Full jitter spreads reconnecting clients out (no thundering herd after a server restart) and
+keeps the first retry short: with the defaults the first reconnect waits 0-100 ms.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable, Optional
+
+import attrs
+
+__all__ = ["Backoff", "exponential_delay"]
+
+
+def exponential_delay(attempt: int, initial: float, maximum: float) -> float:
+    """The ceiling before retry number ``attempt`` (1-based): ``min(initial * 2**(attempt-1), maximum)``.
+
+    Returns a value in ``[0, maximum]``; ``attempt < 1`` is treated as 1.
+    """
+    exponent = max(attempt, 1) - 1
+    if exponent >= 64:  # avoid a huge float; the cap has long been reached
+        return maximum
+    return min(initial * (2.0**exponent), maximum)
+
+
+@attrs.frozen(kw_only=True)
+class Backoff:
+    """Reconnect timing: full-jitter exponential backoff.
+
+    Attributes:
+        initial: ceiling of the first delay, seconds (spec default 0.1).
+        maximum: cap of the ceiling, seconds (spec default 2.0).
+        max_attempts: give up after this many consecutive failed attempts (``None``: never).
+        healthy_after: a connection that stayed up this long resets the attempt count.
+    """
+
+    initial: float = attrs.field(default=0.1, validator=attrs.validators.ge(0.0))
+    maximum: float = attrs.field(default=2.0, validator=attrs.validators.ge(0.0))
+    max_attempts: Optional[int] = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
+    )
+    healthy_after: float = attrs.field(default=10.0, validator=attrs.validators.ge(0.0))
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before retry ``attempt``: uniform in ``[0, exponential_delay(...)]``."""
+        return rand() * exponential_delay(attempt, self.initial, self.maximum)

@@ -1,0 +1,417 @@
+"""The transport: one WebSocket, one reader thread, reconnects and keepalive.
+
+The caller's thread performs the first connect, so its errors raise where they belong. Then a
+reader thread named ``lasersell-reader`` owns the receive side: it decodes each frame, hands
+messages to ``on_message``, pings when the line is quiet, and runs the reconnect loop. It runs
+no user code beyond the two callbacks, which must be quick. Sending goes through
+:class:`~lasersell_sync.stream.outbox.Outbox`, on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional, Tuple, Union
+
+import attrs
+
+from .._redact import mask
+from ..backoff import Backoff
+from ..errors import AuthenticationError, ConnectError, ProtocolError, SessionClosedError, StreamServerError
+from ..proto import ClientMessage, Configure, HelloOk, MirrorConfig, Ping, ServerMessage, decode_server
+from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
+from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameTooLarge, WireViolation
+from .keepalive import Keepalive
+from .link import FATAL_ERROR_CODES, Link, endpoint_url, open_link, tls_options
+from .outbox import Outbox, intent_changes, shutdown_socket
+
+__all__ = ["StreamConnection", "TransportStats"]
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_BACKOFF = Backoff()
+
+
+def _ignore_event(event: TransportEvent) -> None:
+    pass
+
+
+@attrs.frozen(kw_only=True)
+class TransportStats:
+    """Counters since the transport was created."""
+
+    frames_received: int
+    messages_delivered: int
+    bad_frames: int
+    reconnects: int
+    pending_commands: int
+    connected: bool
+
+
+class StreamConnection:
+    """A self-healing connection to the LaserSell stream.
+
+    Args:
+        api_key: sent in the ``x-api-key`` header; never logged.
+        configure: the initial session intent.
+        on_message: ``(message, received_at)`` for every decoded message, on the reader thread,
+            in arrival order (``received_at`` is ``time.monotonic()`` when the frame was read).
+        on_event: lifecycle changes and skipped frames (:mod:`lasersell_sync.stream.events`).
+        endpoint: ``ws://`` or ``wss://`` URL; production by default.
+        ssl_context / ca_bundle: custom trust for ``wss://``; verification is always on.
+        connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok``.
+        ping_interval / ping_timeout: ping after this much silence; declare the connection dead
+            when nothing at all arrives within ``ping_timeout`` of the ping.
+        app_ping_interval: send an application ``ping`` this often (free-tier inactivity
+            timeout, PROTOCOL Q19); ``None`` disables it.
+        backoff: reconnect timing. max_frame_bytes: larger frames are skipped and reported.
+
+    Example:
+        >>> conn = StreamConnection(key, configure, on_message=handle)
+        >>> conn.connect(timeout=10)
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        configure: Configure,
+        *,
+        on_message: Callable[[ServerMessage, float], None],
+        on_event: Optional[Callable[[TransportEvent], None]] = None,
+        endpoint: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        ca_bundle: Union[str, Path, None] = None,
+        connect_timeout: float = 10.0,
+        ping_interval: float = 20.0,
+        ping_timeout: float = 10.0,
+        app_ping_interval: Optional[float] = 30.0,
+        backoff: Backoff = _DEFAULT_BACKOFF,
+        max_frame_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValueError("api_key must be a non-empty string")
+        if not isinstance(configure, Configure):
+            raise TypeError(f"configure must be a Configure message, not {type(configure).__name__}")
+        if min(connect_timeout, ping_interval, ping_timeout) <= 0 or max_frame_bytes <= 0:
+            raise ValueError("timeouts, intervals and max_frame_bytes must be > 0")
+        self._api_key = api_key
+        self._url = endpoint_url(endpoint)
+        self._sslopt = tls_options(ssl_context, ca_bundle)
+        self._on_message = on_message
+        self._on_event = on_event or _ignore_event
+        self._connect_timeout = connect_timeout
+        self._keepalive = Keepalive(ping_interval, ping_timeout, app_ping_interval)
+        self._backoff = backoff
+        self._max_frame_bytes = max_frame_bytes
+        self._outbox = Outbox(configure)
+        self._link: Optional[Link] = None
+        self._connecting: Optional[Any] = None
+        self._closing = threading.Event()
+        self._closed_reported = False
+        self._thread: Optional[threading.Thread] = None
+        self._hello: Optional[HelloOk] = None
+        self._failures = 0
+        self._connected_at = 0.0
+        self._frames = self._delivered = self._bad_frames = self._reconnects = 0
+
+    def __repr__(self) -> str:
+        state = "closed" if self._outbox.closed else "connected" if self.connected else "disconnected"
+        return f"<StreamConnection {self._url} api_key={mask(self._api_key)} {state}>"
+
+    @property
+    def endpoint(self) -> str:
+        return self._url
+
+    @property
+    def connected(self) -> bool:
+        return self._outbox.ready
+
+    @property
+    def hello(self) -> Optional[HelloOk]:
+        """The latest ``hello_ok`` (session id and limits of the current connection)."""
+        return self._hello
+
+    @property
+    def intent(self) -> Configure:
+        """The ``configure`` the next (re)connect will send."""
+        return self._outbox.intent
+
+    def stats(self) -> TransportStats:
+        return TransportStats(
+            frames_received=self._frames,
+            messages_delivered=self._delivered,
+            bad_frames=self._bad_frames,
+            reconnects=self._reconnects,
+            pending_commands=self._outbox.pending_count(),
+            connected=self.connected,
+        )
+
+    def connect(self, timeout: Optional[float] = None) -> HelloOk:
+        """Connect and wait for ``hello_ok``; then keep the connection up in the background.
+
+        Raises:
+            AuthenticationError, StreamServerError, ConnectError: the first connect is not
+                retried. SessionClosedError: after ``close()``. RuntimeError: called twice.
+        """
+        with self._outbox.lock:
+            if self._outbox.closed:
+                raise SessionClosedError("this connection was closed")
+            if self._thread is not None:
+                raise RuntimeError("connect() was already called")
+            self._thread = threading.Thread(target=self._run, name="lasersell-reader", daemon=True)
+        try:
+            link = self._open(timeout or self._connect_timeout)
+            self._activate(link, reconnect=False)
+        except BaseException:
+            self._thread = None
+            raise
+        self._thread.start()
+        return link.hello
+
+    def send(self, message: ClientMessage) -> bool:
+        """Send a command now if connected (True), else keep it for the next connection.
+
+        ``update_strategy``/``update_wallets``/``update_watch_wallets`` also update the intent.
+        ``ping`` is never kept.
+
+        Raises:
+            SessionClosedError: after ``close()``. TypeError: a ``configure`` message.
+        """
+        return self._outbox.send(message)
+
+    def update_intent(
+        self,
+        *,
+        send_mode: Optional[str] = None,
+        tip_lamports: Optional[int] = None,
+        mirror_config: Optional[MirrorConfig] = None,
+    ) -> Configure:
+        """Change configure-only settings; they take effect at the next (re)connect.
+
+        The protocol has no command for these; call :meth:`reconnect` to apply them now.
+        """
+        return self._outbox.update_intent(**intent_changes(send_mode, tip_lamports, mirror_config))
+
+    def reconnect(self) -> None:
+        """Drop the current connection; the reconnect loop sends the current intent."""
+        ws = self._outbox.go_down()
+        if ws is not None:
+            shutdown_socket(ws)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection and stop the reader thread. Idempotent, safe from any thread."""
+        first, ws = self._outbox.close()
+        self._closing.set()
+        if first:
+            if ws is not None:
+                self._send_close_frame(ws)
+                shutdown_socket(ws)
+            connecting = self._connecting
+            if connecting is not None:
+                shutdown_socket(connecting)
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+        elif first:
+            self._report_closed(None)
+
+    def _open(self, timeout: float) -> Link:
+        return open_link(
+            self._url,
+            self._api_key,
+            self._outbox.configure_text(),
+            timeout=timeout,
+            sslopt=self._sslopt,
+            max_payload=self._max_frame_bytes,
+            on_socket=self._track_connecting,
+        )
+
+    def _track_connecting(self, ws: Any) -> None:
+        self._connecting = ws
+        if self._closing.is_set():
+            shutdown_socket(ws)
+
+    def _activate(self, link: Link, reconnect: bool) -> None:
+        """Flush kept commands, go live, then report ``hello_ok`` and what came before it."""
+        self._connecting = None
+        try:
+            self._outbox.go_live(link.ws)
+        except BaseException:
+            link.ws.shutdown()
+            raise
+        self._link = link
+        self._hello = link.hello
+        self._connected_at = time.monotonic()
+        logger.info("connected to %s (session %d)", self._url, link.hello.session_id)
+        self._emit(Connected(hello=link.hello, reconnect=reconnect))
+        received = time.monotonic()
+        self._deliver(link.hello, received)
+        for item in link.early:
+            if isinstance(item, Exception):
+                self._report_bad_frame(item)
+            else:
+                self._deliver(item, received)
+
+    def _run(self) -> None:
+        error: Optional[BaseException] = None
+        try:
+            while not self._closing.is_set():
+                link = self._link
+                assert link is not None
+                reason, cause = self._pump(link)
+                self._outbox.go_down()
+                link.ws.shutdown()
+                if self._closing.is_set():
+                    break
+                logger.warning("disconnected from %s: %s", self._url, reason)
+                self._emit(Disconnected(reason=reason, error=cause, will_reconnect=True))
+                if time.monotonic() - self._connected_at >= self._backoff.healthy_after:
+                    self._failures = 0
+                error = self._reconnect()
+                if error is not None:
+                    break
+        except BaseException as exc:  # pragma: no cover - a bug; report it rather than die silently
+            logger.exception("reader thread failed")
+            error = exc
+        finally:
+            self._outbox.go_down()
+            if self._link is not None:
+                self._link.ws.shutdown()
+            reason = str(error) if error is not None else "closed"
+            self._emit(Disconnected(reason=reason, error=error, will_reconnect=False))
+            self._report_closed(error)
+
+    def _reconnect(self) -> Optional[BaseException]:
+        """Retry until connected or closed (None), or a fatal error (returned)."""
+        limit = self._backoff.max_attempts
+        while not self._closing.is_set():
+            self._failures += 1
+            attempt = self._failures
+            if limit is not None and attempt > limit:
+                return ConnectError(f"gave up reconnecting after {limit} attempts")
+            delay = self._backoff.delay(attempt)
+            logger.info("reconnecting in %.3f s (attempt %d)", delay, attempt)
+            self._emit(Reconnecting(attempt=attempt, delay=delay))
+            if self._closing.wait(delay):
+                return None
+            try:
+                self._activate(self._open(self._connect_timeout), reconnect=True)
+            except SessionClosedError:
+                return None
+            except AuthenticationError as exc:
+                return exc
+            except StreamServerError as exc:
+                if exc.code in FATAL_ERROR_CODES:
+                    return exc
+                logger.warning("reconnect attempt %d refused: %s", attempt, exc)
+            except ConnectError as exc:
+                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+            else:
+                self._reconnects += 1
+                return None
+        return None
+
+    def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
+        """Read frames until the connection breaks; returns why."""
+        ws, reader, clock = link.ws, link.reader, self._keepalive.start(time.monotonic())
+        while True:
+            timeout = clock.next_wakeup() - time.monotonic()
+            if timeout <= 0:
+                action = clock.due(time.monotonic())
+                if action == "dead":
+                    return (f"nothing received for {clock.ping_timeout:g} s after a ping", None)
+                try:
+                    if action == "ping":
+                        self._outbox.write(ws, lambda w: w.ping())
+                    elif action == "app_ping":
+                        self._outbox.send(Ping(client_time_ms=int(time.time() * 1000)))
+                except (OSError, SessionClosedError) as exc:
+                    return ("keepalive send failed", exc)
+                continue
+            try:
+                ws.sock.settimeout(timeout)
+                opcode, payload = reader.read()
+            except socket.timeout:
+                continue
+            except FrameTooLarge as exc:
+                clock.received(time.monotonic())
+                self._report_bad_frame(ProtocolError(str(exc)))
+                continue
+            except ConnectionClosed:
+                return ("connection closed without a close frame", None)
+            except WireViolation as exc:
+                return (f"WebSocket protocol violation: {exc}", exc)
+            except (OSError, AttributeError) as exc:  # AttributeError: socket already released
+                return (f"socket error: {exc}", exc)
+            now = time.monotonic()
+            clock.received(now)
+            if opcode == OP_TEXT:
+                self._frames += 1
+                try:
+                    message = decode_server(payload)
+                except ProtocolError as exc:
+                    self._report_bad_frame(exc)
+                else:
+                    self._deliver(message, now)
+            elif opcode == OP_PING:
+                try:
+                    self._outbox.write(ws, _pong(payload))
+                except OSError as exc:
+                    return ("could not answer a ping", exc)
+            elif opcode == OP_CLOSE:
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+                detail = payload[2:].decode("utf-8", "replace")
+                self._send_close_frame(ws)
+                return (f"server closed the connection (code {code}{': ' + detail if detail else ''})", None)
+            elif opcode == OP_BINARY:
+                self._report_bad_frame(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
+
+    def _deliver(self, message: ServerMessage, received_at: float) -> None:
+        self._delivered += 1
+        try:
+            self._on_message(message, received_at)
+        except Exception:
+            logger.exception("on_message callback failed")
+
+    def _report_bad_frame(self, error: Exception) -> None:
+        self._bad_frames += 1
+        logger.warning("skipped a bad frame: %s", error)
+        self._emit(BadFrame(error=error))
+
+    def _emit(self, event: TransportEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("on_event callback failed")
+
+    def _report_closed(self, error: Optional[BaseException]) -> None:
+        with self._outbox.lock:
+            if self._closed_reported:
+                return
+            self._closed_reported = True
+            self._outbox.closed = True
+        logger.info("stream connection to %s closed%s", self._url, f": {error}" if error else "")
+        self._emit(Closed(error=error))
+
+    def _send_close_frame(self, ws: Any) -> None:
+        def send_close(w: Any) -> None:
+            if w.sock is not None:
+                w.sock.settimeout(1.0)
+                w.send_close(reason=b"client closing")
+
+        try:
+            self._outbox.write(ws, send_close)
+        except Exception:  # best effort: the socket may already be gone
+            logger.debug("could not send a close frame", exc_info=True)
+
+
+def _pong(payload: bytes) -> Callable[[Any], None]:
+    def send_pong(ws: Any) -> None:
+        ws.pong(payload)
+
+    return send_pong

@@ -1,0 +1,199 @@
+"""A buffered WebSocket frame reader for the client side of an open connection.
+
+websocket-client reads each frame with two or three small ``recv`` calls and validates text in
+pure Python. This reader pulls up to 64 KiB per system call and slices frames out of its buffer,
+so a burst of small frames costs one call. It is resumable: a socket timeout (the keepalive
+tick) leaves any partial frame in the buffer for the next call. Frames over ``max_payload`` are
+skipped without being buffered and reported, so one bad frame cannot exhaust memory or end the
+connection.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Optional, Tuple
+
+__all__ = [
+    "OP_BINARY",
+    "OP_CLOSE",
+    "OP_CONT",
+    "OP_PING",
+    "OP_PONG",
+    "OP_TEXT",
+    "ConnectionClosed",
+    "FrameReader",
+    "FrameTooLarge",
+    "WireViolation",
+]
+
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_DATA_OPS = (OP_CONT, OP_TEXT, OP_BINARY)
+_CONTROL_OPS = (OP_CLOSE, OP_PING, OP_PONG)
+_CHUNK = 65536
+
+
+class ConnectionClosed(Exception):
+    """The peer closed the TCP connection (EOF)."""
+
+
+class WireViolation(Exception):
+    """A frame that breaks RFC 6455 framing; the connection cannot continue."""
+
+
+class FrameTooLarge(Exception):
+    """A data frame (or fragmented message) exceeded the size limit and was skipped."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"frame of {size} bytes exceeds the {limit}-byte limit; skipped")
+        self.size = size
+        self.limit = limit
+
+
+class FrameReader:
+    """Reads ``(opcode, payload)`` messages from a connected socket.
+
+    Control frames are returned as they arrive (they may interleave a fragmented message);
+    data fragments are joined and returned as one message with the first fragment's opcode.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_fragments",
+        "_fragments_op",
+        "_fragments_size",
+        "_pos",
+        "_skip",
+        "_sock",
+        "max_payload",
+    )
+
+    def __init__(self, sock: Any, max_payload: int, initial: bytes = b"") -> None:
+        self._sock = sock
+        self.max_payload = max_payload
+        self._buf = bytearray(initial)
+        self._pos = 0
+        self._skip = 0  # bytes of an oversize frame still to discard
+        self._fragments: list[bytes] = []
+        self._fragments_op = 0
+        self._fragments_size = 0
+
+    def read(self) -> Tuple[int, bytes]:
+        """Block until one message is complete.
+
+        Raises:
+            socket.timeout: the socket's timeout expired (state is kept; call again).
+            ConnectionClosed: EOF. WireViolation: broken framing. FrameTooLarge: skipped frame.
+            OSError: any socket error.
+        """
+        while True:
+            if self._skip:
+                self._discard()
+                continue
+            frame = self._parse()
+            if frame is None:
+                self._fill()
+                continue
+            fin, opcode, payload = frame
+            if opcode in _CONTROL_OPS:
+                return opcode, payload
+            if opcode == OP_CONT:
+                if not self._fragments_op:
+                    raise WireViolation("continuation frame without a message to continue")
+            elif self._fragments_op:
+                raise WireViolation("new data frame inside a fragmented message")
+            elif fin:
+                return opcode, payload
+            else:
+                self._fragments_op = opcode
+            self._fragments.append(payload)
+            self._fragments_size += len(payload)
+            if self._fragments_size > self.max_payload:
+                size = self._fragments_size
+                self._reset_fragments()
+                raise FrameTooLarge(size, self.max_payload)
+            if fin:
+                op, data = self._fragments_op, b"".join(self._fragments)
+                self._reset_fragments()
+                return op, data
+
+    def _reset_fragments(self) -> None:
+        self._fragments = []
+        self._fragments_op = 0
+        self._fragments_size = 0
+
+    def _parse(self) -> Optional[Tuple[int, int, bytes]]:
+        buf, pos = self._buf, self._pos
+        available = len(buf) - pos
+        if available < 2:
+            return None
+        b0, b1 = buf[pos], buf[pos + 1]
+        if b0 & 0x70:
+            raise WireViolation("reserved bits set (no extension was negotiated)")
+        opcode = b0 & 0x0F
+        if opcode not in _DATA_OPS and opcode not in _CONTROL_OPS:
+            raise WireViolation(f"unknown opcode {opcode:#x}")
+        fin = b0 >> 7
+        length = b1 & 0x7F
+        header = 2
+        if length == 126:
+            if available < 4:
+                return None
+            length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+            header = 4
+        elif length == 127:
+            if available < 10:
+                return None
+            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+            header = 10
+        masked = b1 & 0x80
+        if masked:
+            header += 4
+        if opcode in _CONTROL_OPS and (length > 125 or not fin):
+            raise WireViolation("control frame too long or fragmented")
+        if length > self.max_payload:
+            take = min(available, header + length)
+            self._pos += take
+            self._skip = header + length - take
+            self._compact()
+            raise FrameTooLarge(length, self.max_payload)
+        end = pos + header + length
+        if len(buf) < end:
+            return None
+        payload = bytes(buf[pos + header : end])
+        if masked:  # servers must not mask, but be lenient
+            key = buf[pos + header - 4 : pos + header]
+            payload = bytes(b ^ key[i & 3] for i, b in enumerate(payload))
+        self._pos = end
+        if end == len(buf):
+            self._buf = bytearray()
+            self._pos = 0
+        return fin, opcode, payload
+
+    def _fill(self) -> None:
+        self._compact()
+        data = self._sock.recv(_CHUNK)
+        if not data:
+            raise ConnectionClosed("connection closed by peer")
+        self._buf += data
+
+    def _discard(self) -> None:
+        if self._pos >= len(self._buf):
+            self._buf = bytearray()
+            self._pos = 0
+            data = self._sock.recv(min(_CHUNK, self._skip) if self._skip > 0 else _CHUNK)
+            if not data:
+                raise ConnectionClosed("connection closed by peer")
+            self._buf += data
+        take = min(self._skip, len(self._buf) - self._pos)
+        self._pos += take
+        self._skip -= take
+
+    def _compact(self) -> None:
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a socket exception is a timeout (``socket.timeout`` or an SSL read timeout)."""
+    return isinstance(exc, socket.timeout)

@@ -1,0 +1,170 @@
+"""Open one WebSocket to the stream and complete the LaserSell handshake (PROTOCOL.md 2.3).
+
+``configure`` goes out as soon as the upgrade completes; ``hello_ok`` is accepted whether the
+server sends it before or after reading ``configure``; anything else that arrives first is kept
+and delivered after ``hello_ok``, in order. Failures become typed errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import attrs
+import websocket
+
+from .._redact import redact
+from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
+from ..proto import ErrorMessage, HelloOk, ServerMessage, decode_server
+from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
+
+__all__ = [
+    "AUTH_ERROR_CODES",
+    "DEFAULT_ENDPOINT",
+    "FATAL_ERROR_CODES",
+    "Link",
+    "endpoint_url",
+    "open_link",
+    "tls_options",
+]
+
+logger = logging.getLogger(__name__)
+
+AUTH_ERROR_CODES = frozenset({"unauthorized", "invalid_api_key", "forbidden", "auth_failed"})
+"""``error`` codes that mean the key itself was refused (PROTOCOL Q41)."""
+
+FATAL_ERROR_CODES = AUTH_ERROR_CODES | {"wallet_not_registered", "invalid_strategy"}
+"""Handshake ``error`` codes that retrying cannot fix (PROTOCOL Q6)."""
+
+
+DEFAULT_ENDPOINT = "wss://stream.lasersell.io/v1/ws"
+
+
+def endpoint_url(endpoint: Optional[str]) -> str:
+    """The stream URL: the given one (trailing whitespace stripped) or production."""
+    url = (endpoint or DEFAULT_ENDPOINT).rstrip()
+    if not url.startswith(("ws://", "wss://")):
+        raise ValueError(f"stream endpoint must be a ws:// or wss:// URL, got {url!r}")
+    return url
+
+
+def tls_options(ssl_context: Optional[ssl.SSLContext], ca_bundle: Union[str, Path, None]) -> Dict[str, Any]:
+    """TLS options for wss://. Verification is always on; it cannot be switched off here."""
+    if ssl_context is not None:
+        if ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname:
+            raise ValueError("ssl_context must verify certificates and host names (CERT_REQUIRED)")
+        return {"context": ssl_context}
+    options: Dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
+    if ca_bundle is not None:
+        options["ca_certs"] = str(ca_bundle)
+    return options
+
+
+@attrs.define
+class Link:
+    """An open, handshaken connection."""
+
+    ws: Any
+    reader: FrameReader
+    hello: HelloOk
+    early: List[Union[ServerMessage, Exception]] = attrs.field(factory=list)
+
+
+def _fail(message: str, exc: Optional[BaseException], api_key: str) -> ConnectError:
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    return ConnectError(redact(message + detail, [api_key]))
+
+
+def _connect_socket(
+    url: str, api_key: str, timeout: float, sslopt: Dict[str, Any], on_socket: Callable[[Any], None]
+) -> Any:
+    ws: Any = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True, enable_multithread=False)
+    on_socket(ws)
+    try:
+        ws.connect(url, header=[f"x-api-key: {api_key}"], timeout=timeout, suppress_origin=True)
+    except websocket.WebSocketBadStatusException as exc:
+        ws.shutdown()
+        if exc.status_code in (401, 403):
+            raise AuthenticationError(
+                f"API key rejected: HTTP {exc.status_code} on the WebSocket upgrade", status=exc.status_code
+            ) from None
+        raise _fail(f"WebSocket upgrade refused with HTTP {exc.status_code}", None, api_key) from None
+    except (websocket.WebSocketTimeoutException, socket.timeout) as exc:
+        ws.shutdown()
+        raise _fail(f"timed out connecting to {url}", exc, api_key) from None
+    except (ssl.SSLError, websocket.WebSocketException, OSError, ValueError) as exc:
+        ws.shutdown()
+        raise _fail(f"could not connect to {url}", exc, api_key) from None
+    return ws
+
+
+def _server_error(message: ErrorMessage) -> ConnectError:
+    if message.code in AUTH_ERROR_CODES:
+        return AuthenticationError(f"API key rejected: server error [{message.code}]: {message.message}")
+    return StreamServerError(message.code, message.message)
+
+
+def open_link(
+    url: str,
+    api_key: str,
+    configure_text: str,
+    *,
+    timeout: float,
+    sslopt: Dict[str, Any],
+    max_payload: int,
+    on_socket: Callable[[Any], None] = lambda ws: None,
+) -> Link:
+    """Connect, send ``configure``, wait for ``hello_ok``.
+
+    Raises:
+        AuthenticationError: HTTP 401/403, or an auth ``error`` code.
+        StreamServerError: an ``error`` message instead of ``hello_ok``.
+        ConnectError: anything else (refused, DNS, TLS, timeout, closed early).
+    """
+    deadline = time.monotonic() + timeout
+    ws = _connect_socket(url, api_key, timeout, sslopt, on_socket)
+    try:
+        ws.send(configure_text)
+        reader = FrameReader(ws.sock, max_payload)
+        early: List[Union[ServerMessage, Exception]] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ConnectError(f"no hello_ok within {timeout:g} s of connecting")
+            ws.sock.settimeout(remaining)
+            try:
+                opcode, payload = reader.read()
+            except FrameTooLarge as exc:
+                early.append(ProtocolError(str(exc)))
+                continue
+            if opcode == OP_TEXT:
+                try:
+                    message = decode_server(payload)
+                except ProtocolError as exc:
+                    early.append(exc)
+                    continue
+                if type(message) is HelloOk:
+                    return Link(ws=ws, reader=reader, hello=message, early=early)
+                if type(message) is ErrorMessage:
+                    raise _server_error(message)
+                early.append(message)
+            elif opcode == OP_PING:
+                ws.pong(payload)
+            elif opcode == OP_CLOSE:
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+                raise ConnectError(f"server closed the connection before hello_ok (close code {code})")
+            elif opcode == OP_BINARY:
+                early.append(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
+    except (socket.timeout, websocket.WebSocketTimeoutException):
+        ws.shutdown()
+        raise ConnectError(f"no hello_ok within {timeout:g} s of connecting") from None
+    except ConnectError:
+        ws.shutdown()
+        raise
+    except (ConnectionClosed, OSError, websocket.WebSocketException, Exception) as exc:
+        ws.shutdown()
+        raise _fail("connection lost during the handshake", exc, api_key) from None
