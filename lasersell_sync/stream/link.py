@@ -45,8 +45,8 @@ DEFAULT_ENDPOINT = "wss://stream.lasersell.io/v1/ws"
 
 
 def endpoint_url(endpoint: Optional[str]) -> str:
-    """The stream URL: the given one (trailing whitespace stripped) or production."""
-    url = (endpoint or DEFAULT_ENDPOINT).rstrip()
+    """The stream URL: the given one (surrounding whitespace stripped) or production."""
+    url = (endpoint or DEFAULT_ENDPOINT).strip()
     if not url.startswith(("ws://", "wss://")):
         raise ValueError(f"stream endpoint must be a ws:// or wss:// URL, got {url!r}")
     return url
