@@ -440,3 +440,60 @@ def test_bad_options_are_rejected() -> None:
     assert build().endpoint == "wss://stream.lasersell.io/v1/ws"
     with pytest.raises(TypeError, match="configure"):
         build().send(CONFIGURE)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Iterator[Any]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    srv = ScriptedServer(ssl_context=server_context)
+    yield srv, bundle, ca
+    srv.stop()
+
+
+def test_tls_verification_cannot_be_skipped(tls_server: Any, rec: Recorder) -> None:
+    server, bundle, ca = tls_server
+    untrusted = StreamConnection(KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url)
+    with pytest.raises(ls.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        untrusted.connect(timeout=5)
+    untrusted.close()
+
+    with_bundle = StreamConnection(
+        KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ca_bundle=bundle
+    )
+    assert with_bundle.connect(timeout=5).session_id == 1
+    with_bundle.close()
+
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    with_context = StreamConnection(
+        KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ssl_context=context
+    )
+    assert with_context.connect(timeout=5).session_id == 2
+    with_context.close()
+    assert server.api_keys == [KEY, KEY]  # the untrusted attempt never got past TLS
+
+
+@pytest.mark.parametrize(("healthy_after", "attempts"), [(0.0, [1, 1]), (60.0, [1, 2])])
+def test_backoff_resets_after_a_healthy_connection(
+    server: ScriptedServer, rec: Recorder, make: Any, healthy_after: float, attempts: List[int]
+) -> None:
+    make(backoff=Backoff(initial=0.01, maximum=0.04, healthy_after=healthy_after)).connect()
+    for reconnects in (1, 2):
+        server.drop()
+        rec.wait(lambda n=reconnects: len([e for e in rec.of(Connected) if e.reconnect]) >= n)
+    assert [e.attempt for e in rec.of(Reconnecting)] == attempts
+
+
+def test_close_sends_a_normal_close_frame(server: ScriptedServer, make: Any) -> None:
+    conn = make()
+    conn.connect()
+    server_side = server.connection()
+    conn.close()
+    server.wait_closed()
+    assert server_side.close_code == 1000
+    assert server_side.close_reason == "client closing"

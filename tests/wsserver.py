@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import time
 from http import HTTPStatus
@@ -25,7 +26,8 @@ HELLO = {
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: Optional[ssl.SSLContext] = None) -> None:
+        self._ssl = ssl_context
         # Behaviour, read when a connection arrives.
         self.reject_status: Optional[int] = None
         self.hello_first = False
@@ -46,7 +48,8 @@ class ScriptedServer:
         self._thread.start()
         self._server = self._call(self._start())
         self.port: int = self._server.sockets[0].getsockname()[1]
-        self.url = f"ws://127.0.0.1:{self.port}/v1/ws"
+        scheme = "wss" if ssl_context is not None else "ws"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/v1/ws"
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -58,6 +61,7 @@ class ScriptedServer:
             process_request=self._process_request,
             ping_interval=None,
             max_size=None,
+            ssl=self._ssl,
         )
 
     def stop(self) -> None:
@@ -150,6 +154,11 @@ class ScriptedServer:
     def close(self, code: int = 1011, reason: str = "", number: int = -1) -> None:
         conn = self.connection(number)
         self._call(conn.close(code, reason))
+
+    def wait_closed(self, number: int = -1) -> None:
+        """Block until the server side of a connection has closed."""
+        conn = self.connection(number)
+        self._call(conn.wait_closed())
 
     def go_silent(self, number: int = -1) -> None:
         """Stop reading (so pings go unanswered) and sending, without closing: half-open."""
