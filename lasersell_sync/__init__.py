@@ -17,7 +17,20 @@ from .errors import (
 )
 from .proto import *  # noqa: F403 - the protocol models are part of the public API
 from .proto import __all__ as _proto_all
-from .stream import DEFAULT_ENDPOINT, StreamConnection
+from .stream import (
+    DEFAULT_ENDPOINT,
+    EVENT_NAMES,
+    BadFrame,
+    Closed,
+    Connected,
+    Disconnected,
+    Event,
+    PositionHandle,
+    Reconnecting,
+    SessionStats,
+    StreamConnection,
+    StreamSession,
+)
 
 __version__ = "0.1.0"
 
@@ -25,9 +38,19 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "EVENT_NAMES",
     "AuthenticationError",
     "Backoff",
+    "BadFrame",
+    "Closed",
     "ConnectError",
+    "Connected",
+    "Disconnected",
+    "Event",
+    "PositionHandle",
+    "Reconnecting",
+    "SessionStats",
+    "StreamSession",
     "InvalidStrategyError",
     "LaserSellError",
     "ProtocolError",

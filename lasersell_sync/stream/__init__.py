@@ -1,19 +1,31 @@
-"""The stream: transport (connection), events, and the pieces the session composes."""
+"""The stream: the session users touch, and the transport, book, dispatcher beneath it."""
 
 from __future__ import annotations
 
 from .connection import StreamConnection, TransportStats
+from .dispatcher import EventIterator
 from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
 from .link import DEFAULT_ENDPOINT
+from .positions import PositionHandle, PositionRef
+from .registry import EVENT_NAMES, Event
+from .session import StreamSession
+from .stats import SessionStats
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "EVENT_NAMES",
     "BadFrame",
     "Closed",
     "Connected",
     "Disconnected",
+    "Event",
+    "EventIterator",
+    "PositionHandle",
+    "PositionRef",
     "Reconnecting",
+    "SessionStats",
     "StreamConnection",
+    "StreamSession",
     "TransportEvent",
     "TransportStats",
 ]

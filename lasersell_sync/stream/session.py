@@ -1,0 +1,378 @@
+"""StreamSession: the facade users touch. Composes transport, book, dispatcher and deadlines.
+
+The reader thread updates the position book (and the deadline timers) before it dispatches an
+event, so a handler always sees state at least as new as its event. Handlers run on the
+dispatcher's workers; commands go out on whichever thread calls them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Type, TypeVar, Union, overload
+
+from .._redact import mask
+from ..backoff import Backoff
+from ..errors import SessionClosedError
+from ..proto import (
+    ClosePosition,
+    Configure,
+    HelloOk,
+    Limits,
+    MirrorBuyResult,
+    MirrorConfig,
+    Ping,
+    PositionClosed,
+    PositionOpened,
+    RequestExitSignal,
+    ServerMessage,
+    SlippageBand,
+    StrategyConfig,
+    UpdatePositionStrategy,
+    UpdateStrategy,
+    UpdateWallets,
+    UpdateWatchWallets,
+    WatchWalletEntry,
+    ensure_exit_condition,
+    validate_strategy,
+)
+from .commands import check_mint, check_slippage, check_wallets, check_watch_wallets, selector
+from .connection import StreamConnection
+from .deadlines import DeadlineScheduler
+from .dispatcher import Dispatcher, EventIterator
+from .events import BadFrame, Closed, Connected, TransportEvent
+from .positions import PositionBook, PositionHandle, PositionRef
+from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
+from .stats import SessionStats
+
+__all__ = ["StreamSession"]
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M")
+F = TypeVar("F", bound=Callable[..., Any])
+_DEFAULT_BACKOFF = Backoff()
+
+
+class StreamSession:
+    """A LaserSell stream session with decorator-registered handlers.
+
+    Example:
+        >>> session = StreamSession(api_key=KEY, wallets=[WALLET], strategy=strategy)
+        >>> @session.on(ExitSignalWithTx)
+        ... def on_exit(event): ...
+        >>> session.connect(timeout=10)
+        >>> session.run_forever()
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        wallets: Iterable[str],
+        strategy: StrategyConfig,
+        *,
+        deadline_timeout_sec: int = 0,
+        endpoint: Optional[str] = None,
+        max_workers: int = 8,
+        low_priority_workers: Optional[int] = None,
+        trade_tick_backlog: int = 10_000,
+        send_mode: Optional[str] = None,
+        tip_lamports: Optional[int] = None,
+        watch_wallets: Iterable[WatchWalletEntry] = (),
+        mirror_config: Optional[MirrorConfig] = None,
+        backoff: Backoff = _DEFAULT_BACKOFF,
+        **transport_options: Any,
+    ) -> None:
+        validate_strategy(strategy)
+        ensure_exit_condition(strategy, deadline_timeout_sec)
+        if max_workers < 1 or (low_priority_workers is not None and low_priority_workers < 1):
+            raise ValueError("worker counts must be >= 1")
+        configure = Configure(
+            wallet_pubkeys=check_wallets(wallets),
+            strategy=strategy,
+            send_mode=send_mode,
+            tip_lamports=tip_lamports,
+            watch_wallets=check_watch_wallets(watch_wallets),
+            mirror_config=mirror_config,
+        )
+        self._deadline_sec = deadline_timeout_sec
+        self._registry = HandlerRegistry()
+        self._dispatcher = Dispatcher(
+            self._registry, max_workers, low_priority_workers or max(1, max_workers // 2), trade_tick_backlog
+        )
+        self._book = PositionBook()
+        self._deadlines = DeadlineScheduler(self._deadline_expired)
+        self._opened_at: Dict[str, float] = {}  # token account -> first sighting (monotonic)
+        self._overrides: Dict[str, StrategyConfig] = {}  # token account -> per-position strategy
+        self._overrides_sent: Set[str] = set()
+        self._clock_offset_ms = 0.0
+        self._lock = threading.Lock()
+        self._closing = False
+        self._ended = threading.Event()
+        self._fatal: Optional[BaseException] = None
+        self._conn = StreamConnection(
+            api_key,
+            configure,
+            on_message=self._on_message,
+            on_event=self._on_transport_event,
+            endpoint=endpoint,
+            backoff=backoff,
+            **transport_options,
+        )
+        self._api_key_mask = mask(api_key)
+
+    def __repr__(self) -> str:
+        positions = len(self._book.all())
+        return f"<StreamSession {self._conn.endpoint} api_key={self._api_key_mask} positions={positions}>"
+
+    # -- handlers ------------------------------------------------------------------------
+
+    @overload
+    def on(self, event: Type[M]) -> Callable[[Handler[M]], Handler[M]]: ...
+    @overload
+    def on(self, event: Type[M], handler: Handler[M]) -> Handler[M]: ...
+    @overload
+    def on(self, event: str) -> Callable[[Handler[Any]], Handler[Any]]: ...
+    @overload
+    def on(self, event: str, handler: Handler[Any]) -> Handler[Any]: ...
+
+    def on(self, event: Union[str, Type[Any]], handler: Optional[Handler[Any]] = None) -> Any:
+        """Register ``handler`` for an event type or name; without ``handler``, a decorator.
+
+        Raises at registration for an unknown event or a handler that cannot take one argument.
+        """
+        if handler is None:
+
+            def decorate(function: Handler[Any]) -> Handler[Any]:
+                self._registry.add(event, function)
+                return function
+
+            HandlerRegistry._name(event)  # fail at the decorator line, not at the def
+            return decorate
+        self._registry.add(event, handler)
+        return handler
+
+    def on_any(self, handler: F) -> F:
+        """Register a handler for every event (after the exact-type handlers)."""
+        self._registry.add_any(handler)
+        return handler
+
+    def on_error(self, handler: ErrorHandler) -> ErrorHandler:
+        """Register ``handler(exception, event_or_None)`` for handler and protocol errors."""
+        self._registry.add_error(handler)
+        return handler
+
+    def events(self, timeout: Optional[float] = None) -> EventIterator:
+        """A blocking iterator over every event from now on, in arrival order.
+
+        It ends when the session closes, or when no event arrives within ``timeout`` seconds.
+        """
+        return self._dispatcher.iterate(timeout)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def connect(self, timeout: float = 10.0) -> HelloOk:
+        """Connect and block until ``hello_ok``.
+
+        Raises:
+            AuthenticationError, StreamServerError, ConnectError: see StreamConnection.connect.
+        """
+        return self._conn.connect(timeout)
+
+    def run_forever(self) -> None:
+        """Block until the session is closed; Ctrl-C closes it gracefully.
+
+        Connects first if needed. Raises the fatal error that ended the session, if any.
+        """
+        if self._conn.hello is None and not self._closing:
+            self.connect()
+        try:
+            self._ended.wait()
+        except KeyboardInterrupt:
+            logger.info("interrupted; closing the session")
+        self.close()
+        if self._fatal is not None:
+            raise self._fatal
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the stream, let running handlers finish (up to ``timeout``), stop every thread.
+
+        Idempotent and safe from any thread, including inside a handler (it never joins the
+        thread it runs on).
+        """
+        with self._lock:
+            first, self._closing = not self._closing, True
+        deadline = time.monotonic() + timeout
+        if first:
+            self._conn.close(timeout)
+            self._deadlines.stop(max(0.0, deadline - time.monotonic()))
+        self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
+        self._ended.set()
+
+    def __enter__(self) -> StreamSession:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- commands ------------------------------------------------------------------------
+
+    def close_position(self, position: PositionRef) -> bool:
+        """Stop tracking a position (sells nothing). True if sent now, False if queued."""
+        return self._send(ClosePosition(**selector(position)))
+
+    def request_exit_signal(self, position: PositionRef, slippage_bps: Optional[int] = None) -> bool:
+        """Ask the server for an exit transaction now, optionally with a slippage override."""
+        return self._send(RequestExitSignal(**selector(position), slippage_bps=check_slippage(slippage_bps)))
+
+    def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
+        """Replace the session strategy (and the client-side deadline, when given)."""
+        validate_strategy(strategy)
+        deadline = self._deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
+        ensure_exit_condition(strategy, deadline)
+        if deadline != self._deadline_sec:
+            self._deadline_sec = deadline
+            self._rearm_deadlines()
+        return self._send(UpdateStrategy(strategy=strategy))
+
+    def update_wallets(self, wallets: Iterable[str]) -> bool:
+        return self._send(UpdateWallets(wallet_pubkeys=check_wallets(wallets)))
+
+    def update_watch_wallets(self, entries: Iterable[WatchWalletEntry]) -> bool:
+        return self._send(UpdateWatchWallets(watch_wallets=check_watch_wallets(entries)))
+
+    def update_position_strategy(self, position: PositionRef, strategy: StrategyConfig) -> bool:
+        """Give one position its own strategy; re-applied after reconnects (PROTOCOL Q5)."""
+        validate_strategy(strategy)
+        handle = self._book.resolve(position)
+        if handle is None:
+            raise ValueError(f"no tracked position matches {position!r}")
+        with self._lock:
+            self._overrides[handle.token_account] = strategy
+            self._overrides_sent.add(handle.token_account)
+        return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
+
+    def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
+        if not isinstance(success, bool):
+            raise ValueError(f"success must be a bool, got {success!r}")
+        return self._send(MirrorBuyResult(mint=check_mint(mint), success=success))
+
+    def ping(self) -> bool:
+        """Send an application ping (not kept while disconnected); the answer is a pong event."""
+        return self._send(Ping(client_time_ms=int(time.time() * 1000)))
+
+    def _send(self, message: Any) -> bool:
+        if self._closing:
+            raise SessionClosedError("the session is closed")
+        return self._conn.send(message)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._conn.connected
+
+    @property
+    def limits(self) -> Optional[Limits]:
+        hello = self._conn.hello
+        return hello.limits if hello is not None else None
+
+    def positions(self) -> List[PositionHandle]:
+        return self._book.all()
+
+    def position(self, position: PositionRef) -> Optional[PositionHandle]:
+        """The tracked handle for a position id or token account (or a handle), else None."""
+        return self._book.resolve(position)
+
+    def positions_for_wallet_mint(self, wallet: str, mint: str) -> List[PositionHandle]:
+        return self._book.for_wallet_mint(wallet, mint)
+
+    def slippage_bands(self, position: PositionRef) -> Optional[Tuple[SlippageBand, ...]]:
+        return self._book.bands(position)
+
+    def max_sell_at_slippage(self, position: PositionRef, slippage_bps: int) -> Optional[int]:
+        """Tokens sellable within ``slippage_bps``: the widest band not above it, else None."""
+        return self._book.max_sell_at_slippage(position, slippage_bps)
+
+    def liquidity_trend(self, position: PositionRef) -> Optional[str]:
+        return self._book.liquidity_trend(position)
+
+    def stats(self) -> SessionStats:
+        transport = self._conn.stats()
+        dispatcher = self._dispatcher
+        return SessionStats(
+            frames_received=transport.frames_received,
+            decode_errors=transport.bad_frames,
+            events_dispatched=dispatcher.counts(),
+            low_priority_conflated=dispatcher.low.conflated,
+            low_priority_dropped=dispatcher.low.dropped,
+            handler_errors=dispatcher.handler_errors,
+            reconnects=transport.reconnects,
+            queue_depths={"high": dispatcher.high.pending, "low": dispatcher.low.pending},
+            pending_commands=transport.pending_commands,
+            deadline_timers=self._deadlines.pending(),
+        )
+
+    # -- reader-thread callbacks ---------------------------------------------------------
+
+    def _on_message(self, message: ServerMessage, received_at: float) -> None:
+        handle = self._book.apply(message)
+        kind = type(message)
+        if kind is PositionOpened:
+            self._position_opened(message, received_at)  # type: ignore[arg-type]
+        elif kind is PositionClosed and handle is not None:
+            self._deadlines.cancel(handle.token_account)
+            self._opened_at.pop(handle.token_account, None)
+            with self._lock:
+                self._overrides.pop(handle.token_account, None)
+        elif kind is HelloOk:
+            self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
+        self._dispatcher.submit(Event(event_name(message), message, handle, received_at))
+
+    def _on_transport_event(self, event: TransportEvent) -> None:
+        if isinstance(event, BadFrame):
+            error = event.error
+            self._dispatcher.submit_call(
+                ("type", "bad_frame"), lambda: self._dispatcher.report_error(error, None)
+            )
+            return
+        if isinstance(event, Connected) and event.reconnect:
+            with self._lock:
+                self._overrides_sent.clear()
+        if isinstance(event, Closed) and event.error is not None:
+            self._fatal = event.error
+        self._dispatcher.submit(Event(event_name(event), event, None, time.monotonic()))
+        if isinstance(event, Closed):
+            self._ended.set()
+
+    def _position_opened(self, message: PositionOpened, received_at: float) -> None:
+        account = message.token_account
+        opened = received_at
+        if message.opened_at_ms is not None:
+            age = (time.time() * 1000 + self._clock_offset_ms - message.opened_at_ms) / 1000
+            opened = received_at - max(0.0, age)
+        opened = self._opened_at.setdefault(account, opened)  # first sighting survives reconnects
+        if self._deadline_sec > 0:
+            self._deadlines.schedule(account, opened + self._deadline_sec)
+        with self._lock:
+            override = self._overrides.get(account)
+            resend = override is not None and account not in self._overrides_sent
+            if resend:
+                self._overrides_sent.add(account)
+        if resend and override is not None:
+            self._conn.send(UpdatePositionStrategy(position_id=message.position_id, strategy=override))
+
+    def _rearm_deadlines(self) -> None:
+        self._deadlines.cancel_all()
+        if self._deadline_sec > 0:
+            for handle in self._book.all():
+                opened = self._opened_at.get(handle.token_account, time.monotonic())
+                self._deadlines.schedule(handle.token_account, opened + self._deadline_sec)
+
+    def _deadline_expired(self, token_account: str) -> None:
+        if self._book.resolve(token_account) is None or self._closing:
+            return
+        logger.info("deadline reached for %s; requesting an exit signal", token_account)
+        self._conn.send(RequestExitSignal(token_account=token_account))
