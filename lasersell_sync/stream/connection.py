@@ -163,13 +163,19 @@ class StreamConnection:
             if self._thread is not None:
                 raise RuntimeError("connect() was already called")
             self._thread = threading.Thread(target=self._run, name="lasersell-reader", daemon=True)
+        thread = self._thread
         try:
             link = self._open(timeout or self._connect_timeout)
-            self._activate(link, reconnect=False)
+            self._go_live(link)
         except BaseException:
             self._thread = None
             raise
-        self._thread.start()
+        # The link is live: the reader thread owns it even if the announcement below is
+        # interrupted (Ctrl-C in a handler-less script), so close() can always stop it.
+        try:
+            self._announce(link, reconnect=False)
+        finally:
+            thread.start()
         return link.hello
 
     def send(self, message: ClientMessage) -> bool:
@@ -236,8 +242,8 @@ class StreamConnection:
         if self._closing.is_set():
             shutdown_socket(ws)
 
-    def _activate(self, link: Link, reconnect: bool) -> None:
-        """Flush kept commands, go live, then report ``hello_ok`` and what came before it."""
+    def _go_live(self, link: Link) -> None:
+        """Flush kept commands and accept direct writes on the new link."""
         self._connecting = None
         try:
             self._outbox.go_live(link.ws)
@@ -246,7 +252,11 @@ class StreamConnection:
             raise
         self._link = link
         self._hello = link.hello
+        self._frames += link.text_frames
         self._connected_at = time.monotonic()
+
+    def _announce(self, link: Link, reconnect: bool) -> None:
+        """Report the connection, then ``hello_ok`` and what came before it."""
         logger.info("connected to %s (session %d)", self._url, link.hello.session_id)
         self._emit(Connected(hello=link.hello, reconnect=reconnect))
         received = time.monotonic()
@@ -300,7 +310,9 @@ class StreamConnection:
             if self._closing.wait(delay):
                 return None
             try:
-                self._activate(self._open(self._connect_timeout), reconnect=True)
+                link = self._open(self._connect_timeout)
+                self._go_live(link)
+                self._announce(link, reconnect=True)
             except SessionClosedError:
                 return None
             except AuthenticationError as exc:

@@ -80,15 +80,18 @@ class Lane:
                     self._bound_ticks(slot)
             self.pending += 1
             box = self._boxes.get(key)
-            if box is None:
-                self._boxes[key] = box = deque()
-                self._ready.append(key)
-                if self._idle:
-                    self._idle -= 1
-                    self._cond.notify()
-                elif len(self._threads) < self.max_workers:
-                    self._spawn()
-            box.append(slot)
+            if box is not None:
+                box.append(slot)  # the key is ready or running: its worker will get to it
+                return
+            # Order matters if Ctrl-C interrupts the main thread here: a ready key without a
+            # mailbox is skipped by the worker, whereas a mailbox never marked ready would stall.
+            self._ready.append(key)
+            self._boxes[key] = deque((slot,))
+            if self._idle:
+                self._idle -= 1
+                self._cond.notify()
+            elif len(self._threads) < self.max_workers:
+                self._spawn()
 
     def _bound_ticks(self, slot: _Slot) -> None:
         self._ticks.append(slot)
@@ -116,17 +119,22 @@ class Lane:
                     self._idle += 1
                     self._cond.wait()
                 key = self._ready.popleft()
-                box = self._boxes[key]
+                box = self._boxes.get(key)
+                if not box:  # only after an interrupted submit (see submit)
+                    self._boxes.pop(key, None)
+                    continue
                 slot = box.popleft()
                 item, slot.item = slot.item, None
                 self.pending -= 1
-            if item is not None:
-                self._run(item)
-            with self._cond:
-                if box:
-                    self._ready.append(key)
-                else:
-                    del self._boxes[key]
+            try:
+                if item is not None:
+                    self._run(item)
+            finally:
+                with self._cond:
+                    if box:
+                        self._ready.append(key)
+                    else:
+                        del self._boxes[key]
 
     def stop(self, abandon: bool = False) -> None:
         """Accept nothing more; workers exit once the queue is empty (now, if ``abandon``)."""

@@ -72,6 +72,7 @@ class Link:
     reader: FrameReader
     hello: HelloOk
     early: List[Union[ServerMessage, Exception]] = attrs.field(factory=list)
+    text_frames: int = 1
 
 
 def _fail(message: str, exc: Optional[BaseException], api_key: str) -> ConnectError:
@@ -148,7 +149,8 @@ def open_link(
                     early.append(exc)
                     continue
                 if type(message) is HelloOk:
-                    return Link(ws=ws, reader=reader, hello=message, early=early)
+                    frames = 1 + sum(1 for item in early if not isinstance(item, Exception))
+                    return Link(ws=ws, reader=reader, hello=message, early=early, text_frames=frames)
                 if type(message) is ErrorMessage:
                     raise _server_error(message)
                 early.append(message)

@@ -185,13 +185,14 @@ class StreamSession:
 
         Connects first if needed. Raises the fatal error that ended the session, if any.
         """
-        if self._conn.hello is None and not self._closing:
-            self.connect()
         try:
+            if self._conn.hello is None and not self._closing:
+                self.connect()
             self._ended.wait()
         except KeyboardInterrupt:
             logger.info("interrupted; closing the session")
-        self.close()
+        finally:
+            self.close()
         if self._fatal is not None:
             raise self._fatal
 

@@ -1,0 +1,349 @@
+"""StreamSession against a real WebSocket server: positions, commands, deadlines, lifecycle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+import lasersell_sync as ls
+from lasersell_sync.backoff import Backoff
+from tests.wsserver import ScriptedServer
+
+W1, W2 = "1" * 32, "So11111111111111111111111111111111111111112"
+STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
+FAST = Backoff(initial=0.01, maximum=0.04)
+
+
+def opened(position_id: int, account: str, **extra: Any) -> str:
+    fields: Any = {
+        "position_id": position_id,
+        "wallet_pubkey": W1,
+        "mint": "MINT" + account,
+        "token_account": account,
+        "tokens": 1000,
+        "entry_quote_units": 10**9,
+        "slot": 1,
+        **extra,
+    }
+    return ls.encode_server(ls.PositionOpened(**fields))
+
+
+def closed(position_id: int, account: str) -> str:
+    return ls.encode_server(
+        ls.PositionClosed(
+            position_id=position_id,
+            wallet_pubkey=W1,
+            mint="MINT" + account,
+            token_account=account,
+            reason="manual",
+            slot=2,
+        )
+    )
+
+
+def snapshot(position_id: int) -> str:
+    bands = tuple(
+        ls.SlippageBand(slippage_bps=bps, max_tokens=bps * 10, coverage_pct=bps / 10)
+        for bps in (100, 200, 500, 1000)
+    )
+    return ls.encode_server(
+        ls.LiquiditySnapshot(
+            position_id=position_id, bands=bands, liquidity_trend="draining", server_time_ms=1
+        )
+    )
+
+
+class Seen:
+    """Events seen by an on_any handler, with a condition to wait on."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.events: List[ls.Event[Any]] = []
+
+    def __call__(self, event: ls.Event[Any]) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def wait(self, predicate: Callable[[List[ls.Event[Any]]], Any], timeout: float = 5.0) -> Any:
+        with self.cond:
+            result = self.cond.wait_for(lambda: predicate(self.events), timeout)
+        assert result, "event not seen in time"
+        return result
+
+    def of(self, name: str) -> List[ls.Event[Any]]:
+        with self.cond:
+            return [e for e in self.events if e.type == name]
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def make(server: ScriptedServer) -> Iterator[Callable[..., ls.StreamSession]]:
+    made: List[ls.StreamSession] = []
+
+    def factory(**options: Any) -> ls.StreamSession:
+        options.setdefault("endpoint", server.url)
+        options.setdefault("backoff", FAST)
+        session = ls.StreamSession(
+            "key-123", options.pop("wallets", [W1]), options.pop("strategy", STRATEGY), **options
+        )
+        made.append(session)
+        return session
+
+    yield factory
+    for session in made:
+        session.close()
+
+
+def connected(make: Callable[..., ls.StreamSession], **options: Any) -> tuple[ls.StreamSession, Seen]:
+    session = make(**options)
+    seen = Seen()
+    session.on_any(seen)
+    session.connect(timeout=5)
+    return session, seen
+
+
+def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    server.send_many([opened(1, "TA1", token_symbol="AAA"), opened(2, "TA2"), snapshot(1)])
+    server.send(
+        ls.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7))
+    )
+    seen.wait(lambda events: any(e.type == "pnl_update" for e in events))
+    (pnl,) = seen.of("pnl_update")
+    assert pnl.handle is not None
+    assert (pnl.handle.token_account, pnl.handle.token_symbol) == ("TA1", "AAA")
+    assert {h.token_account for h in session.positions()} == {"TA1", "TA2"}
+    assert session.position(2) == session.position("TA2")
+    assert session.positions_for_wallet_mint(W1, "MINTTA1")[0].position_id == 1
+    assert session.liquidity_trend(1) == "draining"
+    assert session.slippage_bands("TA1") is not None
+    # the widest band that does not exceed the slippage asked for (not only an exact match)
+    assert session.max_sell_at_slippage(1, 300) == 2000
+    assert session.max_sell_at_slippage(1, 1000) == 10000
+    assert session.max_sell_at_slippage(1, 50) is None
+    assert session.limits is not None
+    assert session.limits.max_positions_per_session == 500
+
+
+def test_position_closed_removes_the_handle_and_its_liquidity(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    server.send_many([opened(1, "TA1"), snapshot(1), closed(1, "TA1")])
+    seen.wait(lambda events: any(e.type == "position_closed" for e in events))
+    (event,) = seen.of("position_closed")
+    assert event.handle is not None
+    assert event.handle.position_id == 1
+    assert session.positions() == []
+    assert session.liquidity_trend(1) is None
+
+
+def test_reannounced_token_account_refreshes_the_handle_and_id(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    server.send(opened(1, "TA1"))
+    server.drop()
+    seen.wait(lambda events: any(e.type == "connected" and e.message.reconnect for e in events))
+    server.send(opened(9, "TA1", tokens=500))
+    seen.wait(lambda events: len([e for e in events if e.type == "position_opened"]) == 2)
+    (handle,) = session.positions()
+    assert (handle.position_id, handle.tokens) == (9, 500)
+    assert session.position(1) is None
+    assert session.position(9) == handle
+
+
+def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    server.send(opened(5, "TA5"))
+    seen.wait(lambda events: any(e.type == "position_opened" for e in events))
+    handle = session.position(5)
+    assert session.close_position(handle)
+    assert session.close_position(5)
+    assert session.request_exit_signal("TA5", slippage_bps=900)
+    assert session.update_position_strategy(5, ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1))
+    assert session.report_mirror_buy_result("MINTX", False)
+    assert session.update_watch_wallets([ls.WatchWalletEntry(pubkey=W2)])
+    assert session.ping()
+    server.wait_frames("ping")
+    sent = [d for _, d in server.frames() if d["type"] != "configure"]
+    assert sent[:6] == [
+        {"type": "close_position", "token_account": "TA5"},
+        {"type": "close_position", "position_id": 5},
+        {"type": "request_exit_signal", "token_account": "TA5", "slippage_bps": 900},
+        {
+            "type": "update_position_strategy",
+            "position_id": 5,
+            "strategy": ls.to_wire(ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1)),
+        },
+        {"type": "mirror_buy_result", "mint": "MINTX", "success": False},
+        {"type": "update_watch_wallets", "watch_wallets": [{"pubkey": W2, "mirror_sell": False}]},
+    ]
+    for bad in (True, -1, "", 1.5, None):
+        with pytest.raises(ValueError, match="position"):
+            session.close_position(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"slippage_bps must be within 0\.\.10000"):
+        session.request_exit_signal(5, slippage_bps=10_001)
+    with pytest.raises(ValueError, match="not a valid Solana public key"):
+        session.update_wallets(["not-a-key"])
+    with pytest.raises(ValueError, match="at least one wallet"):
+        session.update_wallets([])
+    with pytest.raises(ValueError, match="no tracked position"):
+        session.update_position_strategy(77, STRATEGY)
+    with pytest.raises(ls.InvalidStrategyError, match="at least one"):
+        session.update_strategy(ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0))
+    with pytest.raises(ValueError, match="success must be a bool"):
+        session.report_mirror_buy_result("MINTX", 1)  # type: ignore[arg-type]
+
+
+def test_constructor_validates_before_connecting(make: Any) -> None:
+    with pytest.raises(ls.InvalidStrategyError, match="at least one"):
+        make(strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0))
+    make(strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0), deadline_timeout_sec=60)
+    with pytest.raises(ValueError, match="single string"):
+        make(wallets=W1)
+    with pytest.raises(ls.InvalidStrategyError, match="stop_loss_pct must be >= 0"):
+        make(strategy=ls.StrategyConfig(target_profit_pct=5, stop_loss_pct=-1))
+
+
+def test_position_override_is_reapplied_after_reconnect(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    server.send(opened(1, "TA1"))
+    seen.wait(lambda events: any(e.type == "position_opened" for e in events))
+    override = ls.StrategyConfig(target_profit_pct=99, stop_loss_pct=3)
+    session.update_position_strategy("TA1", override)
+    server.wait_frames("update_position_strategy")
+    server.drop()
+    seen.wait(lambda events: any(e.type == "connected" and e.message.reconnect for e in events))
+    server.send(opened(42, "TA1"))
+    frames = server.wait_frames("update_position_strategy", 2)
+    assert [(n, d["position_id"]) for n, d in frames] == [(0, 1), (1, 42)]
+    assert frames[1][1]["strategy"]["target_profit_pct"] == 99.0
+
+
+def test_deadline_fires_once_per_position(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make, deadline_timeout_sec=1)
+    sent_at = time.monotonic()
+    server.send(opened(3, "TA3"))
+    frames = server.wait_frames("request_exit_signal", 1, timeout=5)
+    assert time.monotonic() - sent_at >= 0.9  # not before the deadline
+    assert frames[0][1] == {"type": "request_exit_signal", "token_account": "TA3"}
+    assert session.stats().deadline_timers == 0
+    server.send(ls.encode_server(ls.Pong(server_time_ms=1)))  # a later frame: the timer did not re-arm
+    seen.wait(lambda events: any(e.type == "pong" for e in events))
+    assert len(server.frames("request_exit_signal")) == 1
+
+
+def test_update_strategy_reschedules_deadlines_from_the_open_time(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make, deadline_timeout_sec=3600)
+    server.send_many([opened(1, "TA1"), opened(2, "TA2")])
+    seen.wait(lambda events: len([e for e in events if e.type == "position_opened"]) == 2)
+    assert session.stats().deadline_timers == 2
+    session.update_strategy(STRATEGY, deadline_timeout_sec=0)  # disable
+    assert session.stats().deadline_timers == 0
+    session.update_strategy(STRATEGY, deadline_timeout_sec=1)  # already past for neither; fires at ~1 s
+    frames = server.wait_frames("request_exit_signal", 2, timeout=5)
+    assert {d["token_account"] for _, d in frames} == {"TA1", "TA2"}
+
+
+def test_deadline_uses_the_servers_open_time(server: ScriptedServer, make: Any) -> None:
+    connected(make, deadline_timeout_sec=30)
+    opened_ms = 1706000000000 - 60_000  # server clock in hello_ok is 1706000000000: a minute old
+    server.send(opened(1, "TA1", opened_at_ms=opened_ms))
+    frames = server.wait_frames("request_exit_signal", 1, timeout=5)  # already past due: immediate
+    assert frames[0][1]["token_account"] == "TA1"
+
+
+def test_close_cancels_deadlines_and_leaves_no_threads(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make, deadline_timeout_sec=3600)
+    server.send(opened(1, "TA1"))
+    seen.wait(lambda events: any(e.type == "position_opened" for e in events))
+    assert session.stats().deadline_timers == 1
+    session.close()
+    assert session.stats().deadline_timers == 0
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("lasersell-")]
+    with pytest.raises(ls.SessionClosedError):
+        session.close_position(1)
+
+
+def test_context_manager_connects_and_closes(server: ScriptedServer) -> None:
+    with ls.StreamSession("k", [W1], STRATEGY, endpoint=server.url) as session:
+        assert session.connected
+        assert len(server.frames("configure")) == 1
+    assert not session.connected
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("lasersell-")]
+
+
+def test_stats_count_what_happened(server: ScriptedServer, make: Any) -> None:
+    session, seen = connected(make)
+    errors: List[BaseException] = []
+    session.on_error(lambda exc, event: seen(ls.Event("error-report", exc, None, 0.0)))
+    server.send_many([opened(1, "TA1"), "garbage", ls.encode_server(ls.Pong(server_time_ms=1))])
+    seen.wait(lambda events: {"pong", "error-report"} <= {e.type for e in events})
+    stats = session.stats()
+    assert not errors
+    assert stats.frames_received == 4  # hello_ok (read by the handshake) and three more
+    assert stats.decode_errors == 1
+    assert stats.events_dispatched["position_opened"] == 1
+    assert stats.events_dispatched["hello_ok"] == 1
+    assert stats.events_dispatched["connected"] == 1
+    assert stats.handler_errors == 0
+    assert stats.queue_depths == {"high": 0, "low": 0}
+
+
+BOT = """
+import sys
+import lasersell_sync as ls
+session = ls.StreamSession("k", ["1" * 32], ls.StrategyConfig(target_profit_pct=5, stop_loss_pct=1), endpoint=sys.argv[1])
+session.on("connected", lambda event: print("ready", flush=True))
+session.on("closed", lambda event: print("closed-event", flush=True))
+session.run_forever()
+print("exited cleanly", flush=True)
+"""
+
+
+def test_ctrl_c_closes_run_forever_gracefully(server: ScriptedServer, tmp_path: Path) -> None:
+    script = tmp_path / "bot.py"
+    script.write_text(BOT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), server.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "closed-event" in out
+    assert "exited cleanly" in out
+    assert "Traceback" not in err
+    server.wait_closed()
+    assert server.connection().close_code == 1000
+
+
+def test_run_forever_raises_the_fatal_error(server: ScriptedServer, make: Any) -> None:
+    session, _ = connected(make)
+    server.reject_status = 401
+    server.drop()
+    with pytest.raises(ls.AuthenticationError):
+        session.run_forever()
