@@ -51,7 +51,9 @@ __all__ = ["StreamSession"]
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M")
+R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_BACKOFF = Backoff()
 
 
@@ -129,13 +131,13 @@ class StreamSession:
     # -- handlers ------------------------------------------------------------------------
 
     @overload
-    def on(self, event: Type[M]) -> Callable[[Handler[M]], Handler[M]]: ...
+    def on(self, event: Type[M]) -> Callable[[Callable[[Event[M]], R]], Callable[[Event[M]], R]]: ...
     @overload
-    def on(self, event: Type[M], handler: Handler[M]) -> Handler[M]: ...
+    def on(self, event: Type[M], handler: Callable[[Event[M]], R]) -> Callable[[Event[M]], R]: ...
     @overload
-    def on(self, event: str) -> Callable[[Handler[Any]], Handler[Any]]: ...
+    def on(self, event: str) -> Callable[[F], F]: ...
     @overload
-    def on(self, event: str, handler: Handler[Any]) -> Handler[Any]: ...
+    def on(self, event: str, handler: F) -> F: ...
 
     def on(self, event: Union[str, Type[Any]], handler: Optional[Handler[Any]] = None) -> Any:
         """Register ``handler`` for an event type or name; without ``handler``, a decorator.
@@ -158,7 +160,7 @@ class StreamSession:
         self._registry.add_any(handler)
         return handler
 
-    def on_error(self, handler: ErrorHandler) -> ErrorHandler:
+    def on_error(self, handler: E) -> E:
         """Register ``handler(exception, event_or_None)`` for handler and protocol errors."""
         self._registry.add_error(handler)
         return handler
