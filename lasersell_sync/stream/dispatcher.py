@@ -34,12 +34,14 @@ _STOP = object()
 
 
 class _Slot:
-    """One queued item; emptied when taken, conflated or dropped."""
+    """One queued item; emptied when taken or dropped."""
 
-    __slots__ = ("item",)
+    __slots__ = ("conflate", "item", "key")
 
-    def __init__(self, item: Any) -> None:
+    def __init__(self, item: Any, key: Hashable, conflate: Optional[Tuple[str, int]] = None) -> None:
         self.item = item
+        self.key = key
+        self.conflate = conflate
 
 
 class Lane:
@@ -73,9 +75,9 @@ class Lane:
                     slot.item = item  # newest replaces the undelivered older one, in its place
                     self.conflated += 1
                     return
-                slot = self._latest[conflate] = _Slot(item)
+                slot = self._latest[conflate] = _Slot(item, key, conflate)
             else:
-                slot = _Slot(item)
+                slot = _Slot(item, key)
                 if self._tick_limit and getattr(item, "type", None) == "trade_tick":
                     self._bound_ticks(slot)
             self.pending += 1
@@ -97,8 +99,12 @@ class Lane:
         self._ticks.append(slot)
         while len(self._ticks) > self._tick_limit:
             old = self._ticks.popleft()
-            if old.item is not None:
+            if old.item is not None:  # still queued: take it out of its mailbox (near the front)
                 old.item = None
+                box = self._boxes.get(old.key)
+                if box is not None:
+                    box.remove(old)
+                self.pending -= 1
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 10_000 == 0:
                     logger.warning("trade_tick backlog full: %d dropped so far (oldest first)", self.dropped)
@@ -125,6 +131,8 @@ class Lane:
                     continue
                 slot = box.popleft()
                 item, slot.item = slot.item, None
+                if slot.conflate is not None and self._latest.get(slot.conflate) is slot:
+                    del self._latest[slot.conflate]
                 self.pending -= 1
             try:
                 if item is not None:
@@ -200,6 +208,7 @@ class Dispatcher:
         self.handler_errors = 0
         self._iterators: Tuple[EventIterator, ...] = ()
         self._iterators_lock = threading.Lock()
+        self._shut_down = False
 
     def submit(self, event: Event[Any]) -> None:
         """Queue an event (called in arrival order, from the reader thread)."""
@@ -234,7 +243,10 @@ class Dispatcher:
     def iterate(self, timeout: Optional[float]) -> EventIterator:
         iterator = EventIterator(self._detach, timeout)
         with self._iterators_lock:
-            self._iterators = (*self._iterators, iterator)
+            if self._shut_down:
+                iterator.put(_STOP)
+            else:
+                self._iterators = (*self._iterators, iterator)
         return iterator
 
     def _detach(self, iterator: EventIterator) -> None:
@@ -243,7 +255,10 @@ class Dispatcher:
 
     def shutdown(self, timeout: float) -> bool:
         """Let queued and running handlers finish for up to ``timeout`` seconds, then stop."""
-        for iterator in self._iterators:
+        with self._iterators_lock:
+            self._shut_down = True
+            iterators, self._iterators = self._iterators, ()
+        for iterator in iterators:
             iterator.put(_STOP)
         deadline = time.monotonic() + timeout
         for lane in (self.high, self.low):
