@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 LOW_PRIORITY = frozenset({"pnl_update", "liquidity_snapshot", "trade_tick"})
 _CONFLATED = frozenset({"pnl_update", "liquidity_snapshot"})
 _STOP = object()
+_WARN_EVERY = 60.0  # seconds between two backlog warnings
 
 
 class _Slot:
@@ -58,6 +59,7 @@ class Lane:
         self._ticks: Deque[_Slot] = deque()
         self._tick_limit = tick_limit
         self._idle = 0
+        self._warned_at = -_WARN_EVERY
         self._threads: List[threading.Thread] = []
         self._stopping = False
         self._abandon = False
@@ -106,7 +108,9 @@ class Lane:
                     box.remove(old)
                 self.pending -= 1
                 self.dropped += 1
-                if self.dropped == 1 or self.dropped % 10_000 == 0:
+                now = time.monotonic()
+                if now - self._warned_at >= _WARN_EVERY:
+                    self._warned_at = now
                     logger.warning("trade_tick backlog full: %d dropped so far (oldest first)", self.dropped)
 
     def _spawn(self) -> None:

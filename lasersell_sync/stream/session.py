@@ -60,6 +60,14 @@ _DEFAULT_BACKOFF = Backoff()
 class StreamSession:
     """A LaserSell stream session with decorator-registered handlers.
 
+    Args:
+        max_workers: threads for high-priority handlers (started on demand, so a burst of
+            exit signals for different positions runs in parallel up to this many).
+        low_priority_workers: threads for pnl/liquidity/trade handlers (default half).
+        trade_tick_backlog: undelivered trade ticks kept; older ones are dropped and counted.
+        deadline_timeout_sec: client-side maximum holding time; 0 disables it.
+        transport_options: passed to :class:`StreamConnection` (timeouts, TLS, keepalive).
+
     Example:
         >>> session = StreamSession(api_key=KEY, wallets=[WALLET], strategy=strategy)
         >>> @session.on(ExitSignalWithTx)
@@ -76,7 +84,7 @@ class StreamSession:
         *,
         deadline_timeout_sec: int = 0,
         endpoint: Optional[str] = None,
-        max_workers: int = 8,
+        max_workers: int = 16,
         low_priority_workers: Optional[int] = None,
         trade_tick_backlog: int = 10_000,
         send_mode: Optional[str] = None,
