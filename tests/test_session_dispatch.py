@@ -321,11 +321,14 @@ def _fill_tick_backlog(h: Harness, session: ls.StreamSession, release: threading
     return seen
 
 
-def test_trade_tick_backlog_keeps_the_newest(h: Harness) -> None:
+def test_trade_tick_backlog_keeps_the_newest(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="lasersell_sync")
     session = h.session(low_priority_workers=1, trade_tick_backlog=10)
     release = h.gate()
     seen = _fill_tick_backlog(h, session, release)
     assert session.stats().low_priority_dropped == 90
+    warnings = [r for r in caplog.records if "trade_tick backlog full" in r.getMessage()]
+    assert len(warnings) == 1  # rate-limited: one warning, not ninety
     assert seen.snapshot() == []
     release.set()
     seen.wait_count(10)
@@ -343,7 +346,7 @@ def test_trade_tick_backlog_queue_depth_counts_only_the_kept_ticks(h: Harness) -
     release = h.gate()
     _fill_tick_backlog(h, session, release)
     assert session.stats().low_priority_dropped == 90
-    # 10 ticks wait; the 90 dropped ones stay queued as empty slots and are still counted.
+    # 10 ticks wait; the 90 dropped ones left the queue.
     assert session.stats().queue_depths["low"] == 10
 
 
