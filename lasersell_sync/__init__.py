@@ -5,15 +5,27 @@ from __future__ import annotations
 import logging
 
 from . import proto
-from .backoff import Backoff
+from .backoff import LOW_LATENCY_RETRY_POLICY, Backoff, RetryPolicy
 from .errors import (
     AuthenticationError,
     ConnectError,
+    ExitApiError,
     InvalidStrategyError,
     LaserSellError,
     ProtocolError,
     SessionClosedError,
     StreamServerError,
+    TxSubmitError,
+)
+from .exit_api import (
+    BuildBuyTxRequest,
+    BuildSellTxRequest,
+    BuildTxResponse,
+    BuyInput,
+    ExitApiClient,
+    SellOutput,
+    TxMode,
+    WalletProof,
 )
 from .proto import *  # noqa: F403 - the protocol models are part of the public API
 from .proto import __all__ as _proto_all
@@ -31,6 +43,20 @@ from .stream import (
     StreamConnection,
     StreamSession,
 )
+from .tx import (
+    MAINNET_BETA_RPC_URL,
+    SendTarget,
+    SendTargetAstralane,
+    SendTargetHeliusSender,
+    SendTargetRpc,
+    TxSender,
+    decode_unsigned_tx,
+    encode_signed_tx,
+    send_transaction,
+    send_transaction_b64,
+    sign_unsigned_tx,
+)
+from .wallet import prove_ownership
 
 __version__ = "0.1.0"
 
@@ -39,6 +65,30 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "DEFAULT_ENDPOINT",
     "EVENT_NAMES",
+    "LOW_LATENCY_RETRY_POLICY",
+    "MAINNET_BETA_RPC_URL",
+    "BuildBuyTxRequest",
+    "BuildSellTxRequest",
+    "BuildTxResponse",
+    "BuyInput",
+    "ExitApiClient",
+    "ExitApiError",
+    "RetryPolicy",
+    "SellOutput",
+    "SendTarget",
+    "SendTargetAstralane",
+    "SendTargetHeliusSender",
+    "SendTargetRpc",
+    "TxMode",
+    "TxSender",
+    "TxSubmitError",
+    "WalletProof",
+    "decode_unsigned_tx",
+    "encode_signed_tx",
+    "prove_ownership",
+    "send_transaction",
+    "send_transaction_b64",
+    "sign_unsigned_tx",
     "AuthenticationError",
     "Backoff",
     "BadFrame",

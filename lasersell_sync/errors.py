@@ -11,11 +11,13 @@ from typing import Optional
 __all__ = [
     "AuthenticationError",
     "ConnectError",
+    "ExitApiError",
     "InvalidStrategyError",
     "LaserSellError",
     "ProtocolError",
     "SessionClosedError",
     "StreamServerError",
+    "TxSubmitError",
 ]
 
 
@@ -80,3 +82,59 @@ class StreamServerError(ConnectError):
 
 class SessionClosedError(LaserSellError):
     """A command was issued after the stream was closed."""
+
+
+class ExitApiError(LaserSellError):
+    """An Exit API call failed.
+
+    Attributes:
+        kind: ``"transport"`` (connect/socket failure), ``"timeout"``, ``"http_status"``
+            (non-2xx), ``"envelope_status"`` (2xx with a non-ok ``status``) or ``"parse"``.
+        status: the HTTP status, when there was a response.
+        body: a short summary of the response body (``error``/``message``/``reason`` or the
+            first 220 characters), or the envelope's detail.
+        envelope_status: the ``status`` string of a non-ok envelope.
+        retry_after: seconds from a ``Retry-After`` header, when given.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        body: Optional[str] = None,
+        envelope_status: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.body = body
+        self.envelope_status = envelope_status
+        self.retry_after = retry_after
+
+    @property
+    def is_retryable(self) -> bool:
+        """Transport failures, timeouts, HTTP 5xx and 429 are worth retrying; nothing else."""
+        if self.kind in ("transport", "timeout"):
+            return True
+        return self.kind == "http_status" and self.status is not None and (self.status >= 500 or self.status == 429)
+
+
+class TxSubmitError(LaserSellError):
+    """Decoding, signing or submitting a transaction failed.
+
+    Attributes:
+        kind: ``"decode"``, ``"sign"``, ``"http_status"``, ``"rpc_error"``, ``"missing_result"``
+            or ``"transport"``.
+        target: the send target's name (``"rpc"``, ``"helius sender"``, ``"astralane"``), or
+            ``None`` before sending.
+        status: the HTTP status, when there was a response.
+    """
+
+    def __init__(self, kind: str, message: str, *, target: Optional[str] = None, status: Optional[int] = None) -> None:
+        super().__init__(f"{target}: {message}" if target else message)
+        self.kind = kind
+        self.target = target
+        self.status = status

@@ -216,9 +216,7 @@ def test_non_frame_arguments_raise_protocol_error() -> None:
 def test_bytearray_and_memoryview_frames_decode() -> None:
     raw = fixture_bytes("server_pong.json")
     assert (
-        ls.decode_server(bytearray(raw))
-        == ls.decode_server(memoryview(raw))
-        == ls.Pong(server_time_ms=1706000000001)
+        ls.decode_server(bytearray(raw)) == ls.decode_server(memoryview(raw)) == ls.Pong(server_time_ms=1706000000001)
     )
 
 

@@ -26,9 +26,7 @@ from tests.wsserver import ScriptedServer
 
 KEY = "sk-test-SECRET-0123456789"
 WALLET = "1" * 32
-CONFIGURE = ls.Configure(
-    wallet_pubkeys=(WALLET,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
-)
+CONFIGURE = ls.Configure(wallet_pubkeys=(WALLET,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
 FAST = Backoff(initial=0.01, maximum=0.04)
 PNL = '{"type":"pnl_update","position_id":%d,"profit_units":1,"proceeds_units":2,"server_time_ms":3}'
 
@@ -235,9 +233,7 @@ def test_reconnect_applies_configure_only_settings(server: ScriptedServer, rec: 
     assert configures[1][1]["mirror_config"]["cooldown_sec"] == 60
 
 
-def test_half_open_connection_is_detected_and_replaced(
-    server: ScriptedServer, rec: Recorder, make: Any
-) -> None:
+def test_half_open_connection_is_detected_and_replaced(server: ScriptedServer, rec: Recorder, make: Any) -> None:
     conn = make(ping_interval=0.2, ping_timeout=0.2, app_ping_interval=None)
     conn.connect()
     server.go_silent()
@@ -257,9 +253,7 @@ def test_pings_answered_keep_a_quiet_connection_up(server: ScriptedServer, rec: 
     assert conn.connected
 
 
-def test_accept_and_drop_storm_follows_backoff_then_recovers(
-    server: ScriptedServer, rec: Recorder, make: Any
-) -> None:
+def test_accept_and_drop_storm_follows_backoff_then_recovers(server: ScriptedServer, rec: Recorder, make: Any) -> None:
     backoff = Backoff(initial=0.01, maximum=0.04)
     conn = make(backoff=backoff)
     conn.connect()
@@ -316,9 +310,7 @@ def test_server_close_frame_is_transient(server: ScriptedServer, rec: Recorder, 
     assert "code 1011: restarting" in rec.of(Disconnected)[0].reason
 
 
-def test_garbage_frames_are_reported_and_the_stream_goes_on(
-    server: ScriptedServer, rec: Recorder, make: Any
-) -> None:
+def test_garbage_frames_are_reported_and_the_stream_goes_on(server: ScriptedServer, rec: Recorder, make: Any) -> None:
     conn = make(max_frame_bytes=1024)
     conn.connect()
     garbage: List[Any] = [
@@ -383,9 +375,7 @@ def test_close_is_idempotent_and_stops_everything(server: ScriptedServer, rec: R
     assert not any(t.name == "lasersell-reader" for t in threading.enumerate())
 
 
-def test_close_from_the_reader_thread_does_not_deadlock(
-    server: ScriptedServer, rec: Recorder, make: Any
-) -> None:
+def test_close_from_the_reader_thread_does_not_deadlock(server: ScriptedServer, rec: Recorder, make: Any) -> None:
     conn = make()
     rec.on_message_hook = lambda message: conn.close() if isinstance(message, ls.PnlUpdate) else None
     conn.connect()
@@ -462,17 +452,13 @@ def test_tls_verification_cannot_be_skipped(tls_server: Any, rec: Recorder) -> N
         untrusted.connect(timeout=5)
     untrusted.close()
 
-    with_bundle = StreamConnection(
-        KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ca_bundle=bundle
-    )
+    with_bundle = StreamConnection(KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ca_bundle=bundle)
     assert with_bundle.connect(timeout=5).session_id == 1
     with_bundle.close()
 
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    with_context = StreamConnection(
-        KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ssl_context=context
-    )
+    with_context = StreamConnection(KEY, CONFIGURE, on_message=rec.on_message, endpoint=server.url, ssl_context=context)
     assert with_context.connect(timeout=5).session_id == 2
     with_context.close()
     assert server.api_keys == [KEY, KEY]  # the untrusted attempt never got past TLS

@@ -19,9 +19,7 @@ EXPECTED: Dict[str, Any] = {
     "client_configure.json": ls.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
     "client_configure_compact.json": ls.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
     "client_configure_legacy_wallet_pubkey.json": ls.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
-    "client_configure_legacy_wallet_pubkey__canonical.json": ls.Configure(
-        wallet_pubkeys=(K1,), strategy=BASIC
-    ),
+    "client_configure_legacy_wallet_pubkey__canonical.json": ls.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
     "client_configure_strategy_minimal.json": ls.Configure(
         wallet_pubkeys=(K1,), strategy=ls.StrategyConfig(target_profit_pct=25.0, stop_loss_pct=5.0)
     ),
@@ -78,9 +76,7 @@ EXPECTED: Dict[str, Any] = {
         watch_wallets=(
             ls.WatchWalletEntry(
                 pubkey=K3,
-                auto_buy=ls.AutoBuyConfig(
-                    wallet_pubkey=K5, amount_quote_units=100000000, amount_usd1_units=5000000
-                ),
+                auto_buy=ls.AutoBuyConfig(wallet_pubkey=K5, amount_quote_units=100000000, amount_usd1_units=5000000),
                 mirror_sell=True,
             ),
             ls.WatchWalletEntry(pubkey=K4),
@@ -100,9 +96,7 @@ EXPECTED: Dict[str, Any] = {
     "client_close_position_by_id.json": ls.ClosePosition(position_id=1),
     "client_close_position_by_token_account.json": ls.ClosePosition(token_account="ATA..."),
     "client_request_exit_signal_by_id.json": ls.RequestExitSignal(position_id=1, slippage_bps=3000),
-    "client_request_exit_signal_by_token_account.json": ls.RequestExitSignal(
-        token_account="ATA...", slippage_bps=3000
-    ),
+    "client_request_exit_signal_by_token_account.json": ls.RequestExitSignal(token_account="ATA...", slippage_bps=3000),
     "client_request_exit_signal_deadline.json": ls.RequestExitSignal(token_account=K2),
     "client_sell_now_alias.json": ls.RequestExitSignal(position_id=123, slippage_bps=42),
     "client_sell_now_alias__canonical.json": ls.RequestExitSignal(position_id=123, slippage_bps=42),
@@ -169,9 +163,7 @@ def test_compact_configure_is_byte_exact_apart_from_layout() -> None:
 
 
 def test_legacy_aliases_are_never_written() -> None:
-    configure = ls.encode_client(
-        ls.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json"))
-    )
+    configure = ls.encode_client(ls.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json")))
     assert '"wallet_pubkey"' not in configure
     assert '"wallet_pubkeys":["' + K1 + '"]' in configure
     request = ls.encode_client(ls.decode_client(fixture_bytes("client_sell_now_alias.json")))
@@ -221,9 +213,7 @@ def test_mirror_config_decodes_absent_keys_as_the_protocol_zero() -> None:
 
 
 def test_float_fields_given_as_ints_are_written_as_floats() -> None:
-    text = ls.encode_client(
-        ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
-    )
+    text = ls.encode_client(ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)))
     assert '"target_profit_pct":50.0' in text
     assert '"stop_loss_pct":10.0' in text
 
@@ -258,12 +248,10 @@ def test_to_wire_rejects_non_protocol_values() -> None:
 def test_the_converter_has_tagged_unions_for_both_directions() -> None:
     from lasersell_sync.proto.converter import converter
 
-    assert converter.structure(
-        {"type": "sell_now", "position_id": 1}, ls.ClientMessage
-    ) == ls.RequestExitSignal(position_id=1)
-    assert converter.structure({"type": "pong", "server_time_ms": 3}, ls.ServerMessage) == ls.Pong(
-        server_time_ms=3
+    assert converter.structure({"type": "sell_now", "position_id": 1}, ls.ClientMessage) == ls.RequestExitSignal(
+        position_id=1
     )
+    assert converter.structure({"type": "pong", "server_time_ms": 3}, ls.ServerMessage) == ls.Pong(server_time_ms=3)
     assert converter.unstructure(ls.Pong(server_time_ms=3), ls.ServerMessage) == {
         "type": "pong",
         "server_time_ms": 3,

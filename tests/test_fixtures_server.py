@@ -79,9 +79,7 @@ EXPECTED: Dict[str, Any] = {
         tokens=5000000,
         slot=280000000,
     ),
-    "server_balance_update_minimal.json": ls.BalanceUpdate(
-        wallet_pubkey=K1, mint=K2, tokens=0, slot=280000050
-    ),
+    "server_balance_update_minimal.json": ls.BalanceUpdate(wallet_pubkey=K1, mint=K2, tokens=0, slot=280000050),
     "server_position_opened.json": ls.PositionOpened(
         position_id=1,
         wallet_pubkey="Abc123...",

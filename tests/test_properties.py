@@ -194,9 +194,7 @@ def _json_values(ints: st.SearchStrategy[int], *, null: bool = True) -> st.Searc
         scalars.insert(0, st.none())
     return st.recursive(
         st.one_of(*scalars),
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-        ),
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
         max_leaves=12,
     )
 

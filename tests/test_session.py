@@ -51,13 +51,10 @@ def closed(position_id: int, account: str) -> str:
 
 def snapshot(position_id: int) -> str:
     bands = tuple(
-        ls.SlippageBand(slippage_bps=bps, max_tokens=bps * 10, coverage_pct=bps / 10)
-        for bps in (100, 200, 500, 1000)
+        ls.SlippageBand(slippage_bps=bps, max_tokens=bps * 10, coverage_pct=bps / 10) for bps in (100, 200, 500, 1000)
     )
     return ls.encode_server(
-        ls.LiquiditySnapshot(
-            position_id=position_id, bands=bands, liquidity_trend="draining", server_time_ms=1
-        )
+        ls.LiquiditySnapshot(position_id=position_id, bands=bands, liquidity_trend="draining", server_time_ms=1)
     )
 
 
@@ -120,9 +117,7 @@ def connected(make: Callable[..., ls.StreamSession], **options: Any) -> tuple[ls
 def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, make: Any) -> None:
     session, seen = connected(make)
     server.send_many([opened(1, "TA1", token_symbol="AAA"), opened(2, "TA2"), snapshot(1)])
-    server.send(
-        ls.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7))
-    )
+    server.send(ls.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7)))
     seen.wait(lambda events: any(e.type == "pnl_update" for e in events))
     (pnl,) = seen.of("pnl_update")
     assert pnl.handle is not None

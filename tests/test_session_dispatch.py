@@ -37,17 +37,13 @@ def pnl(position_id: int, profit: int = 1) -> str:
 def liquidity(position_id: int, seq: int) -> str:
     band = ls.SlippageBand(slippage_bps=100, max_tokens=seq, coverage_pct=1.0)
     return ls.encode_server(
-        ls.LiquiditySnapshot(
-            position_id=position_id, bands=(band,), liquidity_trend="stable", server_time_ms=seq
-        )
+        ls.LiquiditySnapshot(position_id=position_id, bands=(band,), liquidity_trend="stable", server_time_ms=seq)
     )
 
 
 def tick(position_id: int, seq: int) -> str:
     return ls.encode_server(
-        ls.TradeTick(
-            position_id=position_id, time_ms=seq, side="buy", token_amount=1, quote_amount=1, price_quote=1
-        )
+        ls.TradeTick(position_id=position_id, time_ms=seq, side="buy", token_amount=1, quote_amount=1, price_quote=1)
     )
 
 

@@ -148,9 +148,7 @@ def _attrs_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
     structure_fields = make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=True)
     # D fields (defaulted, not Optional): JSON null means absent, so drop the key (Q23).
     defaulted = tuple(
-        f.name
-        for f in fields
-        if f is not catch_all and f.default is not attrs.NOTHING and f.default is not None
+        f.name for f in fields if f is not catch_all and f.default is not attrs.NOTHING and f.default is not None
     )
     wire_defaults = {f.name: f.metadata[WIRE_DEFAULT] for f in fields if WIRE_DEFAULT in f.metadata}
     aliases = tuple((a, f.name) for f in fields for a in f.metadata.get(ALIASES, ()))

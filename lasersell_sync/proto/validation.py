@@ -51,8 +51,7 @@ def validate_strategy(strategy: StrategyConfig) -> None:
     levels = strategy.take_profit_levels
     if len(levels) > MAX_TAKE_PROFIT_LEVELS:
         raise InvalidStrategyError(
-            f"strategy.take_profit_levels has {len(levels)} levels; "
-            f"at most {MAX_TAKE_PROFIT_LEVELS} are allowed"
+            f"strategy.take_profit_levels has {len(levels)} levels; at most {MAX_TAKE_PROFIT_LEVELS} are allowed"
         )
     previous = 0.0
     for index, level in enumerate(levels):
@@ -61,9 +60,7 @@ def validate_strategy(strategy: StrategyConfig) -> None:
         if profit <= 0:
             raise InvalidStrategyError(f"{where}.profit_pct must be > 0")
         if index and profit <= previous:
-            raise InvalidStrategyError(
-                f"{where}.profit_pct must be greater than the previous level's ({previous:g})"
-            )
+            raise InvalidStrategyError(f"{where}.profit_pct must be greater than the previous level's ({previous:g})")
         previous = profit
         sell = _number(f"{where}.sell_pct", level.sell_pct)
         if not 0 < sell <= 100:

@@ -77,6 +77,4 @@ def selector(position: Any) -> Dict[str, Any]:
         return {"position_id": position}
     if isinstance(position, str) and position:
         return {"token_account": position}
-    raise ValueError(
-        f"a position must be a PositionHandle, a position id or a token account, got {position!r}"
-    )
+    raise ValueError(f"a position must be a PositionHandle, a position id or a token account, got {position!r}")

@@ -200,9 +200,7 @@ class EventIterator(Iterator[Event[Any]]):
 class Dispatcher:
     """Routes events to lanes and runs their handlers, isolating every call."""
 
-    def __init__(
-        self, registry: HandlerRegistry, max_workers: int, low_workers: int, tick_limit: int
-    ) -> None:
+    def __init__(self, registry: HandlerRegistry, max_workers: int, low_workers: int, tick_limit: int) -> None:
         self.registry = registry
         self.high = Lane("worker", max_workers, self._run)
         self.low = Lane("low", low_workers, self._run, tick_limit=tick_limit)

@@ -345,9 +345,7 @@ class StreamSession:
     def _on_transport_event(self, event: TransportEvent) -> None:
         if isinstance(event, BadFrame):
             error = event.error
-            self._dispatcher.submit_call(
-                ("type", "bad_frame"), lambda: self._dispatcher.report_error(error, None)
-            )
+            self._dispatcher.submit_call(("type", "bad_frame"), lambda: self._dispatcher.report_error(error, None))
             return
         if isinstance(event, Connected) and event.reconnect:
             with self._lock:

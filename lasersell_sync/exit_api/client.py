@@ -1,0 +1,189 @@
+"""ExitApiClient: the Exit API over one pooled, keep-alive ``requests.Session``.
+
+Repeated calls reuse warm connections (no new TCP + TLS handshake per call), which matters on a
+trading hot path. The client is safe to share between handler threads. Timeouts and retries
+default to the official low-latency values: 200 ms to connect, 900 ms per attempt, 2 attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .._redact import mask, redact
+from ..backoff import RetryPolicy
+from ..errors import ExitApiError
+from ..proto import jsonlib, to_wire
+from ..stream.positions import PositionHandle
+from .models import BuildBuyTxRequest, BuildSellTxRequest, BuildTxResponse, SellOutput, WalletProof
+from .responses import parse_build_tx_response, retry_after_seconds, summarize_error_body
+
+__all__ = ["DEFAULT_BASE_URL", "ExitApiClient"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.lasersell.io"
+_DEFAULT_RETRY = RetryPolicy()
+T = TypeVar("T")
+
+
+class ExitApiClient:
+    """Build unsigned buy/sell transactions and register wallets.
+
+    Args:
+        api_key: sent as ``x-api-key`` (never logged); ``None`` sends no key.
+        base_url: production by default; trailing ``/`` are stripped.
+        timeout: seconds per attempt (read); connect_timeout: seconds to connect.
+        retry: retry policy for build calls (registration is never retried).
+        max_retry_after: cap on a server's ``Retry-After`` before a retry, seconds.
+
+    Example:
+        >>> with ExitApiClient(api_key) as api:
+        ...     unsigned = api.build_sell_tx_b64(BuildSellTxRequest(...))
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        *,
+        timeout: float = 0.9,
+        connect_timeout: float = 0.2,
+        retry: RetryPolicy = _DEFAULT_RETRY,
+        max_retry_after: float = 1.0,
+        pool_maxsize: int = 16,
+    ) -> None:
+        if timeout <= 0 or connect_timeout <= 0:
+            raise ValueError("timeouts must be > 0")
+        self._api_key = api_key
+        self._base = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+        if not self._base.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http:// or https:// URL, got {self._base!r}")
+        self._timeout = (connect_timeout, timeout)
+        self._retry = retry
+        self._max_retry_after = max_retry_after
+        self._session = requests.Session()
+        self._session.trust_env = False  # no environment proxies on the hot path (as the SDKs do)
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update({"content-type": "application/json", "accept": "application/json"})
+        if api_key:
+            self._session.headers["x-api-key"] = api_key
+
+    def __repr__(self) -> str:
+        return f"<ExitApiClient {self._base} api_key={mask(self._api_key)}>"
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> ExitApiClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- calls -------------------------------------------------------------------------
+
+    def build_sell_tx(self, request: BuildSellTxRequest) -> BuildTxResponse:
+        """``POST /v1/sell``. Raises ValueError (bad input, before any call) or ExitApiError."""
+        request.validate()
+        return self._with_retries(lambda: self._post("/v1/sell", to_wire(request), parse_build_tx_response))
+
+    def build_sell_tx_b64(self, request: BuildSellTxRequest) -> str:
+        """Like :meth:`build_sell_tx`, returning only the unsigned transaction (base64)."""
+        return self.build_sell_tx(request).tx
+
+    def build_buy_tx(self, request: BuildBuyTxRequest) -> BuildTxResponse:
+        """``POST /v1/buy``. Raises ValueError (bad input, before any call) or ExitApiError."""
+        request.validate()
+        return self._with_retries(lambda: self._post("/v1/buy", to_wire(request), parse_build_tx_response))
+
+    def build_partial_sell_tx(
+        self,
+        handle: PositionHandle,
+        amount_tokens: int,
+        slippage_bps: int,
+        output: str = SellOutput.SOL,
+    ) -> BuildTxResponse:
+        """Sell part of a tracked position (e.g. what ``max_sell_at_slippage`` allows)."""
+        return self.build_sell_tx(
+            BuildSellTxRequest(
+                mint=handle.mint,
+                user_pubkey=handle.wallet_pubkey,
+                amount_tokens=amount_tokens,
+                output=output,
+                slippage_bps=slippage_bps,
+            )
+        )
+
+    def register_wallet(self, proof: WalletProof, label: Optional[str] = None) -> None:
+        """``POST /v1/wallets/register`` (idempotent). One attempt: never retried.
+
+        Raises:
+            ExitApiError: kind ``http_status`` (400 bad proof, 401 key, 403 signature), etc.
+        """
+        if not isinstance(proof, WalletProof):
+            raise ValueError(f"proof must be a WalletProof, got {type(proof).__name__}")
+        body: Dict[str, Any] = to_wire(proof)
+        if label is not None:
+            body["label"] = label
+        self._post("/v1/wallets/register", body, lambda text, status: None)
+
+    def register_wallets(self, proofs: Iterable[WalletProof]) -> List[str]:
+        """Register several wallets; returns their public keys."""
+        registered = []
+        for proof in proofs:
+            self.register_wallet(proof)
+            registered.append(proof.wallet_pubkey)
+        return registered
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _with_retries(self, call: Callable[[], T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except ExitApiError as exc:
+                if not exc.is_retryable or attempt >= self._retry.max_attempts:
+                    raise
+                delay = self._retry.delay(attempt)
+                if exc.retry_after is not None:
+                    delay = max(delay, min(exc.retry_after, self._max_retry_after))
+                logger.info("exit api attempt %d failed (%s); retrying in %.3f s", attempt, exc.kind, delay)
+                time.sleep(delay)
+                attempt += 1
+
+    def _post(self, path: str, body: Dict[str, Any], parse: Callable[[str, int], T]) -> T:
+        url = self._base + path
+        try:
+            response = self._session.post(url, data=jsonlib.dumps(body).encode("utf-8"), timeout=self._timeout)
+            text = response.text
+        except requests.Timeout as exc:
+            raise ExitApiError("timeout", self._clean(f"POST {path} timed out: {exc}")) from None
+        except requests.RequestException as exc:
+            raise ExitApiError("transport", self._clean(f"POST {path} failed: {exc}")) from None
+        status = response.status_code
+        if not 200 <= status < 300:
+            summary = summarize_error_body(text)
+            raise ExitApiError(
+                "http_status",
+                self._clean(f"POST {path} returned HTTP {status}: {summary}"),
+                status=status,
+                body=summary,
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        return parse(text, status)
+
+    def _clean(self, message: str) -> str:
+        return redact(message, [self._api_key])

@@ -1,0 +1,169 @@
+"""Exit API request and response types (PROTOCOL.md 9.1-9.4), with their input checks.
+
+Requests serialise in the official key order with unset optional fields omitted. ``validate()``
+runs before any network call, so a bad amount or a malformed public key costs no round trip.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Any, Optional
+
+import attrs
+from solders.pubkey import Pubkey
+
+from ..proto import MarketContext
+from ..proto.scalars import U16, U64, optional
+
+__all__ = [
+    "BuildBuyTxRequest",
+    "BuildSellTxRequest",
+    "BuildTxResponse",
+    "BuyInput",
+    "SellOutput",
+    "TxMode",
+    "WalletProof",
+]
+
+MAX_SLIPPAGE_BPS = 10_000
+MAX_PARTNER_FEE_BPS = 50
+MAX_PARTNER_FEE_LAMPORTS = 50_000_000
+_U64_MAX = 2**64 - 1
+SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
+
+
+class SellOutput(str, enum.Enum):
+    """The asset a sell pays out in."""
+
+    SOL = "SOL"
+    USD1 = "USD1"
+
+
+BuyInput = SellOutput
+"""The asset a buy spends (same two assets)."""
+
+
+class TxMode(str, enum.Enum):
+    """Routing hint for the server."""
+
+    FAST = "fast"
+    SECURE = "secure"
+
+
+def _pubkey(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a base58 public key string, got {value!r}")
+    try:
+        Pubkey.from_string(value)
+    except ValueError:
+        raise ValueError(f"{name} is not a valid Solana public key: {value!r}") from None
+
+
+def _integer(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be within {low}..{high}, got {value}")
+
+
+def _choice(name: str, value: Any, allowed: Any) -> None:
+    if value is not None and str(getattr(value, "value", value)) not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+
+
+def _common(request: Any) -> None:
+    _pubkey("mint", request.mint)
+    _pubkey("user_pubkey", request.user_pubkey)
+    _integer("slippage_bps", request.slippage_bps, 0, MAX_SLIPPAGE_BPS)
+    _choice("mode", request.mode, {m.value for m in TxMode})
+    _choice("send_mode", request.send_mode, SEND_MODES)
+    if request.tip_lamports is not None:
+        _integer("tip_lamports", request.tip_lamports, 0, _U64_MAX)
+    fee_bps, fee_lamports = request.partner_fee_bps, request.partner_fee_lamports
+    if fee_bps is not None and fee_lamports is not None:
+        raise ValueError("partner_fee_bps and partner_fee_lamports are mutually exclusive")
+    if fee_bps is not None:
+        _integer("partner_fee_bps", fee_bps, 0, MAX_PARTNER_FEE_BPS)
+    if fee_lamports is not None:
+        _integer("partner_fee_lamports", fee_lamports, 0, MAX_PARTNER_FEE_LAMPORTS)
+    if (fee_bps is not None or fee_lamports is not None) and request.partner_fee_recipient is None:
+        raise ValueError("a partner fee needs partner_fee_recipient")
+    if request.partner_fee_recipient is not None:
+        _pubkey("partner_fee_recipient", request.partner_fee_recipient)
+
+
+@attrs.frozen(kw_only=True)
+class BuildSellTxRequest:
+    """``POST /v1/sell``: build an unsigned transaction selling ``amount_tokens`` (atomic units)."""
+
+    mint: str
+    user_pubkey: str
+    amount_tokens: U64
+    output: str = SellOutput.SOL
+    slippage_bps: U16
+    mode: Optional[str] = optional()
+    market_context: Optional[MarketContext] = optional()
+    send_mode: Optional[str] = optional()
+    tip_lamports: Optional[U64] = optional()
+    partner_fee_recipient: Optional[str] = optional()
+    partner_fee_bps: Optional[U16] = optional()
+    partner_fee_lamports: Optional[U64] = optional()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        _common(self)
+        _integer("amount_tokens", self.amount_tokens, 1, _U64_MAX)
+        _choice("output", self.output, {o.value for o in SellOutput})
+        if self.market_context is not None and not isinstance(self.market_context, MarketContext):
+            raise ValueError("market_context must be a MarketContext")
+
+
+@attrs.frozen(kw_only=True)
+class BuildBuyTxRequest:
+    """``POST /v1/buy``: spend exactly one of ``amount`` (human units) or ``amount_in_total``."""
+
+    mint: str
+    user_pubkey: str
+    slippage_bps: U16
+    input: str = SellOutput.SOL
+    amount_in_total: Optional[U64] = optional()
+    amount: Optional[float] = optional()
+    mode: Optional[str] = optional()
+    send_mode: Optional[str] = optional()
+    tip_lamports: Optional[U64] = optional()
+    partner_fee_recipient: Optional[str] = optional()
+    partner_fee_bps: Optional[U16] = optional()
+    partner_fee_lamports: Optional[U64] = optional()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        _common(self)
+        _choice("input", self.input, {o.value for o in SellOutput})
+        if (self.amount is None) == (self.amount_in_total is None):
+            raise ValueError("give exactly one of amount (human units) and amount_in_total (atomic units)")
+        if self.amount_in_total is not None:
+            _integer("amount_in_total", self.amount_in_total, 1, _U64_MAX)
+        if self.amount is not None:
+            if isinstance(self.amount, bool) or not isinstance(self.amount, (int, float)):
+                raise ValueError(f"amount must be a number, got {self.amount!r}")
+            if not math.isfinite(self.amount) or self.amount <= 0:
+                raise ValueError(f"amount must be a finite number > 0, got {self.amount!r}")
+
+
+@attrs.frozen(kw_only=True)
+class BuildTxResponse:
+    """An unsigned transaction (base64 ``VersionedTransaction``) and the server's route info."""
+
+    tx: str
+    route: Any = None
+    debug: Any = None
+
+
+@attrs.frozen(kw_only=True)
+class WalletProof:
+    """Proof that the holder of a wallet's key asked to register it. Holds no secret."""
+
+    wallet_pubkey: str
+    signature: str
+    message: str

@@ -1,0 +1,79 @@
+"""Reading Exit API responses: every envelope the service has used, and error summaries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from ..errors import ExitApiError
+from .models import BuildTxResponse
+
+__all__ = ["parse_build_tx_response", "retry_after_seconds", "summarize_error_body"]
+
+_SUMMARY_CHARS = 220
+
+
+def parse_build_tx_response(text: str, status: int = 200) -> BuildTxResponse:
+    """Parse a 2xx body of ``/v1/sell`` or ``/v1/buy`` (PROTOCOL.md 9.3, in that order).
+
+    Raises:
+        ExitApiError: kind ``envelope_status`` (a non-ok ``status``) or ``parse``.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise ExitApiError("parse", "response was not valid JSON", status=status, body=_clip(text)) from None
+    if not isinstance(body, dict):
+        raise ExitApiError("parse", "response must be an object", status=status, body=_clip(text))
+    envelope = body.get("status")
+    if isinstance(envelope, str):
+        if envelope.lower() == "ok":
+            tx = body.get("tx")
+            if not isinstance(tx, str):
+                tx = body.get("unsigned_tx_b64")
+            if not isinstance(tx, str):
+                raise ExitApiError("parse", "status=ok payload missing tx", status=status, body=_clip(text))
+            return BuildTxResponse(tx=tx, route=body.get("route"), debug=body.get("debug"))
+        detail = next(
+            (body[k] for k in ("reason", "message", "error") if isinstance(body.get(k), str)),
+            "unknown failure",
+        )
+        raise ExitApiError(
+            "envelope_status",
+            f"exit api returned status={envelope}: {detail}",
+            status=status,
+            body=detail,
+            envelope_status=envelope,
+        )
+    for key in ("unsigned_tx_b64", "tx"):
+        if isinstance(body.get(key), str):
+            return BuildTxResponse(tx=body[key], route=body.get("route"), debug=body.get("debug"))
+    raise ExitApiError("parse", "response did not match any supported schema", status=status, body=_clip(text))
+
+
+def summarize_error_body(text: str) -> str:
+    """The ``error``, else ``message``, else ``reason`` string of a JSON body; else its start."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message", "reason"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return _clip(text)
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """A ``Retry-After`` header in seconds (the HTTP-date form is ignored)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _clip(text: Any) -> str:
+    return str(text)[:_SUMMARY_CHARS]
