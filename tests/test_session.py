@@ -342,3 +342,29 @@ def test_run_forever_raises_the_fatal_error(server: ScriptedServer, make: Any) -
     server.drop()
     with pytest.raises(ls.AuthenticationError):
         session.run_forever()
+
+
+def test_register_and_connect_adds_the_proved_wallets(server: ScriptedServer, make: Any) -> None:
+    from solders.keypair import Keypair
+
+    from tests.httpserver import ScriptedHttp, reply
+
+    http = ScriptedHttp()
+    try:
+        http.defaults["/v1/wallets/register"] = reply(200, {"registered": True})
+        keypair = Keypair()
+        session = make()
+        with ls.ExitApiClient("key-123", base_url=http.url) as api:
+            session.register_and_connect([ls.prove_ownership(keypair)], exit_api=api)
+        ((_, configure),) = server.frames("configure")
+        assert configure["wallet_pubkeys"] == [W1, str(keypair.pubkey())]
+        assert http.requests[0].json()["wallet_pubkey"] == str(keypair.pubkey())
+
+        http.defaults["/v1/wallets/register"] = reply(403, {"error": "signature verification failed"})
+        with pytest.raises(ls.ExitApiError, match="signature verification failed"):
+            make().register_and_connect(
+                [ls.prove_ownership(Keypair())], exit_api=ls.ExitApiClient("k", base_url=http.url)
+            )
+        assert len(server.frames("configure")) == 1  # nothing connected after a failed registration
+    finally:
+        http.stop()

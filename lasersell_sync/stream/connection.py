@@ -127,6 +127,10 @@ class StreamConnection:
         return self._url
 
     @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    @property
     def connected(self) -> bool:
         return self._outbox.ready
 

@@ -10,7 +10,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Type, TypeVar, Union, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Set,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+    overload,
+)
 
 from .._redact import mask
 from ..backoff import Backoff
@@ -45,6 +59,9 @@ from .events import BadFrame, Closed, Connected, TransportEvent
 from .positions import PositionBook, PositionHandle, PositionRef
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
 from .stats import SessionStats
+
+if TYPE_CHECKING:
+    from ..exit_api import ExitApiClient, WalletProof
 
 __all__ = ["StreamSession"]
 
@@ -189,6 +206,31 @@ class StreamSession:
             AuthenticationError, StreamServerError, ConnectError: see StreamConnection.connect.
         """
         return self._conn.connect(timeout)
+
+    def register_and_connect(
+        self, proofs: Iterable[WalletProof], *, exit_api: Optional[ExitApiClient] = None, timeout: float = 10.0
+    ) -> HelloOk:
+        """Register wallet ownership proofs with the Exit API, then connect.
+
+        Every proved wallet is added to the session's wallets. ``exit_api`` defaults to a client
+        for the production Exit API with this session's API key.
+
+        Raises:
+            ExitApiError: a registration failed (nothing is connected then).
+        """
+        proofs = list(proofs)
+        if exit_api is None:
+            from ..exit_api import ExitApiClient
+
+            with ExitApiClient(self._conn.api_key) as client:
+                registered = client.register_wallets(proofs)
+        else:
+            registered = exit_api.register_wallets(proofs)
+        wallets = list(self._conn.intent.wallet_pubkeys)
+        missing = [w for w in registered if w not in wallets]
+        if missing:
+            self._conn.send(UpdateWallets(wallet_pubkeys=check_wallets(wallets + missing)))
+        return self.connect(timeout)
 
     def run_forever(self) -> None:
         """Block until the session is closed; Ctrl-C closes it gracefully.

@@ -1,0 +1,123 @@
+"""The examples run end to end against local servers (REST, JSON-RPC and the stream)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Iterator
+
+import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from tests.httpserver import Recorded, Reply, ScriptedHttp, reply
+from tests.test_tx import unsigned_for
+from tests.wsserver import ScriptedServer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MINT = str(Pubkey.new_unique())
+
+
+def example(name: str) -> ModuleType:
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+@pytest.fixture
+def http() -> Iterator[ScriptedHttp]:
+    server = ScriptedHttp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def keypair_file(tmp_path: Path) -> tuple:
+    keypair = Keypair()
+    path = tmp_path / "id.json"
+    path.write_text(json.dumps(list(bytes(keypair))))
+    return keypair, str(path)
+
+
+def test_build_sell(http: ScriptedHttp, capsys: pytest.CaptureFixture[str]) -> None:
+    http.queue("/v1/sell", reply(200, {"status": "ok", "tx": "AQAB"}))
+    assert (
+        example("build_sell").main(
+            ["--api-key", "k", "--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount", "5"]
+        )
+        == 0
+    )
+    assert http.requests[0].json()["amount_tokens"] == 5
+    assert capsys.readouterr().out.strip().endswith("AQAB")
+
+
+def test_build_buy(http: ScriptedHttp, capsys: pytest.CaptureFixture[str]) -> None:
+    http.queue("/v1/buy", reply(200, {"tx": "AQAC"}))
+    assert (
+        example("build_buy").main(
+            ["--api-key", "k", "--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount-sol", "0.1"]
+        )
+        == 0
+    )
+    assert http.requests[0].json()["amount"] == 0.1
+    assert capsys.readouterr().out.strip().endswith("AQAC")
+
+
+def test_build_and_send_sell(http: ScriptedHttp, keypair_file: tuple, capsys: pytest.CaptureFixture[str]) -> None:
+    keypair, path = keypair_file
+    http.queue("/v1/sell", reply(200, {"status": "ok", "tx": unsigned_for(keypair)}))
+
+    def rpc(request: Recorded) -> Reply:
+        tx = VersionedTransaction.from_bytes(base64.b64decode(request.json()["params"][0]))
+        assert all(tx.verify_with_results())
+        return reply(200, {"jsonrpc": "2.0", "id": 1, "result": str(tx.signatures[0])})
+
+    http.handlers["/rpc"] = rpc
+    args = [
+        "--api-key",
+        "k",
+        "--api-url",
+        http.url,
+        "--rpc-url",
+        http.url + "/rpc",
+        "--keypair",
+        path,
+        "--mint",
+        MINT,
+        "--amount",
+        "7",
+    ]
+    assert example("build_and_send_sell").main(args) == 0
+    assert http.paths() == ["/v1/sell", "/rpc"]
+    assert http.requests[0].json()["user_pubkey"] == str(keypair.pubkey())
+    assert capsys.readouterr().out.startswith("sent: ")
+
+
+def test_connect_and_register(http: ScriptedHttp, keypair_file: tuple, capsys: pytest.CaptureFixture[str]) -> None:
+    keypair, path = keypair_file
+
+    def register(request: Recorded) -> Reply:
+        body = request.json()
+        assert Signature.from_string(body["signature"]).verify(keypair.pubkey(), body["message"].encode())
+        return reply(200, {"wallet_pubkey": body["wallet_pubkey"], "registered": True})
+
+    http.handlers["/v1/wallets/register"] = register
+    stream = ScriptedServer()
+    try:
+        args = ["--api-key", "k", "--api-url", http.url, "--stream-url", stream.url, "--keypair", path, "--events", "2"]
+        assert example("connect_and_register").main(args) == 0
+        ((_, configure),) = stream.frames("configure")
+        assert configure["wallet_pubkeys"] == [str(keypair.pubkey())]
+    finally:
+        stream.stop()
+    out = capsys.readouterr().out
+    assert "connected as session 1" in out
+    assert "hello_ok" in out
