@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from _common import load_keypair, parse, parser
+from _common import parse, parser
 
 import lasersell_sync as ls
 
@@ -22,7 +22,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--amount", type=int, required=True, help="tokens, in atomic units")
     p.add_argument("--slippage-bps", type=int, default=2000)
     args = parse(p, argv)
-    keypair = load_keypair(args.keypair)
+    keypair = ls.load_keypair(args.keypair)
     request = ls.BuildSellTxRequest(
         mint=args.mint,
         user_pubkey=str(keypair.pubkey()),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Optional, Sequence
 
-from _common import load_keypair, parse, parser
+from _common import parse, parser
 
 import lasersell_sync as ls
 
@@ -20,7 +20,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--events", type=int, default=3, help="print this many events, then close")
     p.add_argument("--timeout", type=float, default=30.0, help="stop after this long without an event")
     args = parse(p, argv)
-    keypair = load_keypair(args.keypair)
+    keypair = ls.load_keypair(args.keypair)
     wallet = str(keypair.pubkey())
     strategy = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10, trailing_stop_pct=5)
     with ls.ExitApiClient(args.api_key, base_url=args.api_url) as api:

@@ -56,7 +56,7 @@ from .tx import (
     send_transaction_b64,
     sign_unsigned_tx,
 )
-from .wallet import prove_ownership
+from .wallet import load_keypair, prove_ownership
 
 __version__ = "0.1.0"
 
@@ -85,6 +85,7 @@ __all__ = [
     "WalletProof",
     "decode_unsigned_tx",
     "encode_signed_tx",
+    "load_keypair",
     "prove_ownership",
     "send_transaction",
     "send_transaction_b64",

@@ -223,3 +223,17 @@ def test_ownership_proof_verifies_against_the_exact_message() -> None:
     assert abs(int(now.message.rsplit(":", 1)[1]) - __import__("time").time()) < 5
     with pytest.raises(TypeError, match="solders Keypair"):
         ls.prove_ownership("not a keypair")  # type: ignore[arg-type]
+
+
+def test_load_keypair_reads_solana_keygen_files_and_hides_their_contents(tmp_path: Any) -> None:
+    keypair = Keypair()
+    path = tmp_path / "id.json"
+    path.write_text(json.dumps(list(bytes(keypair))))
+    assert ls.load_keypair(path).pubkey() == keypair.pubkey()
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(list(bytes(keypair))[:63]))
+    with pytest.raises(ValueError, match="not a solana-keygen keypair file") as info:
+        ls.load_keypair(broken)
+    assert str(list(bytes(keypair))[:8])[1:-1] not in str(info.value)
+    with pytest.raises(ValueError, match="cannot load a keypair from"):
+        ls.load_keypair(tmp_path / "missing.json")
