@@ -16,10 +16,10 @@ from typing import Any, Dict, Optional, Sequence, Union
 
 import attrs
 import requests
-from requests.adapters import HTTPAdapter
 from solders.keypair import Keypair
 from solders.transaction import VersionedTransaction
 
+from ._checks import pooled_session
 from ._redact import mask, redact
 from .errors import TxSubmitError
 from .proto import jsonlib
@@ -170,12 +170,7 @@ class TxSender:
 
     def __init__(self, timeout: float = 10.0, connect_timeout: float = 2.0, pool_maxsize: int = 16) -> None:
         self._timeout = (connect_timeout, timeout)
-        self._session = requests.Session()
-        self._session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers.update({"content-type": "application/json"})
+        self._session = pooled_session(pool_maxsize)
 
     def close(self) -> None:
         self._session.close()

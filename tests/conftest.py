@@ -5,6 +5,25 @@ from typing import Iterator
 
 import pytest
 
+from tests.httpserver import ScriptedHttp
+from tests.wsserver import ScriptedServer
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    """A scripted LaserSell-like WebSocket server on 127.0.0.1."""
+    srv = ScriptedServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def http() -> Iterator[ScriptedHttp]:
+    """A scripted HTTP server on 127.0.0.1 (Exit API and JSON-RPC)."""
+    srv = ScriptedHttp()
+    yield srv
+    srv.stop()
+
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:

@@ -65,13 +65,6 @@ class Recorder:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def rec() -> Recorder:
     return Recorder()
 

@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 import pytest
 from solders.keypair import Keypair
@@ -30,13 +29,6 @@ def example(name: str) -> ModuleType:
         return importlib.import_module(name)
     finally:
         sys.path.remove(str(EXAMPLES))
-
-
-@pytest.fixture
-def http() -> Iterator[ScriptedHttp]:
-    server = ScriptedHttp()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -30,13 +30,6 @@ def with_keys(value: Any) -> Any:
 
 
 @pytest.fixture
-def http() -> Iterator[ScriptedHttp]:
-    server = ScriptedHttp()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def api(http: ScriptedHttp) -> Iterator[ls.ExitApiClient]:
     with ls.ExitApiClient(KEY, base_url=http.url + "///", retry=NO_WAIT, timeout=2.0, connect_timeout=1.0) as client:
         yield client

@@ -82,13 +82,6 @@ class Seen:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def make(server: ScriptedServer) -> Iterator[Callable[..., ls.StreamSession]]:
     made: List[ls.StreamSession] = []
 

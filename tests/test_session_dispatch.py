@@ -143,13 +143,6 @@ class Harness:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def h(server: ScriptedServer) -> Iterator[Harness]:
     harness = Harness(server)
     yield harness

@@ -12,8 +12,8 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from .._checks import pooled_session
 from .._redact import mask, redact
 from ..backoff import RetryPolicy
 from ..errors import ExitApiError
@@ -66,12 +66,8 @@ class ExitApiClient:
         self._timeout = (connect_timeout, timeout)
         self._retry = retry
         self._max_retry_after = max_retry_after
-        self._session = requests.Session()
-        self._session.trust_env = False  # no environment proxies on the hot path (as the SDKs do)
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers.update({"content-type": "application/json", "accept": "application/json"})
+        self._session = pooled_session(pool_maxsize)
+        self._session.headers["accept"] = "application/json"
         if api_key:
             self._session.headers["x-api-key"] = api_key
 

@@ -11,8 +11,8 @@ import math
 from typing import Any, Optional
 
 import attrs
-from solders.pubkey import Pubkey
 
+from .._checks import check_int, check_pubkey
 from ..proto import MarketContext
 from ..proto.scalars import U16, U64, optional
 
@@ -51,46 +51,30 @@ class TxMode(str, enum.Enum):
     SECURE = "secure"
 
 
-def _pubkey(name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a base58 public key string, got {value!r}")
-    try:
-        Pubkey.from_string(value)
-    except ValueError:
-        raise ValueError(f"{name} is not a valid Solana public key: {value!r}") from None
-
-
-def _integer(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be within {low}..{high}, got {value}")
-
-
 def _choice(name: str, value: Any, allowed: Any) -> None:
     if value is not None and str(getattr(value, "value", value)) not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
 
 
 def _common(request: Any) -> None:
-    _pubkey("mint", request.mint)
-    _pubkey("user_pubkey", request.user_pubkey)
-    _integer("slippage_bps", request.slippage_bps, 0, MAX_SLIPPAGE_BPS)
+    check_pubkey(request.mint, "mint")
+    check_pubkey(request.user_pubkey, "user_pubkey")
+    check_int(request.slippage_bps, "slippage_bps", 0, MAX_SLIPPAGE_BPS)
     _choice("mode", request.mode, {m.value for m in TxMode})
     _choice("send_mode", request.send_mode, SEND_MODES)
     if request.tip_lamports is not None:
-        _integer("tip_lamports", request.tip_lamports, 0, _U64_MAX)
+        check_int(request.tip_lamports, "tip_lamports", 0, _U64_MAX)
     fee_bps, fee_lamports = request.partner_fee_bps, request.partner_fee_lamports
     if fee_bps is not None and fee_lamports is not None:
         raise ValueError("partner_fee_bps and partner_fee_lamports are mutually exclusive")
     if fee_bps is not None:
-        _integer("partner_fee_bps", fee_bps, 0, MAX_PARTNER_FEE_BPS)
+        check_int(fee_bps, "partner_fee_bps", 0, MAX_PARTNER_FEE_BPS)
     if fee_lamports is not None:
-        _integer("partner_fee_lamports", fee_lamports, 0, MAX_PARTNER_FEE_LAMPORTS)
+        check_int(fee_lamports, "partner_fee_lamports", 0, MAX_PARTNER_FEE_LAMPORTS)
     if (fee_bps is not None or fee_lamports is not None) and request.partner_fee_recipient is None:
         raise ValueError("a partner fee needs partner_fee_recipient")
     if request.partner_fee_recipient is not None:
-        _pubkey("partner_fee_recipient", request.partner_fee_recipient)
+        check_pubkey(request.partner_fee_recipient, "partner_fee_recipient")
 
 
 @attrs.frozen(kw_only=True)
@@ -113,7 +97,7 @@ class BuildSellTxRequest:
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
         _common(self)
-        _integer("amount_tokens", self.amount_tokens, 1, _U64_MAX)
+        check_int(self.amount_tokens, "amount_tokens", 1, _U64_MAX)
         _choice("output", self.output, {o.value for o in SellOutput})
         if self.market_context is not None and not isinstance(self.market_context, MarketContext):
             raise ValueError("market_context must be a MarketContext")
@@ -143,7 +127,7 @@ class BuildBuyTxRequest:
         if (self.amount is None) == (self.amount_in_total is None):
             raise ValueError("give exactly one of amount (human units) and amount_in_total (atomic units)")
         if self.amount_in_total is not None:
-            _integer("amount_in_total", self.amount_in_total, 1, _U64_MAX)
+            check_int(self.amount_in_total, "amount_in_total", 1, _U64_MAX)
         if self.amount is not None:
             if isinstance(self.amount, bool) or not isinstance(self.amount, (int, float)):
                 raise ValueError(f"amount must be a number, got {self.amount!r}")

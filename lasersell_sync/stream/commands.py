@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Tuple
 
-from solders.pubkey import Pubkey
-
+from .._checks import check_int, check_pubkey
 from ..proto import WatchWalletEntry
 from .positions import PositionHandle
 
@@ -13,16 +12,6 @@ __all__ = ["check_mint", "check_slippage", "check_wallets", "check_watch_wallets
 
 _U64_MAX = 2**64 - 1
 MAX_SLIPPAGE_BPS = 10_000
-
-
-def check_pubkey(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a base58 public key string, got {value!r}")
-    try:
-        Pubkey.from_string(value)
-    except ValueError:
-        raise ValueError(f"{what} is not a valid Solana public key: {value!r}") from None
-    return value
 
 
 def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:
@@ -48,11 +37,7 @@ def check_watch_wallets(entries: Iterable[WatchWalletEntry]) -> Tuple[WatchWalle
 def check_slippage(slippage_bps: Any) -> Any:
     if slippage_bps is None:
         return None
-    if isinstance(slippage_bps, bool) or not isinstance(slippage_bps, int):
-        raise ValueError(f"slippage_bps must be an integer, got {slippage_bps!r}")
-    if not 0 <= slippage_bps <= MAX_SLIPPAGE_BPS:
-        raise ValueError(f"slippage_bps must be within 0..{MAX_SLIPPAGE_BPS}, got {slippage_bps}")
-    return slippage_bps
+    return check_int(slippage_bps, "slippage_bps", 0, MAX_SLIPPAGE_BPS)
 
 
 def check_mint(mint: Any) -> str:
