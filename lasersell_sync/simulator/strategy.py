@@ -1,0 +1,92 @@
+"""Exit-rule evaluation as the service defines it (PROTOCOL.md 7), as a pure function.
+
+Given a strategy, a position's running state and the latest price, :func:`evaluate` says whether
+an exit fires and how much it sells. PnL percent is relative to the entry cost per token, so it
+does not change when part of the position is sold. Semantics follow PROTO where the sources
+disagree: a ladder replaces the plain take profit (Q11), ``sell_pct`` is a percent of what
+remains (Q12), a level's ``trailing_stop_pct`` becomes the position's trailing stop (Q12), and
+the breakeven trail moves the stop to the entry price once profit reaches it (Q13).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from ..proto import StrategyConfig
+
+__all__ = ["ExitDecision", "PositionState", "evaluate", "pnl_pct"]
+
+
+@attrs.define
+class PositionState:
+    """What the engine remembers about one position between price ticks."""
+
+    entry_price: float  # quote atomic units per token at entry
+    tokens: int  # tokens still held
+    peak_pnl_pct: float = float("-inf")
+    levels_fired: int = 0
+    trailing_override: Optional[float] = None
+    breakeven_armed: bool = False
+
+
+@attrs.frozen
+class ExitDecision:
+    reason: str
+    sell_tokens: Optional[int] = None  # None: the whole position
+    level_index: Optional[int] = None
+
+
+def pnl_pct(state: PositionState, price: float) -> float:
+    return (price - state.entry_price) / state.entry_price * 100.0
+
+
+def evaluate(
+    strategy: StrategyConfig,
+    state: PositionState,
+    price: float,
+    *,
+    graduated: bool = False,
+    sellable_tokens: Optional[int] = None,
+) -> Optional[ExitDecision]:
+    """Update ``state`` for a new price and return the exit that fires, if any.
+
+    ``sellable_tokens`` is the liquidity available within the slippage the server accepts; with
+    ``liquidity_guard`` a ladder sell is scaled down to it.
+    """
+    if state.tokens <= 0:
+        return None
+    pnl = pnl_pct(state, price)
+    state.peak_pnl_pct = max(state.peak_pnl_pct, pnl)
+    levels = strategy.take_profit_levels
+    if state.levels_fired < len(levels):
+        level = levels[state.levels_fired]
+        if pnl >= level.profit_pct:
+            return _fire_level(strategy, state, state.levels_fired, sellable_tokens)
+    if not levels and strategy.target_profit_pct > 0 and pnl >= strategy.target_profit_pct:
+        return ExitDecision("target_profit")
+    if strategy.breakeven_trail_pct > 0 and state.peak_pnl_pct >= strategy.breakeven_trail_pct:
+        state.breakeven_armed = True
+    if state.breakeven_armed and pnl <= 0:
+        return ExitDecision("breakeven")
+    if strategy.stop_loss_pct > 0 and pnl <= -strategy.stop_loss_pct:
+        return ExitDecision("stop_loss")
+    trailing = state.trailing_override if state.trailing_override is not None else strategy.trailing_stop_pct
+    if trailing > 0 and state.peak_pnl_pct > 0 and state.peak_pnl_pct - pnl >= trailing:
+        return ExitDecision("trailing_stop")
+    if strategy.sell_on_graduation and graduated:
+        return ExitDecision("graduation")
+    return None
+
+
+def _fire_level(strategy: StrategyConfig, state: PositionState, index: int, sellable: Optional[int]) -> ExitDecision:
+    level = strategy.take_profit_levels[index]
+    state.levels_fired += 1
+    if level.trailing_stop_pct > 0:
+        state.trailing_override = level.trailing_stop_pct
+    amount = state.tokens if level.sell_pct >= 100 else int(state.tokens * level.sell_pct / 100)
+    if strategy.liquidity_guard and sellable is not None:
+        amount = min(amount, sellable)
+    amount = max(1, min(amount, state.tokens))
+    return ExitDecision("chained_tp", sell_tokens=amount, level_index=index)
