@@ -139,6 +139,11 @@ class MarketEngine:
             opened_ms=self._now_ms,
         )
         self.positions[position_id] = position
+        return self.announce(position)
+
+    def announce(self, position: SimPosition) -> List[ServerMessage]:
+        """``balance_update`` and ``position_opened`` for a position (at open and on reconnect)."""
+        wallet, tokens, price = position.wallet, position.state.tokens, position.price
         slot = self._slot()
         return [
             BalanceUpdate(
@@ -150,19 +155,19 @@ class MarketEngine:
                 slot=slot,
             ),
             PositionOpened(
-                position_id=position_id,
+                position_id=position.position_id,
                 wallet_pubkey=wallet,
                 mint=position.mint,
                 token_account=position.token_account,
                 token_program=SPL_TOKEN,
                 tokens=tokens,
-                entry_quote_units=entry_quote,
+                entry_quote_units=position.entry_quote,
                 market_context=self._context(position),
-                token_name=f"Sim Token {position_id}",
-                token_symbol=f"SIM{position_id}",
+                token_name=f"Sim Token {position.position_id}",
+                token_symbol=f"SIM{position.position_id}",
                 token_decimals=6,
                 token_price_quote=max(1, round(price)),
-                opened_at_ms=self._now_ms,
+                opened_at_ms=position.opened_ms,
                 slot=slot,
             ),
         ]
@@ -222,6 +227,16 @@ class MarketEngine:
         elif isinstance(message, UpdateWatchWallets):
             pass  # watched wallets: mirror trading is not simulated yet
         return []
+
+    def manual_sell(self, wallet: str, mint: str, tokens: int) -> Optional[str]:
+        """An Exit API sell for an open position: the unsigned transaction, or None."""
+        position = next((p for p in self.positions.values() if p.wallet == wallet and p.mint == mint), None)
+        if position is None or tokens <= 0:
+            return None
+        sell = min(tokens, position.state.tokens)
+        position.pending = ExitDecision("manual", sell_tokens=sell if sell < position.state.tokens else None)
+        self._nonce += 1
+        return build_unsigned(wallet, "sell", position.position_id, sell, self._nonce)
 
     def settle(self, kind: str, position_id: int, tokens: int) -> Optional[List[ServerMessage]]:
         """A signed exit arrived: sell at the current price. None if it names no open position."""

@@ -1,0 +1,165 @@
+"""The simulator's Exit API and JSON-RPC endpoints (standard-library HTTP/1.1 on 127.0.0.1).
+
+``/v1/sell`` and ``/v1/buy`` build real unsigned transactions; ``/v1/wallets/register`` checks
+the ownership proof's signature and timestamp; ``/rpc`` accepts ``sendTransaction``, verifies
+every signature, and settles simulated exits, which closes the loop on the stream.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from .txbuild import read_memo
+
+__all__ = ["HttpEndpoint"]
+
+logger = logging.getLogger(__name__)
+
+Reply = Tuple[int, Dict[str, Any]]
+_PROOF_WINDOW = 300
+
+
+class HttpEndpoint:
+    """REST + RPC for one simulated account; the callbacks reach into the market engine."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        build_sell: Callable[[str, str, int], Optional[str]],
+        build_buy: Callable[[str, str, int], str],
+        settle: Callable[[str, int, int], bool],
+        register: Callable[[str], None],
+    ) -> None:
+        self._build_sell = build_sell
+        self._build_buy = build_buy
+        self._settle = settle
+        self._register = register
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                logger.debug("simulator http: %s", format % args)
+
+            def do_GET(self) -> None:
+                self._reply(*((200, {"status": "ok"}) if self.path == "/healthz" else (404, {"error": "not found"})))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    self._reply(400, {"error": "body is not JSON"})
+                    return
+                if self.path.startswith("/v1/") and not self.headers.get("x-api-key"):
+                    self._reply(401, {"error": "missing or invalid API key"})
+                    return
+                self._reply(*owner.route(self.path, body))
+
+            def _reply(self, status: int, body: Dict[str, Any]) -> None:
+                payload = json.dumps(body, separators=(",", ":")).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="lasersell-sim-http", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def route(self, path: str, body: Any) -> Reply:
+        if not isinstance(body, dict):
+            return 400, {"error": "body must be a JSON object"}
+        if path == "/v1/sell":
+            return self._sell(body)
+        if path == "/v1/buy":
+            return self._buy(body)
+        if path == "/v1/wallets/register":
+            return self._register_wallet(body)
+        if path == "/rpc":
+            return 200, self._rpc(body)
+        return 404, {"error": "not found"}
+
+    def _sell(self, body: Dict[str, Any]) -> Reply:
+        try:
+            mint, user, amount = str(body["mint"]), str(body["user_pubkey"]), int(body["amount_tokens"])
+        except (KeyError, TypeError, ValueError):
+            return 400, {"error": "mint, user_pubkey and amount_tokens are required"}
+        tx = self._build_sell(user, mint, amount)
+        if tx is None:
+            return 404, {"status": "not_indexed", "mint": mint, "reason": "no open simulated position for this mint"}
+        return 200, {"status": "ok", "tx": tx, "route": {"market_type": "pumpfun"}}
+
+    def _buy(self, body: Dict[str, Any]) -> Reply:
+        try:
+            mint, user = str(body["mint"]), str(body["user_pubkey"])
+            lamports = int(body.get("amount_in_total") or round(float(body.get("amount") or 0) * 10**9))
+        except (KeyError, TypeError, ValueError):
+            return 400, {"error": "mint, user_pubkey and an amount are required"}
+        return 200, {"status": "ok", "tx": self._build_buy(user, mint, lamports)}
+
+    def _register_wallet(self, body: Dict[str, Any]) -> Reply:
+        try:
+            wallet, signature, message = str(body["wallet_pubkey"]), str(body["signature"]), str(body["message"])
+            pubkey = Pubkey.from_string(wallet)
+            prefix, proved, stamp = message.split(":")
+            timestamp = int(stamp)
+        except (KeyError, ValueError):
+            return 400, {"error": "malformed registration"}
+        if prefix != "lasersell-register" or proved != wallet:
+            return 400, {"error": "malformed message"}
+        if abs(time.time() - timestamp) > _PROOF_WINDOW:
+            return 400, {"error": "timestamp older than 5 minutes"}
+        try:
+            valid = Signature.from_string(signature).verify(pubkey, message.encode())
+        except ValueError:
+            valid = False
+        if not valid:
+            return 403, {"error": "signature verification failed"}
+        self._register(wallet)
+        return 200, {"wallet_pubkey": wallet, "registered": True}
+
+    def _rpc(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        request_id = body.get("id", 1)
+
+        def error(code: int, message: str) -> Dict[str, Any]:
+            return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+        if body.get("method") != "sendTransaction" or not isinstance(body.get("params"), list):
+            return error(-32601, "only sendTransaction is simulated")
+        try:
+            tx = VersionedTransaction.from_bytes(base64.b64decode(body["params"][0], validate=True))
+        except Exception:
+            return error(-32602, "invalid transaction encoding")
+        if not all(tx.verify_with_results()):
+            return error(-32003, "Transaction signature verification failure")
+        memo = read_memo(tx)
+        if memo is not None and memo[0] == "sell" and not self._settle(*memo):
+            return error(-32002, "Transaction simulation failed: position is not awaiting this exit")
+        return {"jsonrpc": "2.0", "id": request_id, "result": str(tx.signatures[0])}

@@ -1,0 +1,204 @@
+"""``Simulator``: the embedded LaserSell service (stream, Exit API, RPC) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, List, Optional, Set
+
+from solders.keypair import Keypair
+
+from ..proto import ClientMessage, Configure, Limits, ServerMessage
+from .engine import MarketEngine
+from .http_server import HttpEndpoint
+from .market import SCENARIOS
+from .stream_server import StreamEndpoint
+from .txbuild import build_unsigned
+
+__all__ = ["DEFAULT_LIMITS", "Simulator"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMITS = Limits(
+    hi_capacity=256,
+    pnl_flush_ms=100,
+    max_positions_per_session=500,
+    max_wallets_per_session=5,
+    max_positions_per_wallet=100,
+    max_sessions_per_api_key=1,
+    max_watch_wallets_per_session=10,
+)
+
+
+class Simulator:
+    """A deterministic stand-in for LaserSell. Use as a context manager.
+
+    Args:
+        seed: same seed and scenario, same market.
+        scenario: one of ``pump``, ``dump``, ``rug``, ``sideways``, ``grind``, ``graduation``,
+            ``mixed``.
+        speed: simulated seconds per wall second (10: a 100 ms tick every 10 ms).
+        open_every_ticks / max_positions: how often positions appear, and how many at once.
+        require_registration: refuse unregistered wallets like the service does (the funded
+            test wallet is pre-registered).
+        hello_first: greet before reading ``configure`` (the documented order).
+
+    Example:
+        >>> with Simulator(seed=1, scenario="pump") as sim:
+        ...     session = StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url)
+    """
+
+    api_key = "sim-api-key"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        scenario: str = "mixed",
+        speed: float = 10.0,
+        limits: Limits = DEFAULT_LIMITS,
+        open_every_ticks: int = 20,
+        max_positions: int = 5,
+        require_registration: bool = False,
+        hello_first: bool = False,
+        host: str = "127.0.0.1",
+        stream_port: int = 0,
+        http_port: int = 0,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.seed = seed
+        self.scenario = scenario
+        self.wallet = Keypair.from_seed(bytes([seed % 256]) * 32)
+        self._limits = limits
+        self._engine_options = {"open_every_ticks": open_every_ticks, "max_positions": max_positions}
+        self._require_registration = require_registration
+        self._registered: Set[str] = {str(self.wallet.pubkey())}
+        self._lock = threading.Lock()
+        self.engine: Optional[MarketEngine] = None
+        self._nonce = 0
+        self._host = host
+        self._ports = (stream_port, http_port)
+        self._speed = speed
+        self._hello_first = hello_first
+        self._stream: Optional[StreamEndpoint] = None
+        self._http: Optional[HttpEndpoint] = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        tick_seconds = self._limits.pnl_flush_ms / 1000 / self._speed
+        self._stream = StreamEndpoint(
+            host=self._host,
+            port=self._ports[0],
+            limits=self._limits,
+            tick_seconds=tick_seconds,
+            on_configure=self._configure,
+            on_tick=self._tick,
+            on_command=self._command,
+            is_registered=self._is_registered,
+            hello_first=self._hello_first,
+        )
+        self._http = HttpEndpoint(
+            host=self._host,
+            port=self._ports[1],
+            build_sell=self._build_sell,
+            build_buy=self._build_buy,
+            settle=self._settle,
+            register=self._registered.add,
+        )
+        logger.info("simulator up: stream %s, api %s, rpc %s", self.stream_url, self.api_url, self.rpc_url)
+        return self
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+        if self._http is not None:
+            self._http.stop()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def wallet_pubkey(self) -> str:
+        return str(self.wallet.pubkey())
+
+    @property
+    def stream_url(self) -> str:
+        return f"ws://{self._host}:{self._endpoint(self._stream).port}/v1/ws"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self._host}:{self._endpoint(self._http).port}"
+
+    @property
+    def rpc_url(self) -> str:
+        return self.api_url + "/rpc"
+
+    @property
+    def faults(self) -> StreamEndpoint:
+        """Fault switches: ``drop_connections()``, ``go_silent()``, ``push_raw(frames)``,
+        ``reject_auth = True``, ``extra_delay = seconds``."""
+        stream: StreamEndpoint = self._endpoint(self._stream)
+        return stream
+
+    @staticmethod
+    def _endpoint(endpoint: Any) -> Any:
+        if endpoint is None:
+            raise RuntimeError("the simulator is not running; use start() or a with block")
+        return endpoint
+
+    # -- engine callbacks (thread-safe) ---------------------------------------------------
+
+    def _is_registered(self, wallet: str) -> bool:
+        return not self._require_registration or wallet in self._registered
+
+    def _configure(self, configure: Configure, session_id: int) -> List[ServerMessage]:
+        with self._lock:
+            if self.engine is None:
+                self.engine = MarketEngine(
+                    seed=self.seed,
+                    scenario=self.scenario,
+                    session_id=session_id,
+                    configure=configure,
+                    tick_ms=self._limits.pnl_flush_ms,
+                    **self._engine_options,
+                )
+                return []
+            engine = self.engine  # a reconnect: same market, re-announce open positions
+            engine.session_id = session_id
+            engine.wallets = list(configure.wallet_pubkeys)
+            engine.strategy = configure.strategy
+            return [message for position in engine.positions.values() for message in engine.announce(position)]
+
+    def _tick(self) -> List[ServerMessage]:
+        with self._lock:
+            return self.engine.tick() if self.engine is not None else []
+
+    def _command(self, message: ClientMessage) -> List[ServerMessage]:
+        with self._lock:
+            return self.engine.command(message) if self.engine is not None else []
+
+    def _settle(self, kind: str, position_id: int, tokens: int) -> bool:
+        with self._lock:
+            messages = self.engine.settle(kind, position_id, tokens) if self.engine is not None else None
+        if messages is None:
+            return False
+        self.faults.push(messages)
+        return True
+
+    def _build_sell(self, user: str, mint: str, amount: int) -> Optional[str]:
+        with self._lock:
+            if self.engine is None:
+                return None
+            return self.engine.manual_sell(user, mint, amount)
+
+    def _build_buy(self, user: str, mint: str, lamports: int) -> str:
+        with self._lock:
+            self._nonce += 1
+            return build_unsigned(user, "buy", 0, lamports, 10**9 + self._nonce)
