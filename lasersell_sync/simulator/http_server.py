@@ -8,12 +8,14 @@ every signature, and settles simulated exits, which closes the loop on the strea
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -78,8 +80,19 @@ class HttpEndpoint:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        sockets: List[socket.socket] = []
+        self._sockets = sockets
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = False
+            block_on_close = True  # stop() joins every handler thread
+
+            def get_request(self) -> Tuple[socket.socket, Any]:
+                conn, addr = super().get_request()
+                sockets.append(conn)
+                return conn, addr
+
+        self._server = Server((host, port), Handler)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.1,), name="lasersell-sim-http", daemon=True
@@ -87,6 +100,9 @@ class HttpEndpoint:
         self._thread.start()
 
     def stop(self) -> None:
+        for conn in self._sockets:  # end keep-alive connections so their threads finish
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)

@@ -182,6 +182,13 @@ class StreamConnection:
             thread.start()
         return link.hello
 
+    def __enter__(self) -> StreamConnection:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
     def send(self, message: ClientMessage) -> bool:
         """Send a command now if connected (True), else keep it for the next connection.
 

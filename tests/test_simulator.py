@@ -1,0 +1,139 @@
+"""The embedded simulator end to end: a real session, real signatures, the loop closed."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator, List
+
+import pytest
+from solders.keypair import Keypair
+
+import lasersell_sync as ls
+from lasersell_sync.simulator import Simulator
+
+STRATEGY = ls.StrategyConfig(target_profit_pct=30, stop_loss_pct=10)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(seed=3, scenario="pump", speed=20) as simulator:
+        yield simulator
+
+
+class Closed:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.events: List[ls.PositionClosed] = []
+        self.done = threading.Event()
+
+    def __call__(self, event: ls.Event[ls.PositionClosed]) -> None:
+        self.events.append(event.message)
+        if len(self.events) >= self.count:
+            self.done.set()
+
+
+def test_full_loop_connect_signal_sign_send_close(sim: Simulator) -> None:
+    closed = Closed(3)
+    signatures: List[str] = []
+    session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], STRATEGY, endpoint=sim.stream_url)
+    sender = ls.TxSender()
+
+    @session.on(ls.ExitSignalWithTx)
+    def on_exit(event: ls.Event[ls.ExitSignalWithTx]) -> None:
+        signed = ls.sign_unsigned_tx(event.message.unsigned_tx_b64, sim.wallet)
+        signatures.append(sender.send(ls.SendTargetRpc(url=sim.rpc_url), signed))
+
+    session.on(ls.PositionClosed, closed)
+    with session, sender:  # handlers first, then connect: no event can be missed
+        assert closed.done.wait(10)
+    assert [e.reason for e in closed.events] == ["target_profit"] * 3
+    assert len(signatures) >= 3
+    assert sim.engine is not None
+    assert all(p.realized_quote > p.entry_quote for p in sim.engine.closed)
+
+
+def test_same_seed_same_stream(sim: Simulator) -> None:
+    def first_messages(simulator: Simulator) -> List[str]:
+        seen: List[str] = []
+        got = threading.Event()
+        with ls.StreamSession(
+            simulator.api_key, [simulator.wallet_pubkey], STRATEGY, endpoint=simulator.stream_url
+        ) as session:
+
+            @session.on_any
+            def record(event: ls.Event[Any]) -> None:
+                if event.type in ("position_opened", "pnl_update", "exit_signal_with_tx"):
+                    seen.append(ls.encode_server(event.message))
+                    if len(seen) >= 40:
+                        got.set()
+
+            assert got.wait(10)
+        return seen[:40]
+
+    with Simulator(seed=3, scenario="pump", speed=20) as twin:
+        pnl_only = [m for m in first_messages(twin) if '"pnl_update"' in m]
+    assert [m for m in first_messages(sim) if '"pnl_update"' in m][:10] == pnl_only[:10]
+
+
+def test_exit_api_and_registration_against_the_simulator() -> None:
+    stranger = Keypair()
+    with Simulator(seed=4, scenario="grind", require_registration=True) as sim:
+        session = ls.StreamSession(sim.api_key, [str(stranger.pubkey())], STRATEGY, endpoint=sim.stream_url)
+        with pytest.raises(ls.StreamServerError) as info:
+            session.connect()
+        assert info.value.code == "wallet_not_registered"
+        session.close()
+        with ls.ExitApiClient(sim.api_key, base_url=sim.api_url) as api:
+            forged = ls.WalletProof(
+                wallet_pubkey=str(stranger.pubkey()), signature=str(Keypair().sign_message(b"x")), message="x:y:1"
+            )
+            with pytest.raises(ls.ExitApiError) as bad:
+                api.register_wallet(forged)
+            assert bad.value.status == 400
+            session = ls.StreamSession(sim.api_key, [str(stranger.pubkey())], STRATEGY, endpoint=sim.stream_url)
+            hello = session.register_and_connect([ls.prove_ownership(stranger)], exit_api=api)
+            assert hello.session_id == 2
+            session.close()
+
+
+def test_invalid_client_messages_get_error_messages(sim: Simulator) -> None:
+    errors: List[ls.ErrorMessage] = []
+    got = threading.Event()
+    with ls.StreamConnection(
+        sim.api_key,
+        ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY),
+        on_message=lambda m, t: (errors.append(m), got.set()) if isinstance(m, ls.ErrorMessage) else None,
+        endpoint=sim.stream_url,
+    ) as conn:
+        conn.send(ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)))
+        assert got.wait(5)
+    assert errors[0].code == "invalid_strategy"
+
+
+def test_missing_api_key_is_refused() -> None:
+    with Simulator(seed=1) as sim:
+        sim.faults.reject_auth = True
+        with pytest.raises(ls.AuthenticationError):
+            ls.StreamSession("key", [sim.wallet_pubkey], STRATEGY, endpoint=sim.stream_url).connect()
+
+
+def test_dropped_connections_recover_and_positions_are_reannounced(sim: Simulator) -> None:
+    reannounced = threading.Event()
+    first = threading.Event()
+    opened: List[int] = []
+
+    def on_opened(event: ls.Event[ls.PositionOpened]) -> None:
+        opened.append(event.message.position_id)
+        if opened.count(1) == 2:
+            reannounced.set()
+
+    strategy = ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=90)
+    with ls.StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url) as session:
+        session.on(ls.PositionOpened, on_opened)
+        session.on(ls.PnlUpdate, lambda event: first.set())
+        assert first.wait(5)
+        sim.faults.drop_connections()
+        assert reannounced.wait(5)  # the same position (same token account) after the reconnect
+        (handle,) = [h for h in session.positions() if h.position_id == 1]
+        assert session.stats().reconnects == 1
+    assert handle.wallet_pubkey == sim.wallet_pubkey
