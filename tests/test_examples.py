@@ -113,3 +113,61 @@ def test_connect_and_register(http: ScriptedHttp, keypair_file: tuple, capsys: p
     out = capsys.readouterr().out
     assert "connected as session 1" in out
     assert "hello_ok" in out
+
+
+def test_auto_sell_runs_against_the_simulator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("LASERSELL_API_KEY", raising=False)
+    assert example("auto_sell").main(["--seconds", "10", "--positions", "2", "--scenario", "pump", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "using the embedded simulator" in out
+    assert out.count("closed   #") >= 2
+    assert "PnL %" in out
+    assert "target_profit" in out.split("PnL %")[1]  # the summary lists the exits
+
+
+def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    wallet_file = tmp_path / "wallet.json"
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lasersell_sync",
+            "simulate",
+            "--port",
+            "0",
+            "--http-port",
+            "0",
+            "--wallet-out",
+            str(wallet_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        assert lines[0].startswith("stream:  ws://127.0.0.1:")
+        stream_url = lines[0].split()[1]
+        wallet = lines[4].split()[1]
+        import lasersell_sync as ls
+
+        keypair = ls.load_keypair(wallet_file)
+        assert str(keypair.pubkey()) == wallet
+        strategy = ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
+        with ls.StreamSession("any-key", [wallet], strategy, endpoint=stream_url) as session:
+            assert session.connected
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
