@@ -95,3 +95,67 @@ def test_commands() -> None:
     assert sim.strategy == loose
     sim.command(ls.UpdateWallets(wallet_pubkeys=()))
     assert not [m for m in run(sim, 40) if isinstance(m, ls.PositionOpened)]  # no wallets, no new positions
+
+
+def mirror_engine(**config: Any) -> MarketEngine:
+    watched = ls.WatchWalletEntry(
+        pubkey=str(Keypair().pubkey()),
+        auto_buy=ls.AutoBuyConfig(wallet_pubkey=str(WALLET.pubkey()), amount_quote_units=10**8),
+    )
+    configure = ls.Configure(
+        wallet_pubkeys=(str(WALLET.pubkey()),),
+        strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=5),
+        watch_wallets=(watched,),
+        mirror_config=ls.MirrorConfig(**config),
+    )
+    return MarketEngine(seed=5, scenario="dump", session_id=1, configure=configure, open_every_ticks=10**6)
+
+
+def test_mirror_buy_signal_settles_into_a_watched_position() -> None:
+    sim = mirror_engine(cooldown_sec=0)
+    signal = next(m for m in run(sim, 40) if isinstance(m, ls.MirrorBuySignal))
+    assert signal.user_wallet == str(WALLET.pubkey())
+    assert signal.slippage_bps == 2500
+    signed = ls.sign_unsigned_tx(signal.unsigned_tx_b64, WALLET)
+    memo = read_memo(signed)
+    assert memo is not None
+    assert memo[0] == "buy"
+    settled = sim.settle(*memo)
+    assert settled is not None
+    opened = next(m for m in settled if isinstance(m, ls.PositionOpened))
+    assert (opened.watched, opened.mirror_source, opened.mint) == (True, signal.watched_wallet, signal.mint)
+    assert opened.entry_quote_units == signal.amount_quote_units
+    assert sim.settle(*memo) is None  # one buy, one position
+
+
+def test_mirror_failures_follow_the_config() -> None:
+    capped = mirror_engine(cooldown_sec=0, max_positions_per_wallet=1)
+    first = next(m for m in run(capped, 40) if isinstance(m, ls.MirrorBuySignal))
+    capped.settle("buy", 1, first.amount_quote_units)
+    failure = next(m for m in run(capped, 60) if isinstance(m, ls.MirrorBuyFailed))
+    assert failure.reason == "max_positions_reached"
+    cooling = mirror_engine(cooldown_sec=3600)
+    messages = [m for m in run(cooling, 100) if isinstance(m, (ls.MirrorBuySignal, ls.MirrorBuyFailed))]
+    assert [type(m).__name__ for m in messages[:3]] == ["MirrorBuySignal", "MirrorBuyFailed", "MirrorBuyFailed"]
+    assert {m.reason for m in messages[1:] if isinstance(m, ls.MirrorBuyFailed)} == {"cooldown_active"}
+
+
+def test_consecutive_losses_disable_the_wallet_until_it_is_watched_again() -> None:
+    sim = mirror_engine(cooldown_sec=0, max_consecutive_losses=2)
+    disabled = []
+    for _ in range(600):
+        for message in sim.tick():
+            if isinstance(message, ls.MirrorBuySignal):
+                memo = read_memo(ls.decode_unsigned_tx(message.unsigned_tx_b64))
+                assert memo is not None
+                sim.settle(*memo)
+            elif isinstance(message, ls.ExitSignalWithTx):  # the dump scenario stops everything out
+                settled = sim.settle("sell", message.position_id, message.position_tokens) or []
+                disabled += [m for m in settled if isinstance(m, ls.MirrorWalletAutoDisabled)]
+        if disabled:
+            break
+    (event,) = disabled
+    assert (event.reason, event.loss_count) == ("consecutive_loss_limit_reached", 2)
+    assert not [m for m in run(sim, 120) if isinstance(m, (ls.MirrorBuySignal, ls.MirrorBuyFailed))]
+    sim.command(ls.UpdateWatchWallets(watch_wallets=tuple(sim.mirror.entries)))  # re-enable (Q15)
+    assert [m for m in run(sim, 120) if isinstance(m, ls.MirrorBuySignal)]

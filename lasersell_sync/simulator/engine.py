@@ -40,6 +40,7 @@ from ..proto import (
     UpdateWatchWallets,
 )
 from .market import price_steps
+from .mirror import MirrorDesk
 from .strategy import ExitDecision, PositionState, evaluate
 from .txbuild import build_unsigned
 
@@ -66,6 +67,7 @@ class SimPosition:
     pending: Optional[ExitDecision] = None
     realized_quote: int = 0
     depth: float = 1.0  # share of the position sellable within 10 % slippage
+    mirror_source: Optional[str] = None  # the watched wallet this position mirrors
 
 
 def _pubkey(rng: random.Random) -> str:
@@ -101,6 +103,8 @@ class MarketEngine:
         self._nonce = 0
         self.positions: Dict[int, SimPosition] = {}
         self.closed: List[SimPosition] = []
+        self.mirror = MirrorDesk(random.Random(seed ^ 0x5EED))
+        self.mirror.watch(configure.watch_wallets, configure.mirror_config)
 
     @property
     def now_ms(self) -> int:
@@ -116,21 +120,30 @@ class MarketEngine:
         due = self._tick == 1 or self._tick % self._open_every == 0
         if self.wallets and due and len(self.positions) < self._max_positions:
             out.extend(self._open(self.wallets[(self._tick // self._open_every) % len(self.wallets)]))
+        out.extend(self.mirror.tick(self._tick, self._now_ms, self.session_id))
         for position in list(self.positions.values()):
             out.extend(self._advance(position))
         return out
 
-    def _open(self, wallet: str) -> List[ServerMessage]:
+    def _open(
+        self,
+        wallet: str,
+        *,
+        entry_quote: Optional[int] = None,
+        mint: Optional[str] = None,
+        mirror_source: Optional[str] = None,
+    ) -> List[ServerMessage]:
         rng = self._rng
         position_id, self._next_id = self._next_id, self._next_id + 1
         tokens = rng.randint(10**8, 10**10)
-        entry_quote = rng.randint(1, 20) * 50_000_000  # 0.05 .. 1 SOL
+        entry_quote = entry_quote or rng.randint(1, 20) * 50_000_000  # 0.05 .. 1 SOL
         price = entry_quote / tokens
         position = SimPosition(
             position_id=position_id,
             wallet=wallet,
-            mint=_pubkey(rng),
+            mint=mint or _pubkey(rng),
             token_account=_pubkey(rng),
+            mirror_source=mirror_source,
             entry_quote=entry_quote,
             initial_tokens=tokens,
             state=PositionState(entry_price=price, tokens=tokens),
@@ -169,6 +182,8 @@ class MarketEngine:
                 token_price_quote=max(1, round(price)),
                 opened_at_ms=position.opened_ms,
                 slot=slot,
+                watched=position.mirror_source is not None,
+                mirror_source=position.mirror_source,
             ),
         ]
 
@@ -187,6 +202,7 @@ class MarketEngine:
                 proceeds_units=max(0, round(position.price * tokens)),
                 server_time_ms=self._now_ms,
                 token_price_quote=max(0, round(position.price)),
+                watched=position.mirror_source is not None,
             )
         )
         out.append(self._liquidity(position))
@@ -219,13 +235,13 @@ class MarketEngine:
         elif isinstance(message, ClosePosition):
             position = self._select(message.position_id, message.token_account)
             if position is not None:
-                return [self._close(position, "client_closed")]
+                return self._close(position, "client_closed")
         elif isinstance(message, RequestExitSignal):
             position = self._select(message.position_id, message.token_account)
             if position is not None:
                 return [self._signal(position, ExitDecision("manual"))]
         elif isinstance(message, UpdateWatchWallets):
-            pass  # watched wallets: mirror trading is not simulated yet
+            self.mirror.watch(message.watch_wallets)
         return []
 
     def manual_sell(self, wallet: str, mint: str, tokens: int) -> Optional[str]:
@@ -239,7 +255,9 @@ class MarketEngine:
         return build_unsigned(wallet, "sell", position.position_id, sell, self._nonce)
 
     def settle(self, kind: str, position_id: int, tokens: int) -> Optional[List[ServerMessage]]:
-        """A signed exit arrived: sell at the current price. None if it names no open position."""
+        """A signed transaction arrived: settle it. None if it is not one the market expects."""
+        if kind == "buy":
+            return self._bought(position_id)
         position = self.positions.get(position_id)
         if kind != "sell" or position is None or position.pending is None:
             return None
@@ -258,7 +276,17 @@ class MarketEngine:
             )
         ]
         if position.state.tokens == 0:
-            out.append(self._close(position, reason))
+            out.extend(self._close(position, reason))
+        return out
+
+    def _bought(self, buy_id: int) -> Optional[List[ServerMessage]]:
+        if buy_id == 0:
+            return []  # an Exit API buy: accepted, not tracked
+        buy = self.mirror.bought(buy_id)
+        if buy is None:
+            return None
+        out = self._open(buy.user_wallet, entry_quote=buy.amount, mint=buy.mint, mirror_source=buy.watched_wallet)
+        self.mirror.opened(buy.watched_wallet, self._next_id - 1)
         return out
 
     # -- helpers ---------------------------------------------------------------------------
@@ -287,19 +315,29 @@ class MarketEngine:
             unsigned_tx_b64=build_unsigned(position.wallet, "sell", position.position_id, sell, self._nonce),
             sell_tokens=decision.sell_tokens,
             level_index=decision.level_index,
+            mirror_source=position.mirror_source,
+            watched=position.mirror_source is not None,
         )
 
-    def _close(self, position: SimPosition, reason: str) -> PositionClosed:
+    def _close(self, position: SimPosition, reason: str) -> List[ServerMessage]:
         del self.positions[position.position_id]
         self.closed.append(position)
-        return PositionClosed(
-            position_id=position.position_id,
-            wallet_pubkey=position.wallet,
-            mint=position.mint,
-            token_account=position.token_account,
-            reason=reason,
-            slot=self._slot(),
-        )
+        out: List[ServerMessage] = [
+            PositionClosed(
+                position_id=position.position_id,
+                wallet_pubkey=position.wallet,
+                mint=position.mint,
+                token_account=position.token_account,
+                reason=reason,
+                mirror_source=position.mirror_source,
+                slot=self._slot(),
+                watched=position.mirror_source is not None,
+            )
+        ]
+        if position.mirror_source is not None:
+            profit = position.realized_quote - position.entry_quote
+            out.extend(self.mirror.closed(position.mirror_source, position.position_id, profit))
+        return out
 
     def _trade(self, position: SimPosition) -> TradeTick:
         rng = self._rng
