@@ -24,6 +24,8 @@ def _simulate(args: argparse.Namespace) -> int:
         stream_port=args.port,
         http_port=args.http_port,
         require_registration=args.require_registration,
+        replay=args.replay,
+        replay_speed=args.replay_speed,
     )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -52,5 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
     simulate.add_argument("--require-registration", action="store_true")
     simulate.add_argument("--wallet-out", help="write the funded test wallet's keypair JSON here")
+    simulate.add_argument("--replay", help="replay a session recording (JSON Lines) instead of a live market")
+    simulate.add_argument("--replay-speed", type=float, default=1.0, help="replay this many times faster")
     args = parser.parse_args(argv)
     return _simulate(args)

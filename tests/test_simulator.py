@@ -10,6 +10,7 @@ from solders.keypair import Keypair
 
 import lasersell_sync as ls
 from lasersell_sync.simulator import Simulator
+from lasersell_sync.stream.recording import read_recording
 
 STRATEGY = ls.StrategyConfig(target_profit_pct=30, stop_loss_pct=10)
 
@@ -137,3 +138,32 @@ def test_dropped_connections_recover_and_positions_are_reannounced(sim: Simulato
         (handle,) = [h for h in session.positions() if h.position_id == 1]
         assert session.stats().reconnects == 1
     assert handle.wallet_pubkey == sim.wallet_pubkey
+
+
+def test_record_and_replay(sim: Simulator, tmp_path: Any) -> None:
+    recording = tmp_path / "session.jsonl"
+    enough = threading.Event()
+    session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], STRATEGY, endpoint=sim.stream_url, record_to=recording)
+    session.on(ls.ExitSignalWithTx, lambda event: enough.set())
+    with session:
+        assert enough.wait(10)
+    recorded = read_recording(recording)
+    assert recorded[0][1].startswith('{"type":"hello_ok"')
+    assert [t for t, _ in recorded] == sorted(t for t, _ in recorded)
+
+    replayed: List[str] = []
+    done = threading.Event()
+
+    def collect(message: Any, received_at: float) -> None:
+        replayed.append(ls.encode_server(message))
+        if len(replayed) == len(recorded):
+            done.set()
+
+    configure = ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
+    player = Simulator(replay=recording, replay_speed=100).start()
+    try:
+        with ls.StreamConnection(player.api_key, configure, on_message=collect, endpoint=player.stream_url):
+            assert done.wait(10)
+    finally:
+        player.stop()
+    assert replayed[1:] == [frame for _, frame in recorded[1:]]  # everything after each hello_ok

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, List, Optional, Set
+from pathlib import Path
+from typing import Any, List, Optional, Set, Union
 
 from solders.keypair import Keypair
 
 from ..proto import ClientMessage, Configure, Limits, ServerMessage
+from ..stream.recording import read_recording
 from .engine import MarketEngine
 from .http_server import HttpEndpoint
 from .market import SCENARIOS
@@ -42,6 +44,8 @@ class Simulator:
         require_registration: refuse unregistered wallets like the service does (the funded
             test wallet is pre-registered).
         hello_first: greet before reading ``configure`` (the documented order).
+        replay / replay_speed: instead of a live market, send each connection the frames of a
+            session recording (``StreamSession(record_to=...)``), ``replay_speed`` times faster.
 
     Example:
         >>> with Simulator(seed=1, scenario="pump") as sim:
@@ -64,6 +68,8 @@ class Simulator:
         host: str = "127.0.0.1",
         stream_port: int = 0,
         http_port: int = 0,
+        replay: Optional[Union[str, Path]] = None,
+        replay_speed: float = 1.0,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
@@ -84,6 +90,8 @@ class Simulator:
         self._speed = speed
         self._hello_first = hello_first
         self._stream: Optional[StreamEndpoint] = None
+        self._replay = read_recording(replay) if replay is not None else None
+        self._replay_speed = replay_speed
         self._http: Optional[HttpEndpoint] = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -100,6 +108,8 @@ class Simulator:
             on_command=self._command,
             is_registered=self._is_registered,
             hello_first=self._hello_first,
+            replay=self._replay,
+            replay_speed=self._replay_speed,
         )
         self._http = HttpEndpoint(
             host=self._host,

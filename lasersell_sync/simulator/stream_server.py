@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 from http import HTTPStatus
-from typing import Any, Callable, List, Optional, Set
+from typing import Any, Callable, List, Optional, Set, Tuple
 
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -50,8 +50,12 @@ class StreamEndpoint:
         on_command: Callable[[Any], List[ServerMessage]],
         is_registered: Callable[[str], bool],
         hello_first: bool = False,
+        replay: Optional[List[Tuple[float, str]]] = None,
+        replay_speed: float = 1.0,
     ) -> None:
         self.limits = limits
+        self._replay = replay
+        self._replay_speed = replay_speed
         self.tick_seconds = tick_seconds
         self.hello_first = hello_first
         self.reject_auth = False
@@ -144,8 +148,11 @@ class StreamEndpoint:
             if not self.hello_first:
                 await conn.send(encode_server(hello))
             self._connections.add(conn)
-            await self._send(conn, self._on_configure(configure, session_id))
-            ticker = self._loop.create_task(self._tick_loop(conn))
+            if self._replay is not None:
+                ticker = self._loop.create_task(self._play(conn, self._replay))
+            else:
+                await self._send(conn, self._on_configure(configure, session_id))
+                ticker = self._loop.create_task(self._tick_loop(conn))
             try:
                 async for frame in conn:
                     await self._command(conn, frame)
@@ -207,6 +214,17 @@ class StreamEndpoint:
             await conn.send(encode_server(problem))
             return
         await self._send(conn, self._on_command(message))
+
+    async def _play(self, conn: ServerConnection, frames: List[Tuple[float, str]]) -> None:
+        """Send a recording with its original spacing divided by ``replay_speed``."""
+        previous = None
+        for at, frame in frames:
+            if '"type":"hello_ok"' in frame[:20]:
+                continue  # this connection has its own hello_ok
+            if previous is not None and at > previous:
+                await asyncio.sleep((at - previous) / self._replay_speed)
+            previous = at
+            await conn.send(frame)
 
     async def _tick_loop(self, conn: ServerConnection) -> None:
         while True:

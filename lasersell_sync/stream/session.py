@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -57,6 +58,7 @@ from .deadlines import DeadlineScheduler
 from .dispatcher import Dispatcher, EventIterator
 from .events import BadFrame, Closed, Connected, TransportEvent
 from .positions import PositionBook, PositionHandle, PositionRef
+from .recording import FrameRecorder
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
 from .stats import SessionStats
 
@@ -83,6 +85,8 @@ class StreamSession:
         low_priority_workers: threads for pnl/liquidity/trade handlers (default half).
         trade_tick_backlog: undelivered trade ticks kept; older ones are dropped and counted.
         deadline_timeout_sec: client-side maximum holding time; 0 disables it.
+        record_to: write every received message to this JSON Lines file (replayable by the
+            simulator).
         transport_options: passed to :class:`StreamConnection` (timeouts, TLS, keepalive).
 
     Example:
@@ -109,6 +113,7 @@ class StreamSession:
         watch_wallets: Iterable[WatchWalletEntry] = (),
         mirror_config: Optional[MirrorConfig] = None,
         backoff: Backoff = _DEFAULT_BACKOFF,
+        record_to: Optional[Union[str, Path]] = None,
         **transport_options: Any,
     ) -> None:
         validate_strategy(strategy)
@@ -148,6 +153,7 @@ class StreamSession:
             **transport_options,
         )
         self._api_key_mask = mask(api_key)
+        self._recorder = FrameRecorder(record_to) if record_to is not None else None
 
     def __repr__(self) -> str:
         positions = len(self._book.all())
@@ -261,6 +267,8 @@ class StreamSession:
             self._conn.close(timeout)
             self._deadlines.stop(max(0.0, deadline - time.monotonic()))
         self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
+        if self._recorder is not None:
+            self._recorder.close()
         self._ended.set()
 
     def __enter__(self) -> StreamSession:
@@ -371,6 +379,8 @@ class StreamSession:
     # -- reader-thread callbacks ---------------------------------------------------------
 
     def _on_message(self, message: ServerMessage, received_at: float) -> None:
+        if self._recorder is not None:
+            self._recorder.record(message, received_at)
         handle = self._book.apply(message)
         kind = type(message)
         if kind is PositionOpened:
