@@ -15,11 +15,9 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
-    Dict,
     Iterable,
     List,
     Optional,
-    Set,
     Tuple,
     Type,
     TypeVar,
@@ -38,8 +36,6 @@ from ..proto import (
     MirrorBuyResult,
     MirrorConfig,
     Ping,
-    PositionClosed,
-    PositionOpened,
     RequestExitSignal,
     ServerMessage,
     SlippageBand,
@@ -54,13 +50,13 @@ from ..proto import (
 )
 from .commands import check_mint, check_slippage, check_wallets, check_watch_wallets, selector
 from .connection import StreamConnection
-from .deadlines import DeadlineScheduler
 from .dispatcher import Dispatcher, EventIterator
 from .events import BadFrame, Closed, Connected, TransportEvent
 from .positions import PositionBook, PositionHandle, PositionRef
 from .recording import FrameRecorder
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
 from .stats import SessionStats
+from .upkeep import PositionUpkeep
 
 if TYPE_CHECKING:
     from ..exit_api import ExitApiClient, WalletProof
@@ -128,17 +124,11 @@ class StreamSession:
             watch_wallets=check_watch_wallets(watch_wallets),
             mirror_config=mirror_config,
         )
-        self._deadline_sec = deadline_timeout_sec
         self._registry = HandlerRegistry()
         self._dispatcher = Dispatcher(
             self._registry, max_workers, low_priority_workers or max(1, max_workers // 2), trade_tick_backlog
         )
         self._book = PositionBook()
-        self._deadlines = DeadlineScheduler(self._deadline_expired)
-        self._opened_at: Dict[str, float] = {}  # token account -> first sighting (monotonic)
-        self._overrides: Dict[str, StrategyConfig] = {}  # token account -> per-position strategy
-        self._overrides_sent: Set[str] = set()
-        self._clock_offset_ms = 0.0
         self._lock = threading.Lock()
         self._closing = False
         self._ended = threading.Event()
@@ -154,6 +144,7 @@ class StreamSession:
         )
         self._api_key_mask = mask(api_key)
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
+        self._upkeep = PositionUpkeep(self._book, self._conn.send, deadline_timeout_sec)
 
     def __repr__(self) -> str:
         positions = len(self._book.all())
@@ -265,7 +256,7 @@ class StreamSession:
         deadline = time.monotonic() + timeout
         if first:
             self._conn.close(timeout)
-            self._deadlines.stop(max(0.0, deadline - time.monotonic()))
+            self._upkeep.stop(max(0.0, deadline - time.monotonic()))
         self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:
             self._recorder.close()
@@ -291,11 +282,10 @@ class StreamSession:
     def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
         """Replace the session strategy (and the client-side deadline, when given)."""
         validate_strategy(strategy)
-        deadline = self._deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
+        deadline = self._upkeep.deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
         ensure_exit_condition(strategy, deadline)
-        if deadline != self._deadline_sec:
-            self._deadline_sec = deadline
-            self._rearm_deadlines()
+        if deadline != self._upkeep.deadline_sec:
+            self._upkeep.set_deadline(deadline)
         return self._send(UpdateStrategy(strategy=strategy))
 
     def update_wallets(self, wallets: Iterable[str]) -> bool:
@@ -310,9 +300,7 @@ class StreamSession:
         handle = self._book.resolve(position)
         if handle is None:
             raise ValueError(f"no tracked position matches {position!r}")
-        with self._lock:
-            self._overrides[handle.token_account] = strategy
-            self._overrides_sent.add(handle.token_account)
+        self._upkeep.set_override(handle, strategy)
         return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
 
     def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
@@ -373,7 +361,7 @@ class StreamSession:
             reconnects=transport.reconnects,
             queue_depths={"high": dispatcher.high.pending, "low": dispatcher.low.pending},
             pending_commands=transport.pending_commands,
-            deadline_timers=self._deadlines.pending(),
+            deadline_timers=self._upkeep.timers(),
         )
 
     # -- reader-thread callbacks ---------------------------------------------------------
@@ -382,16 +370,7 @@ class StreamSession:
         if self._recorder is not None:
             self._recorder.record(message, received_at)
         handle = self._book.apply(message)
-        kind = type(message)
-        if kind is PositionOpened:
-            self._position_opened(message, received_at)  # type: ignore[arg-type]
-        elif kind is PositionClosed and handle is not None:
-            self._deadlines.cancel(handle.token_account)
-            self._opened_at.pop(handle.token_account, None)
-            with self._lock:
-                self._overrides.pop(handle.token_account, None)
-        elif kind is HelloOk:
-            self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
+        self._upkeep.observe(message, handle, received_at)
         self._dispatcher.submit(Event(event_name(message), message, handle, received_at))
 
     def _on_transport_event(self, event: TransportEvent) -> None:
@@ -400,40 +379,9 @@ class StreamSession:
             self._dispatcher.submit_call(("type", "bad_frame"), lambda: self._dispatcher.report_error(error, None))
             return
         if isinstance(event, Connected) and event.reconnect:
-            with self._lock:
-                self._overrides_sent.clear()
+            self._upkeep.reconnected()
         if isinstance(event, Closed) and event.error is not None:
             self._fatal = event.error
         self._dispatcher.submit(Event(event_name(event), event, None, time.monotonic()))
         if isinstance(event, Closed):
             self._ended.set()
-
-    def _position_opened(self, message: PositionOpened, received_at: float) -> None:
-        account = message.token_account
-        opened = received_at
-        if message.opened_at_ms is not None:
-            age = (time.time() * 1000 + self._clock_offset_ms - message.opened_at_ms) / 1000
-            opened = received_at - max(0.0, age)
-        opened = self._opened_at.setdefault(account, opened)  # first sighting survives reconnects
-        if self._deadline_sec > 0:
-            self._deadlines.schedule(account, opened + self._deadline_sec)
-        with self._lock:
-            override = self._overrides.get(account)
-            resend = override is not None and account not in self._overrides_sent
-            if resend:
-                self._overrides_sent.add(account)
-        if resend and override is not None:
-            self._conn.send(UpdatePositionStrategy(position_id=message.position_id, strategy=override))
-
-    def _rearm_deadlines(self) -> None:
-        self._deadlines.cancel_all()
-        if self._deadline_sec > 0:
-            for handle in self._book.all():
-                opened = self._opened_at.get(handle.token_account, time.monotonic())
-                self._deadlines.schedule(handle.token_account, opened + self._deadline_sec)
-
-    def _deadline_expired(self, token_account: str) -> None:
-        if self._book.resolve(token_account) is None or self._closing:
-            return
-        logger.info("deadline reached for %s; requesting an exit signal", token_account)
-        self._conn.send(RequestExitSignal(token_account=token_account))

@@ -1,0 +1,110 @@
+"""Client-side duties per position: deadline timers and strategy overrides across reconnects.
+
+Deadlines (PROTOCOL.md 7.4, Q8): the clock starts at a position's first sighting, preferring the
+server's ``opened_at_ms`` (converted with the ``hello_ok`` clock offset), and a reconnect's
+re-announcement does not restart it. Overrides (Q5): the server forgets per-position strategies on
+reconnect, so each one is sent again once its position is re-announced, under its new id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from typing import Callable, Dict, Optional, Set
+
+from ..errors import SessionClosedError
+from ..proto import (
+    ClientMessage,
+    HelloOk,
+    PositionClosed,
+    PositionOpened,
+    RequestExitSignal,
+    ServerMessage,
+    StrategyConfig,
+    UpdatePositionStrategy,
+)
+from .deadlines import DeadlineScheduler
+from .positions import PositionBook, PositionHandle
+
+__all__ = ["PositionUpkeep"]
+
+logger = logging.getLogger(__name__)
+
+
+class PositionUpkeep:
+    """Updated on the reader thread, before dispatch; commands go out through ``send``."""
+
+    def __init__(self, book: PositionBook, send: Callable[[ClientMessage], bool], deadline_sec: int) -> None:
+        self._book = book
+        self._send = send
+        self.deadline_sec = deadline_sec
+        self._deadlines = DeadlineScheduler(self._expired)
+        self._opened_at: Dict[str, float] = {}  # token account -> first sighting (monotonic)
+        self._overrides: Dict[str, StrategyConfig] = {}  # token account -> its own strategy
+        self._overrides_sent: Set[str] = set()
+        self._clock_offset_ms = 0.0
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def observe(self, message: ServerMessage, handle: Optional[PositionHandle], received_at: float) -> None:
+        kind = type(message)
+        if kind is PositionOpened:
+            self._opened(message, received_at)  # type: ignore[arg-type]
+        elif kind is PositionClosed and handle is not None:
+            self._deadlines.cancel(handle.token_account)
+            self._opened_at.pop(handle.token_account, None)
+            with self._lock:
+                self._overrides.pop(handle.token_account, None)
+        elif kind is HelloOk:
+            self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
+
+    def reconnected(self) -> None:
+        with self._lock:
+            self._overrides_sent.clear()
+
+    def set_override(self, handle: PositionHandle, strategy: StrategyConfig) -> None:
+        with self._lock:
+            self._overrides[handle.token_account] = strategy
+            self._overrides_sent.add(handle.token_account)
+
+    def set_deadline(self, deadline_sec: int) -> None:
+        """Change the deadline and re-arm every open position from its open time."""
+        self.deadline_sec = deadline_sec
+        self._deadlines.cancel_all()
+        if deadline_sec > 0:
+            for handle in self._book.all():
+                opened = self._opened_at.get(handle.token_account, time.monotonic())
+                self._deadlines.schedule(handle.token_account, opened + deadline_sec)
+
+    def timers(self) -> int:
+        return self._deadlines.pending()
+
+    def stop(self, timeout: float) -> None:
+        self._stopped = True
+        self._deadlines.stop(timeout)
+
+    def _opened(self, message: PositionOpened, received_at: float) -> None:
+        account = message.token_account
+        opened = received_at
+        if message.opened_at_ms is not None:
+            age = (time.time() * 1000 + self._clock_offset_ms - message.opened_at_ms) / 1000
+            opened = received_at - max(0.0, age)
+        opened = self._opened_at.setdefault(account, opened)  # first sighting survives reconnects
+        if self.deadline_sec > 0:
+            self._deadlines.schedule(account, opened + self.deadline_sec)
+        with self._lock:
+            override = self._overrides.get(account)
+            resend = override is not None and account not in self._overrides_sent
+            if resend:
+                self._overrides_sent.add(account)
+        if resend and override is not None:
+            self._send(UpdatePositionStrategy(position_id=message.position_id, strategy=override))
+
+    def _expired(self, token_account: str) -> None:
+        if self._stopped or self._book.resolve(token_account) is None:
+            return
+        logger.info("deadline reached for %s; requesting an exit signal", token_account)
+        with contextlib.suppress(SessionClosedError):  # closing: nothing to request any more
+            self._send(RequestExitSignal(token_account=token_account))
