@@ -244,20 +244,22 @@ class MarketEngine:
             self.mirror.watch(message.watch_wallets)
         return []
 
-    def manual_sell(self, wallet: str, mint: str, tokens: int) -> Optional[str]:
-        """An Exit API sell for an open position: the unsigned transaction, or None."""
+    def manual_sell(self, wallet: str, mint: str, tokens: int) -> str:
+        """An Exit API sell: tracked when it names an open position, else accepted untracked."""
+        self._nonce += 1
         position = next((p for p in self.positions.values() if p.wallet == wallet and p.mint == mint), None)
-        if position is None or tokens <= 0:
-            return None
+        if position is None:
+            return build_unsigned(wallet, "sell", 0, tokens, self._nonce)
         sell = min(tokens, position.state.tokens)
         position.pending = ExitDecision("manual", sell_tokens=sell if sell < position.state.tokens else None)
-        self._nonce += 1
         return build_unsigned(wallet, "sell", position.position_id, sell, self._nonce)
 
     def settle(self, kind: str, position_id: int, tokens: int) -> Optional[List[ServerMessage]]:
         """A signed transaction arrived: settle it. None if it is not one the market expects."""
         if kind == "buy":
             return self._bought(position_id)
+        if position_id == 0:
+            return []  # an Exit API sell of nothing tracked: accepted
         position = self.positions.get(position_id)
         if kind != "sell" or position is None or position.pending is None:
             return None

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -39,7 +39,7 @@ class HttpEndpoint:
         *,
         host: str,
         port: int,
-        build_sell: Callable[[str, str, int], Optional[str]],
+        build_sell: Callable[[str, str, int], str],
         build_buy: Callable[[str, str, int], str],
         settle: Callable[[str, int, int], bool],
         register: Callable[[str], None],
@@ -127,10 +127,14 @@ class HttpEndpoint:
             mint, user, amount = str(body["mint"]), str(body["user_pubkey"]), int(body["amount_tokens"])
         except (KeyError, TypeError, ValueError):
             return 400, {"error": "mint, user_pubkey and amount_tokens are required"}
-        tx = self._build_sell(user, mint, amount)
-        if tx is None:
-            return 404, {"status": "not_indexed", "mint": mint, "reason": "no open simulated position for this mint"}
-        return 200, {"status": "ok", "tx": tx, "route": {"market_type": "pumpfun"}}
+        try:
+            Pubkey.from_string(mint)
+            Pubkey.from_string(user)
+        except ValueError:
+            return 400, {"error": "invalid mint address"}
+        if amount <= 0:
+            return 400, {"error": "amount_tokens must be positive"}
+        return 200, {"status": "ok", "tx": self._build_sell(user, mint, amount), "route": {"market_type": "pumpfun"}}
 
     def _buy(self, body: Dict[str, Any]) -> Reply:
         try:

@@ -188,7 +188,9 @@ class Simulator:
 
     def _tick(self) -> List[ServerMessage]:
         with self._lock:
-            return self.engine.tick() if self.engine is not None else []
+            messages = self.engine.tick() if self.engine is not None else []
+        _log(messages)
+        return messages
 
     def _command(self, message: ClientMessage) -> List[ServerMessage]:
         with self._lock:
@@ -196,19 +198,46 @@ class Simulator:
 
     def _settle(self, kind: str, position_id: int, tokens: int) -> bool:
         with self._lock:
-            messages = self.engine.settle(kind, position_id, tokens) if self.engine is not None else None
+            if self.engine is None:
+                return position_id == 0  # untracked Exit API transactions before any session
+            messages = self.engine.settle(kind, position_id, tokens)
         if messages is None:
             return False
+        _log(messages)
         self.faults.push(messages)
         return True
 
-    def _build_sell(self, user: str, mint: str, amount: int) -> Optional[str]:
+    def _build_sell(self, user: str, mint: str, amount: int) -> str:
         with self._lock:
             if self.engine is None:
-                return None
+                self._nonce += 1
+                return build_unsigned(user, "sell", 0, amount, 10**9 + self._nonce)
             return self.engine.manual_sell(user, mint, amount)
 
     def _build_buy(self, user: str, mint: str, lamports: int) -> str:
         with self._lock:
             self._nonce += 1
             return build_unsigned(user, "buy", 0, lamports, 10**9 + self._nonce)
+
+
+_NOTABLE = {
+    "position_opened": lambda m: (
+        f"position #{m.position_id} opened: {m.token_symbol}, entry {m.entry_quote_units / 1e9:.3f} SOL"
+    ),
+    "exit_signal_with_tx": lambda m: f"exit signal #{m.position_id}: {m.reason}",
+    "position_closed": lambda m: f"position #{m.position_id} closed: {m.reason}",
+    "mirror_buy_signal": lambda m: f"mirror buy signal: {m.watched_wallet[:8]} bought {m.mint[:8]}",
+    "mirror_buy_failed": lambda m: f"mirror buy failed: {m.reason}",
+    "mirror_wallet_auto_disabled": lambda m: (
+        f"watched wallet {m.watched_wallet[:8]} disabled after {m.loss_count} losses"
+    ),
+}
+
+
+def _log(messages: List[ServerMessage]) -> None:
+    """A readable log line for each notable event (the standalone simulator shows INFO)."""
+    if logger.isEnabledFor(logging.INFO):
+        for message in messages:
+            describe = _NOTABLE.get(getattr(message, "TYPE", ""))
+            if describe is not None:
+                logger.info("%s", describe(message))
