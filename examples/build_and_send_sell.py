@@ -1,7 +1,6 @@
 """Build a sell with the Exit API, sign it locally, and submit it to an RPC endpoint.
 
-    python examples/build_and_send_sell.py --api-url URL --rpc-url URL --keypair id.json \\
-        --mint MINT --amount 1000000
+python examples/build_and_send_sell.py [--keypair id.json --mint MINT --amount 1000000]
 """
 
 from __future__ import annotations
@@ -9,31 +8,33 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from _common import parse, parser
+from _common import parse, parser, service
 
 import lasersell_sync as ls
+
+EXAMPLE_MINT = "So11111111111111111111111111111111111111112"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--keypair", required=True, help="solana-keygen JSON file of the selling wallet")
-    p.add_argument("--rpc-url", default=ls.MAINNET_BETA_RPC_URL)
-    p.add_argument("--mint", required=True)
-    p.add_argument("--amount", type=int, required=True, help="tokens, in atomic units")
+    p.add_argument("--mint", default=EXAMPLE_MINT)
+    p.add_argument("--amount", type=int, default=1_000_000, help="tokens, in atomic units")
     p.add_argument("--slippage-bps", type=int, default=2000)
     args = parse(p, argv)
-    keypair = ls.load_keypair(args.keypair)
-    request = ls.BuildSellTxRequest(
-        mint=args.mint,
-        user_pubkey=str(keypair.pubkey()),
-        amount_tokens=args.amount,
-        slippage_bps=args.slippage_bps,
-        send_mode="rpc",
-    )
-    with ls.ExitApiClient(args.api_key, base_url=args.api_url) as api, ls.TxSender() as sender:
-        unsigned = api.build_sell_tx_b64(request)
-        signed = ls.sign_unsigned_tx(unsigned, keypair)
-        signature = sender.send(ls.SendTargetRpc(url=args.rpc_url), signed)
+    with service(args) as svc:
+        if svc.keypair is None:
+            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
+        request = ls.BuildSellTxRequest(
+            mint=args.mint,
+            user_pubkey=str(svc.keypair.pubkey()),
+            amount_tokens=args.amount,
+            slippage_bps=args.slippage_bps,
+            send_mode="rpc",
+        )
+        with ls.ExitApiClient(svc.api_key, base_url=svc.api_url) as api, ls.TxSender() as sender:
+            unsigned = api.build_sell_tx_b64(request)
+            signed = ls.sign_unsigned_tx(unsigned, svc.keypair)
+            signature = sender.send(ls.SendTargetRpc(url=svc.rpc_url), signed)
     print(f"sent: {signature}")
     return 0
 

@@ -171,3 +171,26 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expect"),
+    [
+        ("build_sell", [], "unsigned sell transaction"),
+        ("build_buy", [], "unsigned buy transaction"),
+        ("build_and_send_sell", [], "sent: "),
+        ("connect_and_register", ["--events", "2"], "connected as session 1"),
+        ("copy_trading", ["--seconds", "10", "--mirrors", "1"], "mirrored position #"),
+        ("exit_ladder", ["--seconds", "10"], "level 0: selling"),
+        ("events_loop", ["--seconds", "3"], "closed #"),
+    ],
+)
+def test_every_example_runs_against_the_simulator(
+    name: str, args: list, expect: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("LASERSELL_API_KEY", raising=False)
+    monkeypatch.delenv("LASERSELL_KEYPAIR", raising=False)
+    assert example(name).main(args) == 0
+    out = capsys.readouterr().out
+    assert "using the embedded simulator" in out
+    assert expect in out

@@ -167,3 +167,34 @@ def test_record_and_replay(sim: Simulator, tmp_path: Any) -> None:
     finally:
         player.stop()
     assert replayed[1:] == [frame for _, frame in recorded[1:]]  # everything after each hello_ok
+
+
+def test_mirrored_buys_become_watched_positions_through_the_rpc() -> None:
+    watched_wallet = str(Keypair().pubkey())
+    opened = threading.Event()
+    with Simulator(seed=2, scenario="sideways", speed=20) as sim:
+        entry = ls.WatchWalletEntry(
+            pubkey=watched_wallet,
+            auto_buy=ls.AutoBuyConfig(wallet_pubkey=sim.wallet_pubkey, amount_quote_units=50_000_000),
+        )
+        session = ls.StreamSession(
+            sim.api_key,
+            [sim.wallet_pubkey],
+            STRATEGY,
+            endpoint=sim.stream_url,
+            watch_wallets=[entry],
+            mirror_config=ls.MirrorConfig(cooldown_sec=0),
+        )
+        sender, target = ls.TxSender(), ls.SendTargetRpc(url=sim.rpc_url)
+
+        @session.on(ls.MirrorBuySignal)
+        def mirror(event: ls.Event[ls.MirrorBuySignal]) -> None:
+            sender.send(target, ls.sign_unsigned_tx(event.message.unsigned_tx_b64, sim.wallet))
+
+        session.on(ls.PositionOpened, lambda event: opened.set() if event.message.watched else None)
+        with session, sender:
+            assert opened.wait(10)
+            mirrored = [h for h in session.positions() if h.watched]
+        assert mirrored
+        assert mirrored[0].mirror_source == watched_wallet
+        assert mirrored[0].entry_quote_units == 50_000_000

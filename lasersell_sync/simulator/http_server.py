@@ -180,6 +180,6 @@ class HttpEndpoint:
         if not all(tx.verify_with_results()):
             return error(-32003, "Transaction signature verification failure")
         memo = read_memo(tx)
-        if memo is not None and memo[0] == "sell" and not self._settle(*memo):
-            return error(-32002, "Transaction simulation failed: position is not awaiting this exit")
+        if memo is not None and not self._settle(*memo):
+            return error(-32002, "Transaction simulation failed: nothing is awaiting this transaction")
         return {"jsonrpc": "2.0", "id": request_id, "result": str(tx.signatures[0])}

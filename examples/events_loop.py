@@ -1,0 +1,43 @@
+"""A plain loop instead of handlers, for code that prefers to pull events.
+
+python examples/events_loop.py [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Optional, Sequence
+
+from _common import parse, parser, service
+
+import lasersell_sync as ls
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = parser(__doc__ or "")
+    p.add_argument("--seconds", type=float, default=5.0)
+    args = parse(p, argv)
+    strategy = ls.StrategyConfig(target_profit_pct=20, stop_loss_pct=10)
+    with service(args, scenario="pump") as svc:
+        if svc.keypair is None:
+            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
+        keypair = svc.keypair
+        stop_at = time.monotonic() + args.seconds
+        target = ls.SendTargetRpc(url=svc.rpc_url)
+        session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], strategy, endpoint=svc.stream_url)
+        with session, ls.TxSender() as sender:
+            for event in session.events(timeout=1.0):
+                message = event.message
+                if isinstance(message, ls.ExitSignalWithTx):
+                    signature = sender.send(target, ls.sign_unsigned_tx(message.unsigned_tx_b64, keypair))
+                    print(f"exit #{message.position_id} ({message.reason}): {signature[:12]}...")
+                elif isinstance(message, ls.PositionClosed):
+                    print(f"closed #{message.position_id}: {message.reason}")
+                if time.monotonic() >= stop_at:
+                    break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
