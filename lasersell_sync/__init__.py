@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import Any
 
 from . import proto
 from .backoff import LOW_LATENCY_RETRY_POLICY, Backoff, RetryPolicy
@@ -61,6 +63,14 @@ from .wallet import load_keypair, prove_ownership
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """``ls.simulator`` is imported on first use: it needs the ``simulator`` extra."""
+    if name == "simulator":
+        return importlib.import_module(".simulator", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ENDPOINT",

@@ -198,3 +198,17 @@ def test_mirrored_buys_become_watched_positions_through_the_rpc() -> None:
         assert mirrored
         assert mirrored[0].mirror_source == watched_wallet
         assert mirrored[0].entry_quote_units == 50_000_000
+
+
+def test_simulator_is_reachable_from_the_package_and_enforces_watch_limits() -> None:
+    assert ls.simulator.Simulator is Simulator
+    too_many = [ls.WatchWalletEntry(pubkey=str(Keypair().pubkey())) for _ in range(11)]
+    with Simulator(seed=1) as sim:
+        session = ls.StreamSession(
+            sim.api_key, [sim.wallet_pubkey], STRATEGY, endpoint=sim.stream_url, watch_wallets=too_many
+        )
+        with pytest.raises(ls.StreamServerError) as info:
+            session.connect()
+        session.close()
+    assert info.value.code == "capacity_exceeded"
+    assert "max_watch_wallets_per_session" in info.value.server_message

@@ -25,6 +25,7 @@ from ..proto import (
     ServerMessage,
     UpdateStrategy,
     UpdateWallets,
+    UpdateWatchWallets,
     decode_client,
     encode_server,
     validate_strategy,
@@ -173,7 +174,11 @@ class StreamEndpoint:
         if not isinstance(message, Configure):
             await conn.send(encode_server(ErrorMessage(code="invalid_message", message="expected configure first")))
             return None
-        problem = self._strategy_problem(message.strategy) or self._wallets_problem(list(message.wallet_pubkeys))
+        problem = (
+            self._strategy_problem(message.strategy)
+            or self._wallets_problem(list(message.wallet_pubkeys))
+            or self._watch_problem(len(message.watch_wallets))
+        )
         if problem is not None:
             await conn.send(encode_server(problem))
             return None
@@ -196,6 +201,12 @@ class StreamEndpoint:
                 return ErrorMessage(code="wallet_not_registered", message=f"wallet {wallet} is not registered")
         return None
 
+    def _watch_problem(self, count: int) -> Optional[ErrorMessage]:
+        limit = self.limits.max_watch_wallets_per_session
+        if limit and count > limit:
+            return ErrorMessage(code="capacity_exceeded", message="max_watch_wallets_per_session limit reached")
+        return None
+
     async def _command(self, conn: ServerConnection, frame: Any) -> None:
         try:
             message = decode_client(frame)
@@ -210,6 +221,8 @@ class StreamEndpoint:
             problem = self._strategy_problem(message.strategy)
         elif isinstance(message, UpdateWallets):
             problem = self._wallets_problem(list(message.wallet_pubkeys))
+        elif isinstance(message, UpdateWatchWallets):
+            problem = self._watch_problem(len(message.watch_wallets))
         if problem is not None:
             await conn.send(encode_server(problem))
             return
