@@ -58,6 +58,7 @@ class Lane:
         self._latest: Dict[Tuple[str, int], _Slot] = {}
         self._ticks: Deque[_Slot] = deque()
         self._tick_limit = tick_limit
+        self._yield_gil = tick_limit > 0  # the low lane yields; the high lane runs flat out
         self._idle = 0
         self._warned_at = -_WARN_EVERY
         self._threads: List[threading.Thread] = []
@@ -141,6 +142,8 @@ class Lane:
             try:
                 if item is not None:
                     self._run(item)
+                    if self._yield_gil:
+                        time.sleep(0)  # let the reader take the GIL between low-priority handlers
             finally:
                 with self._cond:
                     if box:

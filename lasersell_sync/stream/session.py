@@ -78,7 +78,8 @@ class StreamSession:
     Args:
         max_workers: threads for high-priority handlers (started on demand, so a burst of
             exit signals for different positions runs in parallel up to this many).
-        low_priority_workers: threads for pnl/liquidity/trade handlers (default half).
+        low_priority_workers: threads for pnl/liquidity/trade handlers (default 2: Python threads
+            share one GIL, so more CPU-bound workers would only slow the reader down).
         trade_tick_backlog: undelivered trade ticks kept; older ones are dropped and counted.
         deadline_timeout_sec: client-side maximum holding time; 0 disables it.
         record_to: write every received message to this JSON Lines file (replayable by the
@@ -125,9 +126,7 @@ class StreamSession:
             mirror_config=mirror_config,
         )
         self._registry = HandlerRegistry()
-        self._dispatcher = Dispatcher(
-            self._registry, max_workers, low_priority_workers or max(1, max_workers // 2), trade_tick_backlog
-        )
+        self._dispatcher = Dispatcher(self._registry, max_workers, low_priority_workers or 2, trade_tick_backlog)
         self._book = PositionBook()
         self._lock = threading.Lock()
         self._closing = False
