@@ -39,7 +39,7 @@ class Backoff:
     initial: float = attrs.field(default=0.1, validator=attrs.validators.ge(0.0))
     maximum: float = attrs.field(default=2.0, validator=attrs.validators.ge(0.0))
     max_attempts: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
-    healthy_after: float = attrs.field(default=10.0, validator=attrs.validators.ge(0.0))
+    healthy_after: float = attrs.field(default=2.0, validator=attrs.validators.ge(0.0))
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry ``attempt``: uniform in ``[0, exponential_delay(...)]``."""

@@ -32,6 +32,7 @@ LOW_PRIORITY = frozenset({"pnl_update", "liquidity_snapshot", "trade_tick"})
 _CONFLATED = frozenset({"pnl_update", "liquidity_snapshot"})
 _STOP = object()
 _WARN_EVERY = 60.0  # seconds between two backlog warnings
+_YIELD_AFTER = 20e-6  # a low-priority handler that ran longer than this yields the GIL
 
 
 class _Slot:
@@ -141,9 +142,13 @@ class Lane:
                 self.pending -= 1
             try:
                 if item is not None:
-                    self._run(item)
                     if self._yield_gil:
-                        time.sleep(0)  # let the reader take the GIL between low-priority handlers
+                        started = time.perf_counter()
+                        self._run(item)
+                        if time.perf_counter() - started > _YIELD_AFTER:
+                            time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
+                    else:
+                        self._run(item)
             finally:
                 with self._cond:
                     if box:
