@@ -68,11 +68,15 @@ class Lane:
         self.pending = 0
         self.conflated = 0
         self.dropped = 0
+        self.counts: Dict[str, int] = {}  # submissions per event name
 
-    def submit(self, key: Hashable, item: Any, conflate: Optional[Tuple[str, int]] = None) -> None:
+    def submit(self, key: Hashable, item: Any, conflate: Optional[Tuple[str, int]] = None, name: str = "") -> None:
         with self._cond:
             if self._stopping:
                 return
+            if name:  # internal calls (error reports) are not events
+                counts = self.counts
+                counts[name] = counts.get(name, 0) + 1
             if conflate is not None:
                 slot = self._latest.get(conflate)
                 if slot is not None and slot.item is not None:
@@ -212,8 +216,6 @@ class Dispatcher:
         self.registry = registry
         self.high = Lane("worker", max_workers, self._run)
         self.low = Lane("low", low_workers, self._run, tick_limit=tick_limit)
-        self._counts: Dict[str, int] = {}
-        self._counts_lock = threading.Lock()
         self._errors_lock = threading.Lock()
         self.handler_errors = 0
         self._iterators: Tuple[EventIterator, ...] = ()
@@ -223,16 +225,13 @@ class Dispatcher:
     def submit(self, event: Event[Any]) -> None:
         """Queue an event (called in arrival order, from the reader thread)."""
         name = event.type
-        with self._counts_lock:
-            self._counts[name] = self._counts.get(name, 0) + 1
         for iterator in self._iterators:
             iterator.put(event)
         if name in LOW_PRIORITY:
             position_id = event.message.position_id
-            conflate = (name, position_id) if name in _CONFLATED else None
-            self.low.submit(position_id, event, conflate)
+            self.low.submit(position_id, event, (name, position_id) if name in _CONFLATED else None, name)
         else:
-            self.high.submit(_key(event), event)
+            self.high.submit(_key(event), event, None, name)
 
     def submit_call(self, key: Hashable, call: Callable[[], None]) -> None:
         """Run ``call`` on a high-priority worker (used for error reports)."""
@@ -247,8 +246,12 @@ class Dispatcher:
                 logger.exception("on_error handler %r failed", handler)
 
     def counts(self) -> Dict[str, int]:
-        with self._counts_lock:
-            return dict(self._counts)
+        totals: Dict[str, int] = {}
+        for lane in (self.high, self.low):
+            with lane._cond:
+                for name, count in lane.counts.items():
+                    totals[name] = totals.get(name, 0) + count
+        return totals
 
     def iterate(self, timeout: Optional[float]) -> EventIterator:
         iterator = EventIterator(self._detach, timeout)
