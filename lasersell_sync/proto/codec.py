@@ -16,7 +16,14 @@ from ..errors import ProtocolError
 from . import jsonlib
 from .client import CLIENT_MESSAGE_TYPES, CLIENT_TYPE_ALIASES, ClientMessage
 from .converter import converter, describe_error, json_kind
-from .server import SERVER_MESSAGE_TYPES, ServerMessage, UnknownMessage
+from .server import (
+    SERVER_MESSAGE_TYPES,
+    ExitSignalWithTx,
+    MirrorBuySignal,
+    PositionOpened,
+    ServerMessage,
+    UnknownMessage,
+)
 
 __all__ = [
     "decode_client",
@@ -124,11 +131,17 @@ def decode_server(frame: Frame) -> ServerMessage:
     return message  # type: ignore[no-any-return]
 
 
+_WITH_MARKET_CONTEXT = frozenset({PositionOpened, ExitSignalWithTx, MirrorBuySignal})
+
+
 def _raw_parts_hold_floats(message: Any) -> bool:
     """Whether the undecoded parts of a message (unknown type, unknown keys) contain a float."""
-    if type(message) is UnknownMessage:
+    kind = type(message)
+    if kind is UnknownMessage:
         return _holds_float(message.fields)
-    context = getattr(message, "market_context", None)
+    if kind not in _WITH_MARKET_CONTEXT:
+        return False  # the common case (pnl, ticks, ...): one set lookup per frame
+    context = message.market_context
     return context is not None and bool(context.extra) and _holds_float(context.extra)
 
 

@@ -57,9 +57,7 @@ def selector(position: Any) -> Dict[str, Any]:
     if isinstance(position, bool):
         raise ValueError("a position must be a PositionHandle, a position id or a token account, not a bool")
     if isinstance(position, int):
-        if not 0 <= position <= _U64_MAX:
-            raise ValueError(f"position id out of range: {position}")
-        return {"position_id": position}
+        return {"position_id": check_int(position, "position id", 0, _U64_MAX)}
     if isinstance(position, str) and position:
         return {"token_account": position}
     raise ValueError(f"a position must be a PositionHandle, a position id or a token account, got {position!r}")

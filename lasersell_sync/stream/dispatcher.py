@@ -49,7 +49,9 @@ class _Slot:
 class Lane:
     """Per-key mailboxes served by up to ``max_workers`` threads."""
 
-    def __init__(self, name: str, max_workers: int, run: Callable[[Any], None], tick_limit: int = 0) -> None:
+    def __init__(
+        self, name: str, max_workers: int, run: Callable[[Any], None], *, tick_limit: int = 0, yield_gil: bool = False
+    ) -> None:
         self.name = name
         self.max_workers = max_workers
         self._run = run
@@ -59,7 +61,7 @@ class Lane:
         self._latest: Dict[Tuple[str, int], _Slot] = {}
         self._ticks: Deque[_Slot] = deque()
         self._tick_limit = tick_limit
-        self._yield_gil = tick_limit > 0  # the low lane yields; the high lane runs flat out
+        self._yield_gil = yield_gil  # after a CPU-heavy handler, so the reader is not starved
         self._idle = 0
         self._warned_at = -_WARN_EVERY
         self._threads: List[threading.Thread] = []
@@ -86,7 +88,7 @@ class Lane:
                 slot = self._latest[conflate] = _Slot(item, key, conflate)
             else:
                 slot = _Slot(item, key)
-                if self._tick_limit and getattr(item, "type", None) == "trade_tick":
+                if self._tick_limit and name == "trade_tick":
                     self._bound_ticks(slot)
             self.pending += 1
             box = self._boxes.get(key)
@@ -215,7 +217,7 @@ class Dispatcher:
     def __init__(self, registry: HandlerRegistry, max_workers: int, low_workers: int, tick_limit: int) -> None:
         self.registry = registry
         self.high = Lane("worker", max_workers, self._run)
-        self.low = Lane("low", low_workers, self._run, tick_limit=tick_limit)
+        self.low = Lane("low", low_workers, self._run, tick_limit=tick_limit, yield_gil=True)
         self._errors_lock = threading.Lock()
         self.handler_errors = 0
         self._iterators: Tuple[EventIterator, ...] = ()

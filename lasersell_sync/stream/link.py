@@ -20,7 +20,7 @@ import websocket
 from .._redact import redact
 from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
 from ..proto import ErrorMessage, HelloOk, ServerMessage, decode_server
-from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
+from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, FrameReader, FrameTooLarge
 
 __all__ = [
     "AUTH_ERROR_CODES",
@@ -167,6 +167,6 @@ def open_link(
     except ConnectError:
         ws.shutdown()
         raise
-    except (ConnectionClosed, OSError, websocket.WebSocketException, Exception) as exc:
+    except Exception as exc:  # EOF, socket or websocket errors, an undecodable frame
         ws.shutdown()
         raise _fail("connection lost during the handshake", exc, api_key) from None

@@ -91,7 +91,7 @@ class HandlerRegistry:
         self._errors: Tuple[ErrorHandler, ...] = ()
 
     def add(self, event: Union[str, Type[Any]], handler: Handler[Any]) -> None:
-        name = self._name(event)
+        name = self.name_of(event)
         _check_arity(handler, 1, f"handler for {name!r}")
         with self._lock:
             self._by_name = {**self._by_name, name: (*self._by_name.get(name, ()), handler)}
@@ -114,7 +114,8 @@ class HandlerRegistry:
         return self._errors
 
     @staticmethod
-    def _name(event: Union[str, Type[Any]]) -> str:
+    def name_of(event: Union[str, Type[Any]]) -> str:
+        """The event name for a name or type; ValueError for anything ``on()`` cannot take."""
         if isinstance(event, str):
             if event not in EVENT_NAMES:
                 raise ValueError(f"unknown event name {event!r}; expected one of {sorted(EVENT_NAMES)}")

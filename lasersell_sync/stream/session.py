@@ -171,7 +171,7 @@ class StreamSession:
                 self._registry.add(event, function)
                 return function
 
-            HandlerRegistry._name(event)  # fail at the decorator line, not at the def
+            HandlerRegistry.name_of(event)  # fail at the decorator line, not at the def
             return decorate
         self._registry.add(event, handler)
         return handler
