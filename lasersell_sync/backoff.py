@@ -1,7 +1,9 @@
 """One backoff policy for the package: exponential growth, capped, with full jitter.
 
-Full jitter spreads reconnecting clients out (no thundering herd after a server restart) and
-keeps the first retry short: with the defaults the first reconnect waits 0-100 ms.
+The first attempt after a healthy connection drops is immediate: a lost connection costs no
+waiting at all. From the second consecutive attempt on, full jitter spreads reconnecting clients
+out (no thundering herd after a server restart) and the ceiling doubles, so a server that accepts
+and drops every connection is not hammered.
 """
 
 from __future__ import annotations
@@ -42,8 +44,14 @@ class Backoff:
     healthy_after: float = attrs.field(default=2.0, validator=attrs.validators.ge(0.0))
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait before retry ``attempt``: uniform in ``[0, exponential_delay(...)]``."""
-        return rand() * exponential_delay(attempt, self.initial, self.maximum)
+        """Seconds to wait before attempt number ``attempt`` (1-based) of one outage.
+
+        Attempt 1 is immediate (0.0). Attempt ``n >= 2`` waits uniformly in
+        ``[0, exponential_delay(n - 1, initial, maximum)]``: 0-100 ms, 0-200 ms, ... up to 0-2 s.
+        """
+        if attempt <= 1:
+            return 0.0
+        return rand() * exponential_delay(attempt - 1, self.initial, self.maximum)
 
 
 @attrs.frozen(kw_only=True)

@@ -10,6 +10,7 @@ from typing import Optional
 
 __all__ = [
     "AuthenticationError",
+    "CommandRejectedError",
     "ConnectError",
     "ExitApiError",
     "InvalidStrategyError",
@@ -76,6 +77,26 @@ class StreamServerError(ConnectError):
 
     def __init__(self, code: str, server_message: str) -> None:
         super().__init__(f"server error [{code}]: {server_message}")
+        self.code = code
+        self.server_message = server_message
+
+
+class CommandRejectedError(LaserSellError):
+    """The server refused a command (reported through ``on_error``; nothing raises it).
+
+    The session's intent was rolled back to what the server had accepted, so the refused
+    change is not replayed by the next reconnect.
+
+    Attributes:
+        command: the refused client message (``UpdateWallets``, ...).
+        code: the server's error code (``wallet_not_registered``, ...).
+        server_message: the server's detail.
+    """
+
+    def __init__(self, command: object, code: str, server_message: str) -> None:
+        name = getattr(command, "TYPE", type(command).__name__)
+        super().__init__(f"the server rejected {name} [{code}]: {server_message}; the change was rolled back")
+        self.command = command
         self.code = code
         self.server_message = server_message
 

@@ -15,12 +15,18 @@ def test_ceiling_doubles_from_initial_to_maximum(attempt: int, ceiling: float) -
     assert exponential_delay(attempt, 0.1, 2.0) == pytest.approx(ceiling)
 
 
-def test_full_jitter_spans_zero_to_the_ceiling() -> None:
+def test_full_jitter_spans_zero_to_the_ceiling_from_the_second_attempt() -> None:
     policy = Backoff()
-    assert policy.delay(3, rand=lambda: 0.0) == 0.0
-    assert policy.delay(3, rand=lambda: 0.5) == pytest.approx(0.2)
-    assert policy.delay(3, rand=lambda: 0.999) == pytest.approx(0.3996)
+    assert policy.delay(4, rand=lambda: 0.0) == 0.0
+    assert policy.delay(4, rand=lambda: 0.5) == pytest.approx(0.2)
+    assert policy.delay(4, rand=lambda: 0.999) == pytest.approx(0.3996)
+    assert policy.delay(2, rand=lambda: 1.0) == pytest.approx(0.1)
     assert policy.delay(30, rand=lambda: 1.0) == pytest.approx(2.0)
+
+
+def test_the_first_attempt_of_an_outage_is_immediate() -> None:
+    assert Backoff().delay(1, rand=lambda: 1.0) == 0.0
+    assert Backoff(initial=5.0).delay(1, rand=lambda: 1.0) == 0.0
 
 
 def test_defaults_follow_the_spec() -> None:

@@ -193,7 +193,9 @@ def test_reconnect_sends_current_intent_and_replays_queued_actions_once_in_order
     assert second[0]["strategy"]["target_profit_pct"] == 80.0
     assert second[0]["strategy"]["trailing_stop_pct"] == 3.0
     assert [d["position_id"] for _, d in frames] == [7, 8]
-    assert not [d for _, d in server.frames("ping")]
+    # the user's ping was not kept; the only pings are the barriers that follow intent updates
+    assert [d["client_time_ms"] == 1 for n, d in server.frames("ping")] == [False, False]
+    assert [n for n, _ in server.frames("ping")] == [0, 0]
     assert conn.stats().reconnects == 1
 
 
@@ -207,6 +209,9 @@ def test_intent_updates_while_disconnected_go_into_the_next_configure(
     rec.wait(lambda: len(rec.of(Reconnecting)) >= 1)
     conn.send(ls.UpdateWallets(wallet_pubkeys=("3" * 32,)))
     conn.update_intent(send_mode="helius_sender", tip_lamports=1000)
+    # an attempt that starts after the one in flight during the update builds its configure anew
+    after = server.attempts
+    server.wait_until(lambda: server.attempts >= after + 2)
     server.reject_status = None
     rec.wait(lambda: any(e.reconnect for e in rec.of(Connected)))
     second = [d for n, d in server.frames() if n == 1]

@@ -18,6 +18,7 @@ from lasersell_sync.backoff import Backoff
 from tests.wsserver import ScriptedServer
 
 W1, W2 = "1" * 32, "So11111111111111111111111111111111111111112"
+TA5, MINTX = "LbUiWL3xVV8hTFYBVdbTNrpDo41NKS6o3LHHuDzjfcY", "QWmroo4YnnMqYW3cnxWkFdaTxGD3P7vMSzwMHGbUzwF"
 STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
 FAST = Backoff(initial=0.01, maximum=0.04)
 
@@ -154,33 +155,37 @@ def test_reannounced_token_account_refreshes_the_handle_and_id(server: ScriptedS
 
 def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServer, make: Any) -> None:
     session, seen = connected(make)
-    server.send(opened(5, "TA5"))
+    server.send(opened(5, TA5))
     seen.wait(lambda events: any(e.type == "position_opened" for e in events))
     handle = session.position(5)
     assert session.close_position(handle)
-    assert session.close_position(5)
-    assert session.request_exit_signal("TA5", slippage_bps=900)
+    assert session.close_position(5)  # a tracked position goes out by its token account
+    assert session.close_position(6)  # an unknown id goes out as given
+    assert session.request_exit_signal(TA5, slippage_bps=900)
     assert session.update_position_strategy(5, ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1))
-    assert session.report_mirror_buy_result("MINTX", False)
+    assert session.report_mirror_buy_result(MINTX, False)
     assert session.update_watch_wallets([ls.WatchWalletEntry(pubkey=W2)])
     assert session.ping()
     server.wait_frames("ping")
     sent = [d for _, d in server.frames() if d["type"] != "configure"]
-    assert sent[:6] == [
-        {"type": "close_position", "token_account": "TA5"},
-        {"type": "close_position", "position_id": 5},
-        {"type": "request_exit_signal", "token_account": "TA5", "slippage_bps": 900},
+    assert sent[:7] == [
+        {"type": "close_position", "token_account": TA5},
+        {"type": "close_position", "token_account": TA5},
+        {"type": "close_position", "position_id": 6},
+        {"type": "request_exit_signal", "token_account": TA5, "slippage_bps": 900},
         {
             "type": "update_position_strategy",
             "position_id": 5,
             "strategy": ls.to_wire(ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1)),
         },
-        {"type": "mirror_buy_result", "mint": "MINTX", "success": False},
+        {"type": "mirror_buy_result", "mint": MINTX, "success": False},
         {"type": "update_watch_wallets", "watch_wallets": [{"pubkey": W2, "mirror_sell": False}]},
     ]
-    for bad in (True, -1, "", 1.5, None):
+    for bad in (True, -1, "", 1.5, None, "garbage"):
         with pytest.raises(ValueError, match="position"):
             session.close_position(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mint"):
+        session.report_mirror_buy_result("not a mint", True)
     with pytest.raises(ValueError, match=r"slippage_bps must be within 0\.\.10000"):
         session.request_exit_signal(5, slippage_bps=10_001)
     with pytest.raises(ValueError, match="not a valid Solana public key"):
@@ -192,7 +197,7 @@ def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServe
     with pytest.raises(ls.InvalidStrategyError, match="at least one"):
         session.update_strategy(ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0))
     with pytest.raises(ValueError, match="success must be a bool"):
-        session.report_mirror_buy_result("MINTX", 1)  # type: ignore[arg-type]
+        session.report_mirror_buy_result(MINTX, 1)  # type: ignore[arg-type]
 
 
 def test_constructor_validates_before_connecting(make: Any) -> None:
@@ -287,7 +292,7 @@ def test_stats_count_what_happened(server: ScriptedServer, make: Any) -> None:
     assert stats.events_dispatched["hello_ok"] == 1
     assert stats.events_dispatched["connected"] == 1
     assert stats.handler_errors == 0
-    assert stats.queue_depths == {"high": 0, "low": 0}
+    assert stats.queue_depths == {"high": 0, "low": 0, "events_iterators": 0}
 
 
 BOT = """

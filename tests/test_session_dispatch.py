@@ -414,6 +414,7 @@ def test_handler_error_goes_to_on_error_and_the_session_carries_on(
     messages = [r.getMessage() for r in caplog.records]
     assert any("on_error handler" in m and "failed" in m for m in messages), messages
     assert any("for exit_signal_with_tx failed" in m for m in messages), messages
+    assert not [m for m in messages if "the error handler itself fails" in m]  # no recursion
 
 
 # -- 7. protocol errors --------------------------------------------------------------------------

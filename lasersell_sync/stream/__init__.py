@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .connection import StreamConnection, TransportStats
-from .dispatcher import EventIterator
 from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
+from .iterator import EventIterator
 from .link import DEFAULT_ENDPOINT
 from .positions import PositionHandle, PositionRef
 from .registry import EVENT_NAMES, Event

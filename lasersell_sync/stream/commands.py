@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .._checks import check_int, check_pubkey
 from ..proto import WatchWalletEntry
 from .positions import PositionHandle
 
-__all__ = ["check_mint", "check_slippage", "check_wallets", "check_watch_wallets", "selector"]
+__all__ = [
+    "SEND_MODES",
+    "check_mint",
+    "check_send_mode",
+    "check_slippage",
+    "check_tip",
+    "check_wallets",
+    "check_watch_wallets",
+    "selector",
+]
 
 _U64_MAX = 2**64 - 1
 MAX_SLIPPAGE_BPS = 10_000
+SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
+"""How the client submits exits, so the server can shape the transactions it builds."""
 
 
 def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:
@@ -41,9 +52,22 @@ def check_slippage(slippage_bps: Any) -> Any:
 
 
 def check_mint(mint: Any) -> str:
-    if not isinstance(mint, str) or not mint:
-        raise ValueError(f"mint must be a non-empty string, got {mint!r}")
-    return mint
+    """``mint`` if it is a base58 public key; else a ValueError naming ``mint``."""
+    return check_pubkey(mint, "mint")
+
+
+def check_send_mode(send_mode: Any) -> Optional[str]:
+    """None (the server's default) or one of :data:`SEND_MODES`."""
+    if send_mode is not None and send_mode not in SEND_MODES:
+        raise ValueError(f"send_mode must be one of {sorted(SEND_MODES)} or None, got {send_mode!r}")
+    return send_mode  # type: ignore[no-any-return]
+
+
+def check_tip(tip_lamports: Any) -> Optional[int]:
+    """None (the server's default) or a lamport amount within u64."""
+    if tip_lamports is None:
+        return None
+    return check_int(tip_lamports, "tip_lamports", 0, _U64_MAX)
 
 
 def selector(position: Any) -> Dict[str, Any]:
@@ -59,5 +83,5 @@ def selector(position: Any) -> Dict[str, Any]:
     if isinstance(position, int):
         return {"position_id": check_int(position, "position id", 0, _U64_MAX)}
     if isinstance(position, str) and position:
-        return {"token_account": position}
+        return {"token_account": check_pubkey(position, "position (a token account)")}
     raise ValueError(f"a position must be a PositionHandle, a position id or a token account, got {position!r}")

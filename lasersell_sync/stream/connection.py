@@ -10,30 +10,43 @@ no user code beyond the two callbacks, which must be quick. Sending goes through
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Set, Tuple, Union
 
 import attrs
 
-from .._redact import mask
+from .._redact import mask, safe_url
 from ..backoff import Backoff
 from ..errors import AuthenticationError, ConnectError, ProtocolError, SessionClosedError, StreamServerError
-from ..proto import ClientMessage, Configure, HelloOk, MirrorConfig, Ping, ServerMessage, decode_server
-from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
+from ..proto import (
+    ClientMessage,
+    Configure,
+    ErrorMessage,
+    HelloOk,
+    MirrorConfig,
+    Ping,
+    Pong,
+    ServerMessage,
+    UnknownMessage,
+    decode_server,
+)
+from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameTooLarge, WireViolation
 from .keepalive import Keepalive
 from .link import FATAL_ERROR_CODES, Link, endpoint_url, open_link, tls_options
-from .outbox import Outbox, intent_changes, shutdown_socket
+from .outbox import IntentChange, Outbox, intent_changes, shutdown_socket
 
 __all__ = ["StreamConnection", "TransportStats"]
 
 logger = logging.getLogger(__name__)
 
 _DEFAULT_BACKOFF = Backoff()
+_OUTBOX_OBSERVES = frozenset({Pong, ErrorMessage})  # they confirm or reject intent changes
 
 
 def _ignore_event(event: TransportEvent) -> None:
@@ -64,11 +77,15 @@ class StreamConnection:
         endpoint: ``ws://`` or ``wss://`` URL; production by default.
         ssl_context / ca_bundle: custom trust for ``wss://``; verification is always on.
         connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok``.
-        ping_interval / ping_timeout: ping after this much silence; declare the connection dead
-            when nothing at all arrives within ``ping_timeout`` of the ping.
+        ping_interval / ping_timeout: probe after this much silence; declare the connection dead
+            when nothing at all arrives within ``ping_timeout`` of the probe (defaults: a silent
+            link is replaced 14 s after its last frame; an idle one wakes twice per 10 s).
         app_ping_interval: send an application ``ping`` this often (free-tier inactivity
             timeout, PROTOCOL Q19); ``None`` disables it.
         backoff: reconnect timing. max_frame_bytes: larger frames are skipped and reported.
+        replays: whether a command kept across a reconnect is still sent on the new connection
+            (default: all are). A session re-applies per-position strategies itself, by token
+            account, once positions are re-announced, so it keeps no stale position ids.
 
     Example:
         >>> conn = StreamConnection(key, configure, on_message=handle)
@@ -86,11 +103,12 @@ class StreamConnection:
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_bundle: Union[str, Path, None] = None,
         connect_timeout: float = 10.0,
-        ping_interval: float = 20.0,
-        ping_timeout: float = 10.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 4.0,
         app_ping_interval: Optional[float] = 30.0,
         backoff: Backoff = _DEFAULT_BACKOFF,
         max_frame_bytes: int = 4 * 1024 * 1024,
+        replays: Optional[Callable[[ClientMessage], bool]] = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("api_key must be a non-empty string")
@@ -100,6 +118,7 @@ class StreamConnection:
             raise ValueError("timeouts, intervals and max_frame_bytes must be > 0")
         self._api_key = api_key
         self._url = endpoint_url(endpoint)
+        self._shown_url = safe_url(self._url)
         self._sslopt = tls_options(ssl_context, ca_bundle)
         self._on_message = on_message
         self._on_event = on_event or _ignore_event
@@ -107,7 +126,7 @@ class StreamConnection:
         self._keepalive = Keepalive(ping_interval, ping_timeout, app_ping_interval)
         self._backoff = backoff
         self._max_frame_bytes = max_frame_bytes
-        self._outbox = Outbox(configure)
+        self._outbox = Outbox(configure, replays)
         self._link: Optional[Link] = None
         self._connecting: Optional[Any] = None
         self._closing = threading.Event()
@@ -117,21 +136,30 @@ class StreamConnection:
         self._failures = 0
         self._connected_at = 0.0
         self._frames = self._delivered = self._bad_frames = self._reconnects = 0
+        self._unknown_types: Set[str] = set()
 
     def __repr__(self) -> str:
         state = "closed" if self._outbox.closed else "connected" if self.connected else "disconnected"
-        return f"<StreamConnection {self._url} api_key={mask(self._api_key)} {state}>"
+        return f"<StreamConnection {self._shown_url} api_key={mask(self._api_key)} {state}>"
 
     @property
     def endpoint(self) -> str:
+        """The stream URL as given (it may hold credentials: show :attr:`safe_endpoint`)."""
         return self._url
 
     @property
+    def safe_endpoint(self) -> str:
+        """The stream URL with any credentials in it masked, for logs and displays."""
+        return self._shown_url
+
+    @property
     def api_key(self) -> str:
+        """The API key this connection authenticates with."""
         return self._api_key
 
     @property
     def connected(self) -> bool:
+        """Whether commands are written to a live connection right now."""
         return self._outbox.ready
 
     @property
@@ -145,6 +173,7 @@ class StreamConnection:
         return self._outbox.intent
 
     def stats(self) -> TransportStats:
+        """Counters since the connection was created."""
         return TransportStats(
             frames_received=self._frames,
             messages_delivered=self._delivered,
@@ -157,10 +186,19 @@ class StreamConnection:
     def connect(self, timeout: Optional[float] = None) -> HelloOk:
         """Connect and wait for ``hello_ok``; then keep the connection up in the background.
 
+        Args:
+            timeout: seconds for TCP + TLS + upgrade + ``hello_ok`` (> 0); None uses the
+                ``connect_timeout`` the connection was made with.
+
         Raises:
             AuthenticationError, StreamServerError, ConnectError: the first connect is not
                 retried. SessionClosedError: after ``close()``. RuntimeError: called twice.
+                ValueError: a timeout that is not a positive number.
         """
+        if timeout is None:
+            timeout = self._connect_timeout
+        elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
         with self._outbox.lock:
             if self._outbox.closed:
                 raise SessionClosedError("this connection was closed")
@@ -169,7 +207,7 @@ class StreamConnection:
             self._thread = threading.Thread(target=self._run, name="lasersell-reader", daemon=True)
         thread = self._thread
         try:
-            link = self._open(timeout or self._connect_timeout)
+            link = self._open(timeout)
             self._go_live(link)
         except BaseException:
             self._thread = None
@@ -190,9 +228,13 @@ class StreamConnection:
         self.close()
 
     def send(self, message: ClientMessage) -> bool:
-        """Send a command now if connected (True), else keep it for the next connection.
+        """Send a command now if connected (True), else keep it for the next connection (False).
 
-        ``update_strategy``/``update_wallets``/``update_watch_wallets`` also update the intent.
+        True means written to the socket, not received: action commands written after the
+        connection's last inbound frame are sent again once if that connection dies (at least
+        once delivery; see :mod:`~lasersell_sync.stream.outbox`).
+        ``update_strategy``/``update_wallets``/``update_watch_wallets`` also update the intent;
+        one the server rejects is rolled back and reported as a ``CommandRejected`` event.
         ``ping`` is never kept.
 
         Raises:
@@ -268,7 +310,7 @@ class StreamConnection:
 
     def _announce(self, link: Link, reconnect: bool) -> None:
         """Report the connection, then ``hello_ok`` and what came before it."""
-        logger.info("connected to %s (session %d)", self._url, link.hello.session_id)
+        logger.info("connected to %s (session %d)", self._shown_url, link.hello.session_id)
         self._emit(Connected(hello=link.hello, reconnect=reconnect))
         received = time.monotonic()
         self._deliver(link.hello, received)
@@ -289,7 +331,7 @@ class StreamConnection:
                 link.ws.shutdown()
                 if self._closing.is_set():
                     break
-                logger.warning("disconnected from %s: %s", self._url, reason)
+                logger.warning("disconnected from %s: %s", self._shown_url, reason)
                 self._emit(Disconnected(reason=reason, error=cause, will_reconnect=True))
                 if time.monotonic() - self._connected_at >= self._backoff.healthy_after:
                     self._failures = 0
@@ -310,15 +352,18 @@ class StreamConnection:
     def _reconnect(self) -> Optional[BaseException]:
         """Retry until connected or closed (None), or a fatal error (returned)."""
         limit = self._backoff.max_attempts
+        last_error: Optional[ConnectError] = None
+        retry_now = False
         while not self._closing.is_set():
             self._failures += 1
             attempt = self._failures
             if limit is not None and attempt > limit:
                 return ConnectError(f"gave up reconnecting after {limit} attempts")
-            delay = self._backoff.delay(attempt)
+            delay = 0.0 if retry_now else self._backoff.delay(attempt)
+            retry_now = False
             logger.info("reconnecting in %.3f s (attempt %d)", delay, attempt)
-            self._emit(Reconnecting(attempt=attempt, delay=delay))
-            if self._closing.wait(delay):
+            self._emit(Reconnecting(attempt=attempt, delay=delay, last_error=last_error))
+            if delay and self._closing.wait(delay):
                 return None
             try:
                 link = self._open(self._connect_timeout)
@@ -329,24 +374,46 @@ class StreamConnection:
             except AuthenticationError as exc:
                 return exc
             except StreamServerError as exc:
-                if exc.code in FATAL_ERROR_CODES:
+                rejected = self._outbox.reject_for_handshake(exc.code)
+                if rejected:  # the refusal was about changes made while offline: drop them, retry
+                    self._report_rejected(rejected, exc.code, exc.server_message)
+                    retry_now = True
+                elif exc.code in FATAL_ERROR_CODES:
                     return exc
-                logger.warning("reconnect attempt %d refused: %s", attempt, exc)
+                else:
+                    logger.warning("reconnect attempt %d refused: %s", attempt, exc)
+                last_error = exc
             except ConnectError as exc:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+                last_error = exc
             else:
                 self._reconnects += 1
                 return None
         return None
 
+    def _report_rejected(self, changes: List[IntentChange], code: str, detail: str) -> None:
+        for change in changes:
+            logger.warning(
+                "the server rejected %s [%s]: %s; the session intent was rolled back",
+                change.command.TYPE,
+                code,
+                detail,
+            )
+            self._emit(CommandRejected(command=change.command, code=code, message=detail))
+
     def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
         """Read frames until the connection breaks; returns why."""
         ws, reader, clock = link.ws, link.reader, self._keepalive.start(time.monotonic())
+        outbox = self._outbox
         while True:
             timeout = clock.next_wakeup() - time.monotonic()
             if timeout <= 0:
-                action = clock.due(time.monotonic())
+                now = time.monotonic()
+                action = clock.due(now)
                 if action == "dead":
+                    if _data_waiting(ws.sock):  # the reader was late, not the peer: it is alive
+                        clock.received(now)
+                        continue
                     return (f"nothing received for {clock.ping_timeout:g} s after a ping", None)
                 try:
                     if action == "ping":
@@ -373,6 +440,7 @@ class StreamConnection:
                 return (f"socket error: {exc}", exc)
             now = time.monotonic()
             clock.received(now)
+            outbox.inbound += 1
             if opcode == OP_TEXT:
                 self._frames += 1
                 try:
@@ -380,6 +448,11 @@ class StreamConnection:
                 except ProtocolError as exc:
                     self._report_bad_frame(exc)
                 else:
+                    if type(message) in _OUTBOX_OBSERVES:
+                        rejected = outbox.observe(message)
+                        if rejected is not None:
+                            assert isinstance(message, ErrorMessage)
+                            self._report_rejected([rejected], message.code, message.message)
                     self._deliver(message, now)
             elif opcode == OP_PING:
                 try:
@@ -396,6 +469,12 @@ class StreamConnection:
 
     def _deliver(self, message: ServerMessage, received_at: float) -> None:
         self._delivered += 1
+        if type(message) is UnknownMessage and message.type not in self._unknown_types:
+            self._unknown_types.add(message.type)
+            logger.warning(
+                "received a message of unknown type %r (a newer protocol?); delivered as UnknownMessage",
+                message.type,
+            )
         try:
             self._on_message(message, received_at)
         except Exception:
@@ -418,7 +497,7 @@ class StreamConnection:
                 return
             self._closed_reported = True
             self._outbox.closed = True
-        logger.info("stream connection to %s closed%s", self._url, f": {error}" if error else "")
+        logger.info("stream connection to %s closed%s", self._shown_url, f": {error}" if error else "")
         self._emit(Closed(error=error))
 
     def _send_close_frame(self, ws: Any) -> None:
@@ -431,6 +510,20 @@ class StreamConnection:
             self._outbox.write(ws, send_close)
         except Exception:  # best effort: the socket may already be gone
             logger.debug("could not send a close frame", exc_info=True)
+
+
+def _data_waiting(sock: Any) -> bool:
+    """Whether bytes from the peer wait unread (in the kernel, or decrypted in an SSL buffer)."""
+    if sock is None:
+        return False
+    try:
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending() > 0:
+            return True
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(readable)
 
 
 def _pong(payload: bytes) -> Callable[[Any], None]:

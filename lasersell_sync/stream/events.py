@@ -6,9 +6,9 @@ from typing import Optional, Union
 
 import attrs
 
-from ..proto import HelloOk
+from ..proto import ClientMessage, HelloOk
 
-__all__ = ["BadFrame", "Closed", "Connected", "Disconnected", "Reconnecting", "TransportEvent"]
+__all__ = ["BadFrame", "Closed", "CommandRejected", "Connected", "Disconnected", "Reconnecting", "TransportEvent"]
 
 
 @attrs.frozen(kw_only=True)
@@ -30,10 +30,14 @@ class Disconnected:
 
 @attrs.frozen(kw_only=True)
 class Reconnecting:
-    """About to wait ``delay`` seconds, then try attempt number ``attempt``."""
+    """About to wait ``delay`` seconds, then try attempt number ``attempt``.
+
+    ``last_error`` is why the previous attempt of this outage failed (None before the first).
+    """
 
     attempt: int
     delay: float
+    last_error: Optional[BaseException] = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -50,4 +54,13 @@ class BadFrame:
     error: Exception = attrs.field(eq=False)
 
 
-TransportEvent = Union[Connected, Disconnected, Reconnecting, Closed, BadFrame]
+@attrs.frozen(kw_only=True)
+class CommandRejected:
+    """The server answered an intent command with ``error``; the intent was rolled back."""
+
+    command: ClientMessage
+    code: str
+    message: str
+
+
+TransportEvent = Union[Connected, Disconnected, Reconnecting, Closed, BadFrame, CommandRejected]

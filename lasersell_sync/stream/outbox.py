@@ -2,8 +2,21 @@
 
 A command sent while connected is written to the socket at once, on the caller's thread. While
 disconnected it waits in ``pending`` (except ``ping``); the next connection flushes the queue in
-order, under the same lock, before any newer command can be written. The intent (the next
-``configure``) is edited by every ``update_*`` command before the command itself is sent.
+order, under the same lock, before any newer command can be written.
+
+Two rules keep what the server knows and what the client believes in step, although the protocol
+has no acknowledgements (its errors name no request):
+
+- **Action commands are delivered at least once.** ``close_position``, ``request_exit_signal``,
+  ``mirror_buy_result`` and ``update_position_strategy`` written after the connection's last
+  inbound frame may have died with it (a half-open link swallows writes); when that connection
+  dies they are queued again, once, in order, ahead of newer commands.
+- **The intent only keeps what the server accepted.** ``update_strategy``, ``update_wallets``
+  and ``update_watch_wallets`` change the intent (the next ``configure``) at once and are
+  followed by an application ``ping``. The server handles a connection's messages in order, so
+  its ``pong`` confirms the change, while an ``error`` that arrives first rejects it: the change
+  is rolled back and reported. A change made while disconnected is confirmed by the next
+  handshake; if that handshake is refused for it, it is rolled back and the reconnect retried.
 """
 
 from __future__ import annotations
@@ -12,28 +25,47 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Tuple
 
 import attrs
 
 from ..errors import ConnectError, SessionClosedError
 from ..proto import (
     ClientMessage,
+    ClosePosition,
     Configure,
+    ErrorMessage,
+    MirrorBuyResult,
     MirrorConfig,
     Ping,
+    Pong,
+    RequestExitSignal,
+    ServerMessage,
+    UpdatePositionStrategy,
     UpdateStrategy,
     UpdateWallets,
     UpdateWatchWallets,
     encode_client,
 )
 
-__all__ = ["Outbox", "shutdown_socket"]
+__all__ = ["IntentChange", "Outbox", "shutdown_socket"]
 
 logger = logging.getLogger(__name__)
 
-_INTENT_TYPES = (UpdateStrategy, UpdateWallets, UpdateWatchWallets)
+_INTENT_FIELDS: Dict[type, Tuple[str, str]] = {  # message type -> (its attribute, the Configure field)
+    UpdateStrategy: ("strategy", "strategy"),
+    UpdateWallets: ("wallet_pubkeys", "wallet_pubkeys"),
+    UpdateWatchWallets: ("watch_wallets", "watch_wallets"),
+}
+_ACTION_TYPES = frozenset({ClosePosition, RequestExitSignal, MirrorBuyResult, UpdatePositionStrategy})
+_ANY_FIELD = frozenset(field for _, field in _INTENT_FIELDS.values())
+_FIELDS_BY_CODE: Dict[str, FrozenSet[str]] = {  # which intent changes an error code can be about
+    "wallet_not_registered": frozenset({"wallet_pubkeys"}),
+    "invalid_strategy": frozenset({"strategy"}),
+    "capacity_exceeded": frozenset({"wallet_pubkeys", "watch_wallets"}),
+}
 
 
 def shutdown_socket(ws: Any) -> None:
@@ -44,25 +76,49 @@ def shutdown_socket(ws: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+@attrs.define(eq=False)
+class IntentChange:
+    """An intent command the server has not confirmed yet.
+
+    ``state`` is ``"offline"`` (only in the intent), ``"handshake"`` (folded into a
+    ``configure`` being attempted: the handshake confirms it) or ``"link"`` (written to the live
+    link and followed by a ping: the ``pong`` confirms it).
+    """
+
+    command: ClientMessage
+    field: str
+    value: Any
+    state: str = "offline"
+
+
 class Outbox:
     """Serialises writes to the live socket and keeps what cannot be written yet."""
 
-    def __init__(self, intent: Configure) -> None:
+    def __init__(self, intent: Configure, replays: Optional[Callable[[ClientMessage], bool]] = None) -> None:
         self.lock = threading.Lock()
+        self._replays = replays  # whether a kept command is still sent on a new connection
         self._intent = intent
         self._ws: Optional[Any] = None  # the live socket, or None while not ready
         self._pending: Deque[Tuple[ClientMessage, str]] = deque()
+        self._unacked: Deque[Tuple[ClientMessage, str, int]] = deque()  # (command, text, inbound mark)
+        self._pings: Deque[Optional[IntentChange]] = deque()  # pings awaiting a pong, in order
+        self._changes: Deque[IntentChange] = deque()
+        self._accepted: Dict[str, Any] = {}  # field -> last value the server accepted
+        self.inbound = 0  # frames received; bumped by the reader thread only
         self.closed = False
 
     @property
     def intent(self) -> Configure:
+        """The ``configure`` the next connection will send."""
         return self._intent
 
     @property
     def ready(self) -> bool:
+        """Whether commands are written straight to a live socket."""
         return self._ws is not None
 
     def pending_count(self) -> int:
+        """Commands kept for the next connection."""
         return len(self._pending)
 
     def send(self, message: ClientMessage) -> bool:
@@ -70,30 +126,37 @@ class Outbox:
         if isinstance(message, Configure):
             raise TypeError("configure is sent by the connection itself; use the update_* commands")
         text = encode_client(message)
+        kind = type(message)
         with self.lock:
             if self.closed:
                 raise SessionClosedError("cannot send: the connection was closed")
-            if type(message) in _INTENT_TYPES:
-                self._apply_intent(message)
+            change = self._apply_intent(message) if kind in _INTENT_FIELDS else None
             ws = self._ws
             if ws is not None:
                 try:
                     ws.send(text)
-                    return True
+                    if change is not None:
+                        self._write_barrier(ws, change)
                 except Exception as exc:  # the socket broke under us: keep the command
                     logger.warning("send failed (%s); command kept for the next connection", exc)
-                    self._ws = None
+                    self._link_lost()
                     shutdown_socket(ws)
-                    if type(message) is not Ping:
-                        self._pending.appendleft((message, text))
+                    if kind is not Ping:
+                        self._pending.append((message, text))
                     return False
-            if type(message) is not Ping:
-                if type(message) in _INTENT_TYPES:  # a newer full replacement supersedes older ones
-                    self._drop_pending(lambda kept: type(kept) is type(message))
+                if kind is Ping:
+                    self._pings.append(None)
+                elif kind in _ACTION_TYPES:
+                    self._track_unacked(message, text)
+                return True
+            if kind is not Ping:
+                if kind in _INTENT_FIELDS:  # a newer full replacement supersedes older ones
+                    self._drop_pending(lambda kept: type(kept) is kind)
                 self._pending.append((message, text))
             return False
 
     def update_intent(self, **changes: Any) -> Configure:
+        """Change configure-only settings (send mode, tip, mirror config)."""
         with self.lock:
             self._intent = attrs.evolve(self._intent, **changes)
             return self._intent
@@ -101,18 +164,35 @@ class Outbox:
     def configure_text(self) -> str:
         """The ``configure`` for a new connection; queued intent commands are folded into it."""
         with self.lock:
-            self._drop_pending(lambda kept: type(kept) in _INTENT_TYPES)
+            self._drop_pending(lambda kept: type(kept) in _INTENT_FIELDS)
+            for change in self._changes:
+                if change.state == "offline":
+                    change.state = "handshake"
             return encode_client(self._intent)
 
     def go_live(self, ws: Any) -> None:
-        """Flush what was kept, in order, then accept direct writes. Raises ConnectError."""
+        """The handshake succeeded: the intent it carried is accepted; flush what was kept, in
+        order, then accept direct writes. Raises ConnectError."""
         with self.lock:
             if self.closed:
                 raise SessionClosedError("closed while connecting")
+            for change in [change for change in self._changes if change.state == "handshake"]:
+                self._accepted[change.field] = change.value
+                self._changes.remove(change)
+            replays = self._replays
             try:
                 while self._pending:
-                    ws.send(self._pending[0][1])
+                    message, text = self._pending[0]
+                    if replays is None or replays(message):
+                        ws.send(text)
                     self._pending.popleft()
+                    kind = type(message)
+                    if kind in _ACTION_TYPES:
+                        self._track_unacked(message, text)
+                    elif kind in _INTENT_FIELDS:  # changed after this handshake's configure was built
+                        for change in self._changes:
+                            if change.command is message:
+                                self._write_barrier(ws, change)
             except Exception as exc:
                 raise ConnectError(f"connection lost while flushing queued commands: {exc}") from None
             self._ws = ws
@@ -120,7 +200,8 @@ class Outbox:
     def go_down(self) -> Optional[Any]:
         """Stop direct writes; returns the socket that was live, if any."""
         with self.lock:
-            ws, self._ws = self._ws, None
+            ws = self._ws
+            self._link_lost()
             return ws
 
     def close(self) -> Tuple[bool, Optional[Any]]:
@@ -136,15 +217,86 @@ class Outbox:
         with self.lock:
             action(ws)
 
-    def _apply_intent(self, message: ClientMessage) -> None:
-        changes: Dict[str, Any] = {}
-        if isinstance(message, UpdateStrategy):
-            changes["strategy"] = message.strategy
-        elif isinstance(message, UpdateWallets):
-            changes["wallet_pubkeys"] = tuple(message.wallet_pubkeys)
-        elif isinstance(message, UpdateWatchWallets):
-            changes["watch_wallets"] = tuple(message.watch_wallets)
-        self._intent = attrs.evolve(self._intent, **changes)
+    def observe(self, message: ServerMessage) -> Optional[IntentChange]:
+        """A ``pong`` or ``error`` arrived on the live link; returns a change it rejected."""
+        with self.lock:
+            if type(message) is Pong:
+                if self._pings:
+                    change = self._pings.popleft()
+                    if change is not None and change in self._changes:
+                        self._changes.remove(change)
+                        self._accepted[change.field] = change.value
+                return None
+            assert type(message) is ErrorMessage
+            fields = _FIELDS_BY_CODE.get(message.code, _ANY_FIELD)
+            live = [change for change in self._changes if change.state == "link"]
+            if not live or live[0].field not in fields:
+                return None  # not about an intent change (e.g. a position over capacity)
+            change = live[0]
+            self._reject([change])
+            for index, marker in enumerate(self._pings):
+                if marker is change:  # its pong will still come: it confirms nothing now
+                    self._pings[index] = None
+            return change
+
+    def reject_for_handshake(self, code: str) -> List[IntentChange]:
+        """A handshake was refused with ``code``: roll back the unconfirmed changes it can be
+        about (they were folded into that ``configure``); returns them, or [] if none."""
+        fields = _FIELDS_BY_CODE.get(code, _ANY_FIELD)
+        with self.lock:
+            rejected = [c for c in self._changes if c.state == "handshake" and c.field in fields]
+            self._reject(rejected)
+            return rejected
+
+    def _reject(self, rejected: List[IntentChange]) -> None:
+        for change in rejected:
+            self._changes.remove(change)
+        for field in {change.field for change in rejected}:
+            newer = [change.value for change in self._changes if change.field == field]
+            value = newer[-1] if newer else self._accepted[field]
+            self._intent = attrs.evolve(self._intent, **{field: value})
+
+    def _apply_intent(self, message: ClientMessage) -> IntentChange:
+        attribute, field = _INTENT_FIELDS[type(message)]
+        value = getattr(message, attribute)
+        if field != "strategy":
+            value = tuple(value)
+        if not any(change.field == field for change in self._changes):
+            self._accepted[field] = getattr(self._intent, field)
+        change = IntentChange(message, field, value)
+        self._changes.append(change)
+        self._intent = attrs.evolve(self._intent, **{field: value})
+        return change
+
+    def _write_barrier(self, ws: Any, change: IntentChange) -> None:
+        barrier = encode_client(Ping(client_time_ms=int(time.time() * 1000)))
+        ws.send(barrier)  # if this fails, the change stays offline: the next handshake confirms it
+        change.state = "link"
+        self._pings.append(change)
+
+    def _track_unacked(self, message: ClientMessage, text: str) -> None:
+        unacked, mark = self._unacked, self.inbound
+        while unacked and unacked[0][2] != mark:  # a frame arrived after these: the link was alive
+            unacked.popleft()
+        unacked.append((message, text, mark))
+
+    def _link_lost(self) -> None:
+        """The live link is gone: commands written after its last inbound frame go again."""
+        self._ws = None
+        self._pings.clear()
+        for change in self._changes:
+            if change.state == "link":
+                change.state = "offline"
+        mark, replays = self.inbound, self._replays
+        resend = [
+            (message, text)
+            for message, text, at in self._unacked
+            if at == mark and (replays is None or replays(message))
+        ]
+        self._unacked.clear()
+        if resend:
+            logger.info("re-sending %d command(s) written after the last frame of a dead connection", len(resend))
+            self._pending.extendleft(reversed(resend))
 
     def _drop_pending(self, matches: Callable[[ClientMessage], bool]) -> None:
         self._pending = deque(item for item in self._pending if not matches(item[0]))

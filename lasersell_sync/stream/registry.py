@@ -8,6 +8,7 @@ rather than never firing.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 from typing import Any, Callable, Dict, Generic, Optional, Tuple, Type, TypeVar, Union
@@ -70,9 +71,26 @@ def event_name(message: Any) -> str:
     return _CLASS_NAMES[type(message)]
 
 
+def _is_async(handler: Any) -> bool:
+    target = handler
+    while isinstance(target, functools.partial):
+        target = target.func
+    call = getattr(type(target), "__call__", None)  # noqa: B004 - an instance with an async __call__
+    return (
+        inspect.iscoroutinefunction(target)
+        or inspect.isasyncgenfunction(target)
+        or (not inspect.isroutine(target) and call is not None and inspect.iscoroutinefunction(call))
+    )
+
+
 def _check_arity(handler: Any, count: int, what: str) -> None:
     if not callable(handler):
         raise TypeError(f"{what} must be callable, got {type(handler).__name__}")
+    if _is_async(handler):
+        raise TypeError(
+            f"{what} {handler!r} is an async function; lasersell_sync runs handlers on worker threads "
+            "and never awaits them: use a plain def"
+        )
     try:
         inspect.signature(handler).bind(*([None] * count))
     except TypeError:

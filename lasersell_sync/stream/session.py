@@ -27,8 +27,9 @@ from typing import (
 
 from .._redact import mask
 from ..backoff import Backoff
-from ..errors import SessionClosedError
+from ..errors import CommandRejectedError, SessionClosedError
 from ..proto import (
+    ClientMessage,
     ClosePosition,
     Configure,
     HelloOk,
@@ -48,10 +49,19 @@ from ..proto import (
     ensure_exit_condition,
     validate_strategy,
 )
-from .commands import check_mint, check_slippage, check_wallets, check_watch_wallets, selector
+from .commands import (
+    check_mint,
+    check_send_mode,
+    check_slippage,
+    check_tip,
+    check_wallets,
+    check_watch_wallets,
+    selector,
+)
 from .connection import StreamConnection
-from .dispatcher import Dispatcher, EventIterator
-from .events import BadFrame, Closed, Connected, TransportEvent
+from .dispatcher import Dispatcher
+from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
+from .iterator import EventIterator
 from .positions import PositionBook, PositionHandle, PositionRef
 from .recording import FrameRecorder
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
@@ -62,6 +72,12 @@ if TYPE_CHECKING:
     from ..exit_api import ExitApiClient, WalletProof
 
 __all__ = ["StreamSession"]
+
+
+def _replayable(command: ClientMessage) -> bool:
+    """Per-position strategies are re-applied by token account after positions are re-announced."""
+    return type(command) is not UpdatePositionStrategy
+
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +136,8 @@ class StreamSession:
         configure = Configure(
             wallet_pubkeys=check_wallets(wallets),
             strategy=strategy,
-            send_mode=send_mode,
-            tip_lamports=tip_lamports,
+            send_mode=check_send_mode(send_mode),
+            tip_lamports=check_tip(tip_lamports),
             watch_wallets=check_watch_wallets(watch_wallets),
             mirror_config=mirror_config,
         )
@@ -132,6 +148,7 @@ class StreamSession:
         self._closing = False
         self._ended = threading.Event()
         self._fatal: Optional[BaseException] = None
+        self._rejected = 0
         self._conn = StreamConnection(
             api_key,
             configure,
@@ -139,15 +156,18 @@ class StreamSession:
             on_event=self._on_transport_event,
             endpoint=endpoint,
             backoff=backoff,
+            replays=_replayable,
             **transport_options,
         )
         self._api_key_mask = mask(api_key)
+        if mirror_config is not None and not isinstance(mirror_config, MirrorConfig):
+            raise TypeError(f"mirror_config must be a MirrorConfig, got {type(mirror_config).__name__}")
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
         self._upkeep = PositionUpkeep(self._book, self._conn.send, deadline_timeout_sec)
 
     def __repr__(self) -> str:
         positions = len(self._book.all())
-        return f"<StreamSession {self._conn.endpoint} api_key={self._api_key_mask} positions={positions}>"
+        return f"<StreamSession {self._conn.safe_endpoint} api_key={self._api_key_mask} positions={positions}>"
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -182,24 +202,37 @@ class StreamSession:
         return handler
 
     def on_error(self, handler: E) -> E:
-        """Register ``handler(exception, event_or_None)`` for handler and protocol errors."""
+        """Register ``handler(exception, event_or_None)`` for every error nobody else sees.
+
+        It receives what handlers raise (anything, ``SystemExit`` included: workers survive it),
+        bad frames (``ProtocolError``), failed reconnect attempts (``ConnectError``), commands
+        the server rejected (``CommandRejectedError``) and the error that ended the session.
+        Without an ``on_error`` handler these are printed to stderr, as ``threading.excepthook``
+        prints an uncaught exception: an error is never silent.
+        """
         self._registry.add_error(handler)
         return handler
 
     def events(self, timeout: Optional[float] = None) -> EventIterator:
-        """A blocking iterator over every event from now on, in arrival order.
+        """A blocking iterator over every event from now on, with the handlers' policy.
 
-        It ends when the session closes, or when no event arrives within ``timeout`` seconds.
+        High-priority events come first, so an exit signal never waits behind a PnL backlog;
+        undelivered pnl/liquidity updates are conflated per position and trade ticks are bounded
+        (drops counted in :meth:`stats`), exactly as for handlers. A ``for`` loop ends when the
+        session closes (``iterator.closed``) or after ``timeout`` idle seconds
+        (``iterator.timed_out``). Leave it with ``break`` freely: an abandoned iterator detaches
+        when garbage collected, and ``with session.events() as events:`` detaches at once.
         """
         return self._dispatcher.iterate(timeout)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def connect(self, timeout: float = 10.0) -> HelloOk:
-        """Connect and block until ``hello_ok``.
+        """Connect and block until ``hello_ok`` (``timeout`` seconds, > 0).
 
         Raises:
             AuthenticationError, StreamServerError, ConnectError: see StreamConnection.connect.
+            ValueError: a timeout that is not a positive number.
         """
         return self._conn.connect(timeout)
 
@@ -244,11 +277,14 @@ class StreamSession:
         if self._fatal is not None:
             raise self._fatal
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Close the stream, let running handlers finish (up to ``timeout``), stop every thread.
+    def close(self, timeout: float = 5.0) -> bool:
+        """Close the stream, let queued and running handlers finish (up to ``timeout``), stop.
 
         Idempotent and safe from any thread, including inside a handler (it never joins the
-        thread it runs on).
+        thread it runs on). Returns True when every library thread has stopped. False means a
+        handler was still running at the deadline: queued events were abandoned, a warning
+        names the busy threads, and each ends as soon as its handler returns (a Python thread
+        cannot be stopped from outside).
         """
         with self._lock:
             first, self._closing = not self._closing, True
@@ -256,10 +292,11 @@ class StreamSession:
         if first:
             self._conn.close(timeout)
             self._upkeep.stop(max(0.0, deadline - time.monotonic()))
-        self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
+        done = self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:
             self._recorder.close()
         self._ended.set()
+        return done
 
     def __enter__(self) -> StreamSession:
         self.connect()
@@ -271,12 +308,21 @@ class StreamSession:
     # -- commands ------------------------------------------------------------------------
 
     def close_position(self, position: PositionRef) -> bool:
-        """Stop tracking a position (sells nothing). True if sent now, False if queued."""
-        return self._send(ClosePosition(**selector(position)))
+        """Stop tracking a position (sells nothing). True if written now, False if queued.
+
+        A tracked position is named by its token account on the wire (its id may change after a
+        reconnect). Delivery is at least once: a command written just before the connection
+        died unnoticed is sent again after the reconnect.
+        """
+        return self._send(ClosePosition(**self._selector(position)))
 
     def request_exit_signal(self, position: PositionRef, slippage_bps: Optional[int] = None) -> bool:
-        """Ask the server for an exit transaction now, optionally with a slippage override."""
-        return self._send(RequestExitSignal(**selector(position), slippage_bps=check_slippage(slippage_bps)))
+        """Ask the server for an exit transaction now, optionally with a slippage override.
+
+        Delivery is at least once (see :meth:`close_position`), so a handler may see two
+        signals for one request.
+        """
+        return self._send(RequestExitSignal(**self._selector(position), slippage_bps=check_slippage(slippage_bps)))
 
     def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
         """Replace the session strategy (and the client-side deadline, when given)."""
@@ -288,9 +334,16 @@ class StreamSession:
         return self._send(UpdateStrategy(strategy=strategy))
 
     def update_wallets(self, wallets: Iterable[str]) -> bool:
+        """Replace the wallets the session watches (True: written now, False: queued).
+
+        If the server refuses the change (``wallet_not_registered``, ``capacity_exceeded``) the
+        session's intent is rolled back, so the next reconnect does not send the refused list,
+        and a ``CommandRejectedError`` goes to ``on_error``.
+        """
         return self._send(UpdateWallets(wallet_pubkeys=check_wallets(wallets)))
 
     def update_watch_wallets(self, entries: Iterable[WatchWalletEntry]) -> bool:
+        """Replace the watched (copy-trading) wallets; rolled back if the server refuses."""
         return self._send(UpdateWatchWallets(watch_wallets=check_watch_wallets(entries)))
 
     def update_position_strategy(self, position: PositionRef, strategy: StrategyConfig) -> bool:
@@ -303,6 +356,7 @@ class StreamSession:
         return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
 
     def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
+        """Tell the server whether a mirror buy was signed and submitted (one per signal)."""
         if not isinstance(success, bool):
             raise ValueError(f"success must be a bool, got {success!r}")
         return self._send(MirrorBuyResult(mint=check_mint(mint), success=success))
@@ -310,6 +364,13 @@ class StreamSession:
     def ping(self) -> bool:
         """Send an application ping (not kept while disconnected); the answer is a pong event."""
         return self._send(Ping(client_time_ms=int(time.time() * 1000)))
+
+    def _selector(self, position: PositionRef) -> Any:
+        if isinstance(position, int) and not isinstance(position, bool):
+            handle = self._book.resolve(position)
+            if handle is not None:  # the token account outlives the id across reconnects
+                return {"token_account": handle.token_account}
+        return selector(position)
 
     def _send(self, message: Any) -> bool:
         if self._closing:
@@ -320,14 +381,22 @@ class StreamSession:
 
     @property
     def connected(self) -> bool:
+        """Whether the stream is connected right now."""
         return self._conn.connected
 
     @property
+    def closed(self) -> bool:
+        """True once the session has ended: ``close()`` was called or a fatal error ended it."""
+        return self._ended.is_set()
+
+    @property
     def limits(self) -> Optional[Limits]:
+        """The limits of the current connection's ``hello_ok``, once connected."""
         hello = self._conn.hello
         return hello.limits if hello is not None else None
 
     def positions(self) -> List[PositionHandle]:
+        """Every tracked position."""
         return self._book.all()
 
     def position(self, position: PositionRef) -> Optional[PositionHandle]:
@@ -335,9 +404,11 @@ class StreamSession:
         return self._book.resolve(position)
 
     def positions_for_wallet_mint(self, wallet: str, mint: str) -> List[PositionHandle]:
+        """Tracked positions of one wallet in one token."""
         return self._book.for_wallet_mint(wallet, mint)
 
     def slippage_bands(self, position: PositionRef) -> Optional[Tuple[SlippageBand, ...]]:
+        """The latest liquidity bands of a position, if a snapshot arrived."""
         return self._book.bands(position)
 
     def max_sell_at_slippage(self, position: PositionRef, slippage_bps: int) -> Optional[int]:
@@ -345,22 +416,29 @@ class StreamSession:
         return self._book.max_sell_at_slippage(position, slippage_bps)
 
     def liquidity_trend(self, position: PositionRef) -> Optional[str]:
+        """The latest liquidity trend of a position (``growing``, ``stable``, ``draining``)."""
         return self._book.liquidity_trend(position)
 
     def stats(self) -> SessionStats:
+        """A snapshot of the session's counters."""
         transport = self._conn.stats()
         dispatcher = self._dispatcher
+        high, low = dispatcher.high.snapshot(), dispatcher.low.snapshot()
+        iterator_queued, iterator_conflated, iterator_dropped = dispatcher.iterator_counters()
         return SessionStats(
             frames_received=transport.frames_received,
             decode_errors=transport.bad_frames,
             events_dispatched=dispatcher.counts(),
-            low_priority_conflated=dispatcher.low.conflated,
-            low_priority_dropped=dispatcher.low.dropped,
+            low_priority_conflated=low.conflated,
+            low_priority_dropped=low.dropped,
             handler_errors=dispatcher.handler_errors,
             reconnects=transport.reconnects,
-            queue_depths={"high": dispatcher.high.pending, "low": dispatcher.low.pending},
+            queue_depths={"high": high.pending, "low": low.pending, "events_iterators": iterator_queued},
             pending_commands=transport.pending_commands,
             deadline_timers=self._upkeep.timers(),
+            iterator_conflated=iterator_conflated,
+            iterator_dropped=iterator_dropped,
+            commands_rejected=self._rejected,
         )
 
     # -- reader-thread callbacks ---------------------------------------------------------
@@ -373,14 +451,22 @@ class StreamSession:
         self._dispatcher.submit(Event(event_name(message), message, handle, received_at))
 
     def _on_transport_event(self, event: TransportEvent) -> None:
+        dispatcher = self._dispatcher
         if isinstance(event, BadFrame):
-            error = event.error
-            self._dispatcher.submit_call(("type", "bad_frame"), lambda: self._dispatcher.report_error(error, None))
+            dispatcher.report_later(event.error)
+            return
+        if isinstance(event, CommandRejected):
+            self._rejected += 1
+            dispatcher.report_later(CommandRejectedError(event.command, event.code, event.message))
             return
         if isinstance(event, Connected) and event.reconnect:
             self._upkeep.reconnected()
-        if isinstance(event, Closed) and event.error is not None:
-            self._fatal = event.error
-        self._dispatcher.submit(Event(event_name(event), event, None, time.monotonic()))
+        lifecycle = Event(event_name(event), event, None, time.monotonic())
+        dispatcher.submit(lifecycle)
+        if isinstance(event, Reconnecting) and event.last_error is not None:
+            dispatcher.report_later(event.last_error, lifecycle)
         if isinstance(event, Closed):
+            if event.error is not None:
+                self._fatal = event.error
+                dispatcher.report_later(event.error, lifecycle)
             self._ended.set()

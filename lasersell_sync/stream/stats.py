@@ -21,9 +21,13 @@ class SessionStats:
         low_priority_dropped: trade ticks dropped from a full backlog.
         handler_errors: handler calls that raised.
         reconnects: successful reconnects.
-        queue_depths: events waiting per lane (``high``, ``low``).
+        queue_depths: events waiting per lane (``high``, ``low``) and in ``events()``
+            iterators (``events_iterators``).
         pending_commands: commands kept for the next connection.
         deadline_timers: armed client-side deadlines.
+        iterator_conflated / iterator_dropped: the same policy's counters over the attached
+            ``events()`` iterators (each iterator applies it to its own queue).
+        commands_rejected: intent commands the server answered with ``error``, rolled back.
     """
 
     frames_received: int
@@ -36,3 +40,6 @@ class SessionStats:
     queue_depths: Dict[str, int]
     pending_commands: int
     deadline_timers: int
+    iterator_conflated: int = 0
+    iterator_dropped: int = 0
+    commands_rejected: int = 0
