@@ -586,27 +586,24 @@ def test_on_any_runs_after_exact_handlers_and_lifecycle_events_are_delivered(h: 
 # -- 11. the events() iterator ---------------------------------------------------------------
 
 
-def test_events_iterator_yields_in_arrival_order_alongside_handlers(h: Harness) -> None:
+def test_events_iterator_yields_each_lane_in_arrival_order_alongside_handlers(h: Harness) -> None:
     session = h.session()
     by_handler = Recorder()
     session.on(ls.TradeTick, by_handler)
+    marker = flag_on(session, "balance_update")
     events = session.events(timeout=WAIT)
     session.connect()
-    h.server.send_many([tick(1, seq) for seq in range(20)] + [exit_signal(2), pnl(3, 9)])
+    h.server.send_many([tick(1, seq) for seq in range(20)] + [exit_signal(2), pnl(3, 9), balance()])
+    assert marker.wait(WAIT)  # everything was submitted before the loop reads anything
 
-    received: List[ls.Event[Any]] = []
-    lifecycle_names = {"connected", "disconnected", "reconnecting", "closed"}
-    while sum(1 for e in received if e.type not in lifecycle_names) < 23:
-        received.append(next(events))
-    server_events = [e for e in received if e.type not in lifecycle_names]
-    assert [e.type for e in server_events] == (
-        ["hello_ok"] + ["trade_tick"] * 20 + ["exit_signal_with_tx", "pnl_update"]
-    )
-    assert [e.message.time_ms for e in server_events[1:21]] == list(range(20))
-    assert [e.type for e in received if e.type in lifecycle_names] == ["connected"]
+    received = [next(events) for _ in range(25)]
+    assert [e.type for e in received] == (
+        ["connected", "hello_ok", "exit_signal_with_tx", "balance_update"] + ["trade_tick"] * 20 + ["pnl_update"]
+    )  # high priority first; each lane in arrival order
+    assert [e.message.time_ms for e in received[4:24]] == list(range(20))
 
     handled = by_handler.wait_count(20)
-    assert all(a is b for a, b in zip(handled, server_events[1:21]))  # the very same Event objects
+    assert all(a is b for a, b in zip(handled, received[4:24]))  # the very same Event objects
 
     session.close()
     rest = list(events)
@@ -632,7 +629,7 @@ def test_events_iterator_created_after_close_ends(h: Harness) -> None:
     with finished:
         finished.wait_for(lambda: bool(outcome.items), 1.0)  # detects a hang; not a time budget
     if not outcome.snapshot():
-        events.put("unblocked by the test")  # do not leave the consumer thread behind
+        events.close()  # do not leave the consumer thread behind
     thread.join(WAIT)
     assert outcome.snapshot() == ["ended"], "an iterator created after close() blocks forever"
 

@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 from http import HTTPStatus
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -35,6 +35,8 @@ class ScriptedServer:
         self.silent_handshake = False
         self.drop_next = 0  # accept the upgrade, then drop the TCP connection, this many times
         self.early_frames: List[Any] = []  # sent after configure, before hello_ok
+        self.answer_pings = False  # answer application pings with pong, as the service does
+        self.unregistered: Set[str] = set()  # wallets refused with wallet_not_registered
         # Observations.
         self.received: List[Tuple[int, str]] = []  # (connection number, text frame)
         self.api_keys: List[Optional[str]] = []
@@ -106,10 +108,14 @@ class ScriptedServer:
         try:
             if self.hello_first:
                 await conn.send(hello)
-            self._record(number, await conn.recv())
+            configure = await conn.recv()
+            self._record(number, configure)
             for frame in self.early_frames:
                 await conn.send(frame)
-            if self.handshake_error is not None:
+            refused = self._refusal(json.loads(configure).get("wallet_pubkeys", []))
+            if refused is not None:
+                await conn.send(refused)
+            elif self.handshake_error is not None:
                 code, message = self.handshake_error
                 await conn.send(json.dumps({"type": "error", "code": code, "message": message}))
             elif self.silent_handshake:
@@ -119,8 +125,27 @@ class ScriptedServer:
                 await conn.send(hello)
             async for frame in conn:
                 self._record(number, frame)
+                await self._answer(conn, json.loads(frame))
         except Exception:  # the client or a test dropped the connection
             return
+
+    def _refusal(self, wallets: List[str]) -> Optional[str]:
+        for wallet in wallets:
+            if wallet in self.unregistered:
+                return json.dumps(
+                    {"type": "error", "code": "wallet_not_registered", "message": f"wallet {wallet} is not registered"}
+                )
+        return None
+
+    async def _answer(self, conn: ServerConnection, message: Any) -> None:
+        """Answer commands the way the service does (in order, on the same connection)."""
+        kind = message.get("type")
+        if kind == "update_wallets":
+            refused = self._refusal(message["wallet_pubkeys"])
+            if refused is not None:
+                await conn.send(refused)
+        elif kind == "ping" and self.answer_pings:
+            await conn.send(json.dumps({"type": "pong", "server_time_ms": 1706000000001}))
 
     def _record(self, number: int, frame: Any) -> None:
         with self.cond:

@@ -69,6 +69,15 @@ MARKET_TYPES = frozenset(
 )
 
 
+MARKET_TYPE_ALIASES = {"pumpfun": MarketType.PUMP_FUN, "pumpswap": MarketType.PUMP_SWAP}
+"""Spellings without the underscore (the REST ``route`` and the Rust enum names) and their wire value."""
+
+
+def canonical_market_type(value: str) -> str:
+    """The wire spelling of a market type: ``pumpfun`` becomes ``pump_fun``; others are kept."""
+    return MARKET_TYPE_ALIASES.get(value, value) if type(value) is str else value
+
+
 @attrs.frozen(kw_only=True)
 class PumpFunContext:
     """Pump.fun bonding curve: an empty marker object on the wire."""
@@ -114,11 +123,12 @@ class MarketContext:
     """The pool a token trades on. Pass it back to ``/v1/sell`` to skip route resolution.
 
     ``market_type`` is kept as the wire string (see :class:`MarketType`), so a market added by
-    the server after this release never makes a position or exit signal undecodable. Keys this
+    the server after this release never makes a position or exit signal undecodable; the
+    unseparated spellings ``pumpfun``/``pumpswap`` become ``pump_fun``/``pump_swap``. Keys this
     release does not know are kept verbatim in ``extra`` and written back on encode.
     """
 
-    market_type: str
+    market_type: str = attrs.field(converter=canonical_market_type)
     pumpfun: Optional[PumpFunContext] = optional()
     pumpswap: Optional[PumpSwapContext] = optional()
     meteora_dbc: Optional[MeteoraDbcContext] = optional()

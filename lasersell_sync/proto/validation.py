@@ -6,15 +6,17 @@ a handshake that costs the whole connection; these checks fail fast with a preci
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Optional
 
 from ..errors import InvalidStrategyError
-from .types import StrategyConfig
+from .types import StrategyConfig, TakeProfitLevel
 
 __all__ = ["MAX_TAKE_PROFIT_LEVELS", "ensure_exit_condition", "validate_strategy"]
 
 MAX_TAKE_PROFIT_LEVELS = 10
+logger = logging.getLogger(__name__)
 
 
 def _number(name: str, value: Any) -> float:
@@ -48,7 +50,16 @@ def validate_strategy(strategy: StrategyConfig) -> None:
     for name in ("sell_on_graduation", "liquidity_guard"):
         if not isinstance(getattr(strategy, name), bool):
             raise InvalidStrategyError(f"strategy.{name} must be a bool")
-    levels = strategy.take_profit_levels
+    if strategy.stop_loss_pct > 100:
+        logger.warning(
+            "strategy.stop_loss_pct=%g can never trigger: a position cannot lose more than 100 %%",
+            strategy.stop_loss_pct,
+        )
+    levels: Any = strategy.take_profit_levels
+    if not isinstance(levels, (tuple, list)):
+        raise InvalidStrategyError(
+            f"strategy.take_profit_levels must be a sequence of TakeProfitLevel, got {type(levels).__name__}"
+        )
     if len(levels) > MAX_TAKE_PROFIT_LEVELS:
         raise InvalidStrategyError(
             f"strategy.take_profit_levels has {len(levels)} levels; at most {MAX_TAKE_PROFIT_LEVELS} are allowed"
@@ -56,6 +67,10 @@ def validate_strategy(strategy: StrategyConfig) -> None:
     previous = 0.0
     for index, level in enumerate(levels):
         where = f"strategy.take_profit_levels[{index}]"
+        if not isinstance(level, TakeProfitLevel):
+            raise InvalidStrategyError(
+                f"{where} must be a TakeProfitLevel(profit_pct=..., sell_pct=...), got {type(level).__name__}"
+            )
         profit = _number(f"{where}.profit_pct", level.profit_pct)
         if profit <= 0:
             raise InvalidStrategyError(f"{where}.profit_pct must be > 0")
