@@ -1,7 +1,10 @@
 """Shared command-line plumbing for the examples (not part of the library).
 
 Every example runs against the embedded simulator unless it is given the real service's
-details (an API key, plus URLs and a keypair where it needs them).
+details: an API key (``--api-key`` or ``LASERSELL_API_KEY``), plus, where it needs them, a
+solana-keygen wallet file (``--keypair`` or ``LASERSELL_KEYPAIR_PATH``; ``LASERSELL_KEYPAIR`` is
+accepted too) and an RPC endpoint (``--rpc-url`` or ``LASERSELL_RPC_URL``). A missing or
+unreadable setting is reported on one line, with exit status 2, before anything connects.
 """
 
 from __future__ import annotations
@@ -9,21 +12,52 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from typing import Any, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterator, NoReturn, Optional, Sequence
 
 import attrs
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
 
+if TYPE_CHECKING:
+    from lasersell_sync.simulator import Simulator
 
-def parser(description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--api-key", default=os.environ.get("LASERSELL_API_KEY", ""), help="or LASERSELL_API_KEY")
+USAGE_ERROR = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (no usage dump), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Report a usage mistake on one line, so it is the first thing the user reads."""
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def keypair_path_from_env() -> Optional[str]:
+    """The wallet file named by ``LASERSELL_KEYPAIR_PATH`` (the official CLI's name) or ``LASERSELL_KEYPAIR``."""
+    return os.environ.get("LASERSELL_KEYPAIR_PATH") or os.environ.get("LASERSELL_KEYPAIR") or None
+
+
+def parser(description: str) -> Parser:
+    """The options every example shares, each defaulting to its environment variable."""
+    p = Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--api-key",
+        default=os.environ.get("LASERSELL_API_KEY", ""),
+        help="or LASERSELL_API_KEY (without one: the embedded simulator)",
+    )
     p.add_argument("--api-url", default=None, help="Exit API base URL (default: production)")
     p.add_argument("--stream-url", default=None, help="stream endpoint (default: production)")
-    p.add_argument("--rpc-url", default=None, help="RPC endpoint for sending (default: public RPC)")
-    p.add_argument("--keypair", default=os.environ.get("LASERSELL_KEYPAIR"), help="solana-keygen wallet file")
+    p.add_argument(
+        "--rpc-url",
+        default=os.environ.get("LASERSELL_RPC_URL") or None,
+        help="RPC endpoint for sending, or LASERSELL_RPC_URL (default: public RPC)",
+    )
+    p.add_argument(
+        "--keypair",
+        default=keypair_path_from_env(),
+        help="solana-keygen wallet file, or LASERSELL_KEYPAIR_PATH",
+    )
     return p
 
 
@@ -38,22 +72,64 @@ class Service:
     keypair: Optional[Keypair]
     simulated: bool
 
+    @property
+    def signer(self) -> Keypair:
+        """The wallet keypair, for examples that asked ``service()`` to require one."""
+        if self.keypair is None:
+            raise RuntimeError("no keypair: call service(..., needs_keypair=True)")
+        return self.keypair
+
 
 @contextlib.contextmanager
-def service(args: argparse.Namespace, **simulator_options: Any) -> Iterator[Service]:
-    """The real service when an API key is given; otherwise a simulator for the duration."""
+def service(
+    p: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    *,
+    needs_keypair: bool = True,
+    instead: str = "",
+    **simulator_options: Any,
+) -> Iterator[Service]:
+    """The real service when an API key is given; otherwise a simulator for the duration.
+
+    With the real service, a missing (``needs_keypair``) or unreadable keypair is a usage error
+    (``p.error``: one line, exit 2) before anything connects. ``instead`` names an option that
+    makes the keypair unnecessary, for the error message.
+    """
     if args.api_key:
-        keypair = ls.load_keypair(args.keypair) if args.keypair else None
+        keypair = None
+        if args.keypair:
+            try:
+                keypair = ls.load_keypair(args.keypair)
+            except ValueError as exc:
+                p.error(str(exc))
+        elif needs_keypair:
+            options = f"{instead} or --keypair FILE" if instead else "--keypair FILE"
+            p.error(
+                f"an API key is set, so this uses the real service and needs your wallet: pass {options}, "
+                "or set LASERSELL_KEYPAIR_PATH"
+            )
         yield Service(
             args.api_key, args.api_url, args.stream_url, args.rpc_url or ls.MAINNET_BETA_RPC_URL, keypair, False
         )
         return
-    from lasersell_sync.simulator import Simulator
-
-    with Simulator(**{"speed": 20, **simulator_options}) as sim:
-        print(f"(no API key given: using the embedded simulator at {sim.api_url})")
+    sim = _simulator(p, simulator_options)
+    with sim:
+        print(f"(no API key given: using the embedded simulator at {sim.api_url})", flush=True)
         yield Service(sim.api_key, sim.api_url, sim.stream_url, sim.rpc_url, sim.wallet, True)
 
 
+def _simulator(p: argparse.ArgumentParser, options: Dict[str, Any]) -> Simulator:
+    """A simulator built from ``options``, or a usage error (bad scenario, simulator not installed)."""
+    try:
+        from lasersell_sync.simulator import Simulator
+    except ImportError:
+        p.error("no API key given, and the simulator is not installed: pip install 'lasersell_sync[simulator]'")
+    try:
+        return Simulator(**{"speed": 20, **options})
+    except ValueError as exc:
+        p.error(str(exc))
+
+
 def parse(p: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """Parse the command line (``argv`` lets the tests call ``main`` directly)."""
     return p.parse_args(argv)

@@ -1,8 +1,9 @@
 """Sell automatically: sign every exit signal the stream sends and submit it.
 
 With no LASERSELL_API_KEY set, this runs against the embedded simulator (offline, no funds).
-With LASERSELL_API_KEY set, it runs against the real service; then LASERSELL_KEYPAIR names your
-solana-keygen wallet file and LASERSELL_RPC_URL (optional) your RPC endpoint.
+With LASERSELL_API_KEY set, it runs against the real service; then LASERSELL_KEYPAIR_PATH must
+name your solana-keygen wallet file, and LASERSELL_RPC_URL (optional) your RPC endpoint. The
+--api-key, --keypair and --rpc-url options do the same.
 
     python examples/auto_sell.py [--seconds 10] [--positions 5] [--scenario mixed] [--seed 1]
 """
@@ -10,48 +11,52 @@ solana-keygen wallet file and LASERSELL_RPC_URL (optional) your RPC endpoint.
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import threading
 import time
 from typing import Dict, Optional, Sequence
+
+from _common import Service, parse, parser, service
 
 import lasersell_sync as ls
 
 STRATEGY = ls.StrategyConfig(target_profit_pct=30, stop_loss_pct=15, trailing_stop_pct=8)
 
+Ledger = Dict[int, Dict[str, object]]
+
 
 def log(text: str) -> None:
+    """Timestamped lines, so the reaction times in the log can be read against each other."""
     print(f"{time.strftime('%H:%M:%S')}  {text}", flush=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0, help="stop after this long")
-    parser.add_argument("--positions", type=int, default=5, help="stop after this many positions closed")
-    parser.add_argument("--scenario", default="mixed", help="simulator scenario")
-    parser.add_argument("--seed", type=int, default=1, help="simulator seed")
-    args = parser.parse_args(argv)
+    """Trade until enough positions closed or time is up, then print the summary."""
+    p = parser(__doc__ or "")
+    p.add_argument("--seconds", type=float, default=10.0, help="stop after this long")
+    p.add_argument("--positions", type=int, default=5, help="stop after this many positions closed")
+    p.add_argument("--scenario", default="mixed", help="simulator scenario")
+    p.add_argument("--seed", type=int, default=1, help="simulator seed")
+    args = parse(p, argv)
+    ledger: Ledger = {}
+    with service(p, args, scenario=args.scenario, seed=args.seed) as svc:
+        if svc.simulated:
+            log(f"simulated market: scenario {args.scenario}, seed {args.seed}")
+        else:
+            log("using the LaserSell service")
+        trade(svc, args, ledger)
+    summarize(ledger)
+    return 0
 
-    api_key = os.environ.get("LASERSELL_API_KEY")
-    sim = None
-    if api_key:
-        keypair = ls.load_keypair(os.environ["LASERSELL_KEYPAIR"])
-        stream_url: Optional[str] = None
-        target: ls.SendTarget = ls.SendTargetRpc(url=os.environ.get("LASERSELL_RPC_URL", ls.MAINNET_BETA_RPC_URL))
-        log("using the LaserSell service")
-    else:
-        from lasersell_sync.simulator import Simulator
 
-        sim = Simulator(seed=args.seed, scenario=args.scenario, speed=20).start()
-        api_key, keypair, stream_url = sim.api_key, sim.wallet, sim.stream_url
-        target = ls.SendTargetRpc(url=sim.rpc_url)
-        log(f"no LASERSELL_API_KEY: using the embedded simulator ({args.scenario}, seed {args.seed})")
-
+def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
+    """Run the session until enough positions closed or time is up, filling in ``ledger``."""
+    keypair = svc.signer
+    target: ls.SendTarget = ls.SendTargetRpc(url=svc.rpc_url)
     wallet = str(keypair.pubkey())
-    session = ls.StreamSession(api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=stream_url)
+    session = ls.StreamSession(svc.api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=svc.stream_url)
     sender = ls.TxSender()
     done = threading.Event()
-    ledger: Dict[int, Dict[str, object]] = {}
 
     @session.on(ls.PositionOpened)
     def opened(event: ls.Event[ls.PositionOpened]) -> None:
@@ -94,8 +99,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         session.close()
         sender.close()
-        if sim is not None:
-            sim.stop()
+
+
+def summarize(ledger: Ledger) -> None:
+    """One row per exited position: entry, exit value and PnL."""
     print("\nposition  token    entry SOL   exit SOL    PnL %   reason")
     for position_id, row in sorted(ledger.items()):
         if "profit" not in row or "entry" not in row:
@@ -106,8 +113,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"#{position_id:<8} {row['symbol']!s:<8} {entry / 1e9:9.3f} {(entry + profit) / 1e9:10.3f}"
             f" {profit / entry * 100:8.1f}   {row['reason']}"
         )
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

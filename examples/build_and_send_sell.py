@@ -21,19 +21,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--amount", type=int, default=1_000_000, help="tokens, in atomic units")
     p.add_argument("--slippage-bps", type=int, default=2000)
     args = parse(p, argv)
-    with service(args) as svc:
-        if svc.keypair is None:
-            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
+    with service(p, args) as svc:
         request = ls.BuildSellTxRequest(
             mint=args.mint,
-            user_pubkey=str(svc.keypair.pubkey()),
+            user_pubkey=str(svc.signer.pubkey()),
             amount_tokens=args.amount,
             slippage_bps=args.slippage_bps,
             send_mode="rpc",
         )
         with ls.ExitApiClient(svc.api_key, base_url=svc.api_url) as api, ls.TxSender() as sender:
             unsigned = api.build_sell_tx_b64(request)
-            signed = ls.sign_unsigned_tx(unsigned, svc.keypair)
+            signed = ls.sign_unsigned_tx(unsigned, svc.signer)
             signature = sender.send(ls.SendTargetRpc(url=svc.rpc_url), signed)
     print(f"sent: {signature}")
     return 0

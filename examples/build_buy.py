@@ -22,10 +22,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--amount-sol", type=float, default=0.1, help="SOL to spend (human units)")
     p.add_argument("--slippage-bps", type=int, default=2000)
     args = parse(p, argv)
-    with service(args) as svc:
-        wallet = args.wallet or (str(svc.keypair.pubkey()) if svc.keypair else None)
-        if wallet is None:
-            p.error("--wallet (or --keypair) is required with the real service")
+    with service(p, args, needs_keypair=args.wallet is None, instead="--wallet PUBKEY") as svc:
+        wallet = args.wallet or str(svc.signer.pubkey())
         request = ls.BuildBuyTxRequest(
             mint=args.mint, user_pubkey=wallet, amount=args.amount_sol, slippage_bps=args.slippage_bps
         )

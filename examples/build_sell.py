@@ -23,10 +23,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--slippage-bps", type=int, default=2000)
     p.add_argument("--output", choices=["SOL", "USD1"], default="SOL")
     args = parse(p, argv)
-    with service(args) as svc:
-        wallet = args.wallet or (str(svc.keypair.pubkey()) if svc.keypair else None)
-        if wallet is None:
-            p.error("--wallet (or --keypair) is required with the real service")
+    with service(p, args, needs_keypair=args.wallet is None, instead="--wallet PUBKEY") as svc:
+        wallet = args.wallet or str(svc.signer.pubkey())
         request = ls.BuildSellTxRequest(
             mint=args.mint,
             user_pubkey=wallet,

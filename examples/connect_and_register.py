@@ -18,15 +18,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--events", type=int, default=3, help="print this many events, then close")
     p.add_argument("--timeout", type=float, default=30.0, help="stop after this long without an event")
     args = parse(p, argv)
-    with service(args, require_registration=True) as svc:
-        if svc.keypair is None:
-            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
-        wallet = str(svc.keypair.pubkey())
+    with service(p, args, require_registration=True) as svc:
+        wallet = str(svc.signer.pubkey())
         strategy = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10, trailing_stop_pct=5)
         with ls.ExitApiClient(svc.api_key, base_url=svc.api_url) as api:
             session = ls.StreamSession(svc.api_key, [wallet], strategy, endpoint=svc.stream_url)
             events = session.events(timeout=args.timeout)
-            hello = session.register_and_connect([ls.prove_ownership(svc.keypair)], exit_api=api)
+            hello = session.register_and_connect([ls.prove_ownership(svc.signer)], exit_api=api)
         print(f"registered {wallet}; connected as session {hello.session_id}")
         try:
             for count, event in enumerate(events, start=1):

@@ -21,10 +21,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--mirrors", type=int, default=2, help="stop after this many mirrored positions closed")
     args = parse(p, argv)
-    with service(args, scenario="mixed") as svc:
-        if svc.keypair is None:
-            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
-        keypair, wallet = svc.keypair, str(svc.keypair.pubkey())
+    with service(p, args, scenario="mixed") as svc:
+        keypair = svc.signer
+        wallet = str(keypair.pubkey())
         watched = ls.WatchWalletEntry(
             pubkey=args.watch or str(Keypair().pubkey()),
             auto_buy=ls.AutoBuyConfig(wallet_pubkey=wallet, amount_quote_units=50_000_000),  # 0.05 SOL a buy

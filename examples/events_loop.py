@@ -19,10 +19,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seconds", type=float, default=5.0)
     args = parse(p, argv)
     strategy = ls.StrategyConfig(target_profit_pct=20, stop_loss_pct=10)
-    with service(args, scenario="pump") as svc:
-        if svc.keypair is None:
-            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
-        keypair = svc.keypair
+    with service(p, args, scenario="pump") as svc:
+        keypair = svc.signer
         stop_at = time.monotonic() + args.seconds
         target = ls.SendTargetRpc(url=svc.rpc_url)
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], strategy, endpoint=svc.stream_url)

@@ -29,10 +29,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     args = parse(p, argv)
     ls.validate_strategy(LADDER)
-    with service(args, scenario="grind", seed=2) as svc:
-        if svc.keypair is None:
-            p.error("--keypair (or LASERSELL_KEYPAIR) is required with the real service")
-        keypair = svc.keypair
+    with service(p, args, scenario="grind", seed=2) as svc:
+        keypair = svc.signer
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], LADDER, endpoint=svc.stream_url)
         sender, target, done = ls.TxSender(), ls.SendTargetRpc(url=svc.rpc_url), threading.Event()
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Dict
 
 import pytest
 from solders.keypair import Keypair
@@ -21,6 +24,8 @@ from tests.wsserver import ScriptedServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MINT = str(Pubkey.new_unique())
+SETTINGS = ("LASERSELL_API_KEY", "LASERSELL_KEYPAIR_PATH", "LASERSELL_KEYPAIR", "LASERSELL_RPC_URL")
+ALL_EXAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.py") if not path.stem.startswith("_"))
 
 
 def example(name: str) -> ModuleType:
@@ -118,59 +123,14 @@ def test_connect_and_register(http: ScriptedHttp, keypair_file: tuple, capsys: p
 def test_auto_sell_runs_against_the_simulator(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("LASERSELL_API_KEY", raising=False)
+    for variable in SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
     assert example("auto_sell").main(["--seconds", "10", "--positions", "2", "--scenario", "pump", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "using the embedded simulator" in out
     assert out.count("closed   #") >= 2
     assert "PnL %" in out
     assert "target_profit" in out.split("PnL %")[1]  # the summary lists the exits
-
-
-def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-
-    wallet_file = tmp_path / "wallet.json"
-    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lasersell_sync",
-            "simulate",
-            "--port",
-            "0",
-            "--http-port",
-            "0",
-            "--wallet-out",
-            str(wallet_file),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(6)]
-        assert lines[0].startswith("stream:  ws://127.0.0.1:")
-        stream_url = lines[0].split()[1]
-        wallet = lines[4].split()[1]
-        import lasersell_sync as ls
-
-        keypair = ls.load_keypair(wallet_file)
-        assert str(keypair.pubkey()) == wallet
-        strategy = ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
-        with ls.StreamSession("any-key", [wallet], strategy, endpoint=stream_url) as session:
-            assert session.connected
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.parametrize(
@@ -188,9 +148,164 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
 def test_every_example_runs_against_the_simulator(
     name: str, args: list, expect: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("LASERSELL_API_KEY", raising=False)
-    monkeypatch.delenv("LASERSELL_KEYPAIR", raising=False)
+    for variable in SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
     assert example(name).main(args) == 0
     out = capsys.readouterr().out
     assert "using the embedded simulator" in out
     assert expect in out
+
+
+def test_keypair_and_rpc_url_come_from_the_official_environment_variables(
+    http: ScriptedHttp, keypair_file: tuple, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keypair, path = keypair_file
+    for _ in range(2):
+        http.queue("/v1/sell", reply(200, {"status": "ok", "tx": unsigned_for(keypair)}))
+        http.queue("/rpc", reply(200, {"jsonrpc": "2.0", "id": 1, "result": "5ig"}))
+    monkeypatch.setenv("LASERSELL_API_KEY", "k")
+    monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", path)
+    monkeypatch.setenv("LASERSELL_KEYPAIR", "/the/old/name/loses")
+    monkeypatch.setenv("LASERSELL_RPC_URL", http.url + "/rpc")
+    assert example("build_and_send_sell").main(["--api-url", http.url, "--mint", MINT]) == 0
+    monkeypatch.delenv("LASERSELL_KEYPAIR_PATH")
+    monkeypatch.setenv("LASERSELL_KEYPAIR", path)  # the examples' old name still works on its own
+    assert example("build_and_send_sell").main(["--api-url", http.url, "--mint", MINT]) == 0
+    assert http.paths() == ["/v1/sell", "/rpc"] * 2
+    assert {request.json().get("user_pubkey") for request in http.requests[::2]} == {str(keypair.pubkey())}
+    assert capsys.readouterr().out == "sent: 5ig\n" * 2
+
+
+def test_auto_sell_takes_the_real_service_settings_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasersell_sync.simulator import Simulator
+
+    with Simulator(seed=3, scenario="pump", speed=20) as sim:  # stands in for the service
+        wallet_file = tmp_path / "wallet.json"
+        wallet_file.write_text(json.dumps(list(bytes(sim.wallet))))
+        monkeypatch.setenv("LASERSELL_API_KEY", sim.api_key)
+        monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", str(wallet_file))
+        monkeypatch.setenv("LASERSELL_RPC_URL", sim.rpc_url)
+        assert example("auto_sell").main(["--stream-url", sim.stream_url, "--seconds", "10", "--positions", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "using the LaserSell service" in out
+    assert "embedded simulator" not in out
+    assert "closed   #1: target_profit" in out
+
+
+def test_decode_fixtures_decodes_every_frame(capsys: pytest.CaptureFixture[str]) -> None:
+    assert example("decode_fixtures").main([]) == 0
+    out = capsys.readouterr().out
+    assert "server_hello_ok.json" in out
+    assert "rejected a bad frame" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--fixtures", "{tmp}"], "no server_*.json or client_*.json frames"), (["--verbose"], "unrecognized arguments")],
+)
+def test_decode_fixtures_bad_arguments_are_usage_errors(
+    args: list, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        example("decode_fixtures").main([arg.replace("{tmp}", str(tmp_path)) for arg in args])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert fragment in err
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_every_example_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module = example(name)
+    with pytest.raises(SystemExit) as exited:
+        module.main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ")
+    assert module.__doc__.splitlines()[0] in out
+
+
+# -- as a user runs them: python examples/NAME.py ...; many at once, since each takes a moment to start
+
+CLOSED = "http://127.0.0.1:9"  # nothing listens there: should an example connect after all, it stays local
+OFFLINE = ["--api-url", CLOSED, "--stream-url", "ws://127.0.0.1:9/v1/ws", "--rpc-url", CLOSED]
+RUNS = {
+    **{
+        f"{name} with an API key and no keypair": (name, OFFLINE, {"LASERSELL_API_KEY": "dummy-key"})
+        for name in ALL_EXAMPLES
+        if name != "decode_fixtures"
+    },
+    "auto_sell with an unreadable keypair": (
+        "auto_sell",
+        OFFLINE,
+        {"LASERSELL_API_KEY": "dummy-key", "LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"},
+    ),
+    "auto_sell with an unknown scenario": ("auto_sell", ["--scenario", "moon"], {}),
+    "build_sell with a bad amount": ("build_sell", ["--amount", "lots"], {}),
+    "decode_fixtures with a bad argument": ("decode_fixtures", ["--fixtures"], {}),
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    base.update(PYTHONPATH=str(EXAMPLES.parent), NO_PROXY="", no_proxy="")
+    base.update({proxy: CLOSED for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")})
+    procs = {
+        label: subprocess.Popen(
+            [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**base, **env},
+        )
+        for label, (name, args, env) in RUNS.items()
+    }
+    results = {}
+    try:
+        for label, proc in procs.items():
+            out, err = proc.communicate(timeout=30)
+            results[label] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], script: str) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"{script}.py: error: ")
+    return line
+
+
+@pytest.mark.parametrize("name", [name for name in ALL_EXAMPLES if name != "decode_fixtures"])
+def test_a_missing_keypair_is_one_line_before_anything_connects(
+    name: str, runs: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    result = runs[f"{name} with an API key and no keypair"]
+    line = one_line_error(result, name)
+    assert "LASERSELL_KEYPAIR_PATH" in line
+    assert "--keypair" in line
+    assert result.stdout == ""  # nothing ran: no "connected", no simulator
+
+
+@pytest.mark.parametrize(
+    ("label", "fragment"),
+    [
+        ("auto_sell with an unreadable keypair", "cannot load a keypair from /nonexistent/id.json"),
+        ("auto_sell with an unknown scenario", "unknown scenario 'moon'"),
+        ("build_sell with a bad amount", "argument --amount: invalid int value: 'lots'"),
+        ("decode_fixtures with a bad argument", "argument --fixtures: expected one argument"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(
+    label: str, fragment: str, runs: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    assert fragment in one_line_error(runs[label], RUNS[label][0])

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import socket
 import threading
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Optional
 
 import pytest
 from solders.keypair import Keypair
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
+from websockets.sync.client import ClientConnection, connect
 
 import lasersell_sync as ls
 from lasersell_sync.simulator import Simulator
@@ -212,3 +217,68 @@ def test_simulator_is_reachable_from_the_package_and_enforces_watch_limits() -> 
         session.close()
     assert info.value.code == "capacity_exceeded"
     assert "max_watch_wallets_per_session" in info.value.server_message
+
+
+def close_frame_after(client: ClientConnection) -> Optional[Close]:
+    """Read frames until the connection ends; the close frame it got, or None (the TCP stream just ended)."""
+    try:
+        while True:
+            client.recv(timeout=10)
+    except ConnectionClosed as exc:
+        return exc.rcvd
+
+
+def test_stop_twice_close_and_exit_after_stop_are_harmless() -> None:
+    sim = Simulator(seed=1).start()
+    sim.stop()
+    sim.stop()
+    sim.close()
+    with pytest.raises(RuntimeError, match="not running"):
+        sim.stream_url  # noqa: B018 (the property is the check)
+    with Simulator(seed=1) as other:
+        other.stop()  # and the with block's exit stops it again
+    sim.start()  # a stopped simulator starts again, on fresh ports
+    with pytest.raises(RuntimeError, match="already running"):
+        sim.start()
+    sim.close()
+
+
+@pytest.mark.parametrize("silent", [False, True])
+def test_stop_sends_every_client_a_going_away_close_frame(silent: bool) -> None:
+    sim = Simulator(seed=1, speed=20).start()
+    try:
+        configure = ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
+        with connect(sim.stream_url, additional_headers={"x-api-key": "k"}, open_timeout=10) as client:
+            client.send(ls.encode_client(configure))
+            assert '"type":"hello_ok"' in str(client.recv(timeout=10))
+            if silent:  # a link that stopped reading must still see the close frame
+                sim.faults.go_silent()
+            sim.stop()
+            close = close_frame_after(client)
+    finally:
+        sim.stop()
+    assert close is not None, "the connection ended without a close frame"
+    assert close.code == 1001  # going away
+
+
+@pytest.mark.parametrize("taken", ["stream_port", "http_port"])
+def test_a_port_in_use_raises_a_clear_oserror_and_leaves_nothing_running(taken: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        sim = Simulator(seed=1, **{taken: port})
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}"):
+            sim.start()
+    # the autouse fixture fails the test if the stream's loop thread was left running
+    with pytest.raises(RuntimeError, match="not running"):
+        sim.api_url  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"speed": math.nan}, {"speed": math.inf}, {"speed": 0}, {"replay_speed": 0}, {"replay_speed": -2}],
+)
+def test_speeds_must_be_positive_and_finite(options: Any) -> None:
+    with pytest.raises(ValueError, match="must be a positive number"):
+        Simulator(**options)

@@ -52,6 +52,8 @@ _BANDS = ((100, 0.15), (200, 0.3), (500, 0.65), (1000, 1.0))
 
 @attrs.define
 class SimPosition:
+    """One simulated position: what the stream announced, and where its price stands."""
+
     position_id: int
     wallet: str
     mint: str
@@ -108,6 +110,7 @@ class MarketEngine:
 
     @property
     def now_ms(self) -> int:
+        """Simulated time in milliseconds: deterministic, advanced only by ticks."""
         return self._now_ms
 
     # -- time ------------------------------------------------------------------------------

@@ -92,6 +92,8 @@ class HttpEndpoint:
                 sockets.append(conn)
                 return conn, addr
 
+        self._stop_lock = threading.Lock()
+        self._stopped = False
         self._server = Server((host, port), Handler)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -100,6 +102,14 @@ class HttpEndpoint:
         self._thread.start()
 
     def stop(self) -> None:
+        """End every connection and join the server thread, so nothing outlives the simulator.
+
+        Safe to call more than once; later calls do nothing.
+        """
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         for conn in self._sockets:  # end keep-alive connections so their threads finish
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -110,6 +120,7 @@ class HttpEndpoint:
     # -- routes ----------------------------------------------------------------------------
 
     def route(self, path: str, body: Any) -> Reply:
+        """Answer one POST as the service would: ``(HTTP status, JSON body)``."""
         if not isinstance(body, dict):
             return 400, {"error": "body must be a JSON object"}
         if path == "/v1/sell":

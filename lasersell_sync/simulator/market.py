@@ -18,7 +18,7 @@ def price_steps(scenario: str, rng: random.Random) -> Iterator[Tuple[float, bool
     if scenario == "mixed":
         scenario = rng.choice(SCENARIOS[:-1])
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+        raise ValueError(f"unknown scenario {scenario!r} (expected one of {', '.join(SCENARIOS)})")
     tick = 0
     rug_at = rng.randint(15, 40)
     graduate_at = rng.randint(10, 25)

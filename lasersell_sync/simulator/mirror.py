@@ -1,10 +1,11 @@
 """Copy trading in the simulator: watched wallets buy, the user's wallet mirrors them.
 
 Every few ticks a watched wallet with ``auto_buy`` "buys" a new token. The mirror config decides
-the answer (PROTOCOL.md 4.8-4.10, 6.6-6.8): a ``mirror_buy_signal`` with a real unsigned buy, or
-a ``mirror_buy_failed`` with the reason (cooldown, position cap, thin liquidity). A settled buy
-becomes a watched position; closing ``max_consecutive_losses`` losers in a row disables the
-wallet with ``mirror_wallet_auto_disabled`` until ``update_watch_wallets`` names it again.
+the answer, as the service does: a ``mirror_buy_signal`` carrying a real unsigned buy for the
+user's wallet, or a ``mirror_buy_failed`` with the reason (cooldown, position cap, thin
+liquidity). A settled buy becomes a watched position; closing ``max_consecutive_losses`` losers
+in a row disables the wallet with ``mirror_wallet_auto_disabled`` until ``update_watch_wallets``
+names it again.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _DEFAULT_SLIPPAGE = 2500
 
 @attrs.define
 class PendingBuy:
+    """A mirror buy the stream offered and the RPC has not settled yet."""
+
     buy_id: int
     watched_wallet: str
     user_wallet: str
@@ -57,13 +60,14 @@ class MirrorDesk:
         self.disabled: Set[str] = set()
 
     def watch(self, entries: Tuple[WatchWalletEntry, ...], config: Optional[MirrorConfig] = None) -> None:
-        """Replace the watched set; naming a disabled wallet again re-enables it (Q15)."""
+        """Replace the watched set (``update_watch_wallets``); naming a disabled wallet re-enables it."""
         self.entries = list(entries)
         self.disabled -= {entry.pubkey for entry in entries}
         if config is not None:
             self.config = config
 
     def tick(self, tick: int, now_ms: int, session_id: int) -> List[ServerMessage]:
+        """Every few ticks a watched wallet buys: the mirror signal (or refusal) for the user, if any."""
         active = [e for e in self.entries if e.auto_buy is not None and e.pubkey not in self.disabled]
         if not active or tick % self._every:
             return []
@@ -110,6 +114,7 @@ class MirrorDesk:
         return self.pending.pop(buy_id, None)
 
     def opened(self, watched_wallet: str, position_id: int) -> None:
+        """Count a mirror position against its watched wallet's position cap."""
         self._open.setdefault(watched_wallet, set()).add(position_id)
 
     def closed(self, watched_wallet: str, position_id: int, profit: int) -> List[ServerMessage]:

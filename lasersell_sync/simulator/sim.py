@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
 import threading
 from pathlib import Path
 from typing import Any, List, Optional, Set, Union
@@ -72,9 +74,11 @@ class Simulator:
         replay_speed: float = 1.0,
     ) -> None:
         if scenario not in SCENARIOS:
-            raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+            raise ValueError(f"unknown scenario {scenario!r} (expected one of {', '.join(SCENARIOS)})")
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError(f"speed must be a positive number, not {speed!r}")
+        if not (math.isfinite(replay_speed) and replay_speed > 0):
+            raise ValueError(f"replay_speed must be a positive number, not {replay_speed!r}")
         self.seed = seed
         self.scenario = scenario
         self.wallet = Keypair.from_seed(bytes([seed % 256]) * 32)
@@ -97,36 +101,67 @@ class Simulator:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> Simulator:
+        """Open the stream, Exit API and RPC endpoints; raises OSError if a port cannot be bound.
+
+        A stopped simulator can be started again (same market, new connections).
+        """
+        if self._stream is not None:
+            raise RuntimeError("the simulator is already running")
         tick_seconds = self._limits.pnl_flush_ms / 1000 / self._speed
-        self._stream = StreamEndpoint(
-            host=self._host,
-            port=self._ports[0],
-            limits=self._limits,
-            tick_seconds=tick_seconds,
-            on_configure=self._configure,
-            on_tick=self._tick,
-            on_command=self._command,
-            is_registered=self._is_registered,
-            hello_first=self._hello_first,
-            replay=self._replay,
-            replay_speed=self._replay_speed,
-        )
-        self._http = HttpEndpoint(
-            host=self._host,
-            port=self._ports[1],
-            build_sell=self._build_sell,
-            build_buy=self._build_buy,
-            settle=self._settle,
-            register=self._registered.add,
-        )
+        try:
+            stream = StreamEndpoint(
+                host=self._host,
+                port=self._ports[0],
+                limits=self._limits,
+                tick_seconds=tick_seconds,
+                on_configure=self._configure,
+                on_tick=self._tick,
+                on_command=self._command,
+                is_registered=self._is_registered,
+                hello_first=self._hello_first,
+                replay=self._replay,
+                replay_speed=self._replay_speed,
+            )
+        except OSError as exc:
+            raise _bind_error(exc, "stream", self._host, self._ports[0]) from exc
+        try:
+            http = HttpEndpoint(
+                host=self._host,
+                port=self._ports[1],
+                build_sell=self._build_sell,
+                build_buy=self._build_buy,
+                settle=self._settle,
+                register=self._registered.add,
+            )
+        except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
+            stream.stop()
+            if isinstance(exc, OSError):
+                raise _bind_error(exc, "Exit API/RPC", self._host, self._ports[1]) from exc
+            raise
+        self._stream, self._http = stream, http
         logger.info("simulator up: stream %s, api %s, rpc %s", self.stream_url, self.api_url, self.rpc_url)
         return self
 
     def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.stop()
-        if self._http is not None:
-            self._http.stop()
+        """Close every client connection (1001 going away) and free the ports.
+
+        Idempotent: stopping a stopped (or never started) simulator does nothing, so ``stop()``
+        inside a ``with`` block, or ``close()`` after ``stop()``, is fine.
+        """
+        stream, http = self._stream, self._http
+        self._stream = self._http = None
+        try:
+            if stream is not None:
+                stream.stop()
+        finally:
+            if http is not None:
+                http.stop()
+        if stream is not None:
+            logger.info("simulator stopped")
+
+    def close(self) -> None:
+        """Same as :meth:`stop`, for code that closes what it opens."""
+        self.stop()
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -136,18 +171,22 @@ class Simulator:
 
     @property
     def wallet_pubkey(self) -> str:
+        """The funded test wallet's public key, for ``wallet_pubkeys`` and the Exit API."""
         return str(self.wallet.pubkey())
 
     @property
     def stream_url(self) -> str:
+        """The stream endpoint to pass as ``endpoint=`` (only while running)."""
         return f"ws://{self._host}:{self._endpoint(self._stream).port}/v1/ws"
 
     @property
     def api_url(self) -> str:
+        """The Exit API base URL to pass as ``base_url=`` (only while running)."""
         return f"http://{self._host}:{self._endpoint(self._http).port}"
 
     @property
     def rpc_url(self) -> str:
+        """The JSON-RPC URL for ``SendTargetRpc`` (only while running)."""
         return self.api_url + "/rpc"
 
     @property
@@ -204,7 +243,9 @@ class Simulator:
         if messages is None:
             return False
         _log(messages)
-        self.faults.push(messages)
+        stream = self._stream
+        if stream is not None:  # None: the simulator is stopping
+            stream.push(messages)
         return True
 
     def _build_sell(self, user: str, mint: str, amount: int) -> str:
@@ -218,6 +259,12 @@ class Simulator:
         with self._lock:
             self._nonce += 1
             return build_unsigned(user, "buy", 0, lamports, 10**9 + self._nonce)
+
+
+def _bind_error(exc: OSError, what: str, host: str, port: int) -> OSError:
+    """The same kind of OSError, saying which endpoint could not listen where."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return OSError(exc.errno, f"cannot listen on {host}:{port} for the {what} endpoint: {reason}")
 
 
 _NOTABLE = {

@@ -1,11 +1,14 @@
-"""Exit-rule evaluation as the service defines it (PROTOCOL.md 7), as a pure function.
+"""Exit-rule evaluation the way the LaserSell service applies a strategy, as a pure function.
 
 Given a strategy, a position's running state and the latest price, :func:`evaluate` says whether
 an exit fires and how much it sells. PnL percent is relative to the entry cost per token, so it
-does not change when part of the position is sold. Semantics follow PROTO where the sources
-disagree: a ladder replaces the plain take profit (Q11), ``sell_pct`` is a percent of what
-remains (Q12), a level's ``trailing_stop_pct`` becomes the position's trailing stop (Q12), and
-the breakeven trail moves the stop to the entry price once profit reaches it (Q13).
+does not change when part of the position is sold. The rules, checked in this order on each
+price: the next ``take_profit_levels`` step (a ladder, when set, replaces ``target_profit_pct``;
+each level's ``sell_pct`` is a percent of the tokens still held, and a level's
+``trailing_stop_pct`` becomes the position's trailing stop from then on); ``target_profit_pct``;
+the breakeven trail (once the peak reaches ``breakeven_trail_pct``, falling back to the entry
+price exits); ``stop_loss_pct``; ``trailing_stop_pct`` (measured from a positive peak); and
+``sell_on_graduation``. A percent of 0 switches its rule off.
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ class PositionState:
 
 @attrs.frozen
 class ExitDecision:
+    """An exit that fired: the reason the stream reports and how much it sells."""
+
     reason: str
     sell_tokens: Optional[int] = None  # None: the whole position
     level_index: Optional[int] = None
 
 
 def pnl_pct(state: PositionState, price: float) -> float:
+    """Profit in percent of the entry price per token, the unit every strategy threshold uses."""
     return (price - state.entry_price) / state.entry_price * 100.0
 
 

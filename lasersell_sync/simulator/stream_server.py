@@ -9,12 +9,14 @@ messages are answered with ``error`` messages; the connection stays open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from http import HTTPStatus
 from typing import Any, Callable, List, Optional, Set, Tuple
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from ..errors import InvalidStrategyError, ProtocolError
 from ..proto import (
@@ -34,6 +36,9 @@ from ..proto import (
 __all__ = ["StreamEndpoint"]
 
 logger = logging.getLogger(__name__)
+
+_CLOSE_TIMEOUT = 2.0
+"""Seconds a client gets to answer the close frame at shutdown before its TCP stream is cut."""
 
 
 class StreamEndpoint:
@@ -69,29 +74,57 @@ class StreamEndpoint:
         self._connections: Set[ServerConnection] = set()
         self._tasks: Set[asyncio.Task[None]] = set()
         self._sessions = 0
+        self._stop_lock = threading.Lock()
+        self._stopped = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="lasersell-sim-stream", daemon=True)
         self._thread.start()
-        self._server = self._call(self._start(host, port))
+        try:
+            self._server = self._call(self._start(host, port))
+        except BaseException:  # e.g. the port is taken: leave no loop thread behind
+            self._end_loop()
+            raise
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     async def _start(self, host: str, port: int) -> Any:
-        return await serve(self._handle, host, port, process_request=self._check_auth, max_size=1 << 20)
+        return await serve(
+            self._handle,
+            host,
+            port,
+            process_request=self._check_auth,
+            max_size=1 << 20,
+            close_timeout=_CLOSE_TIMEOUT,
+        )
 
     def _call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     def stop(self) -> None:
-        async def shutdown() -> None:
-            self._server.close()
-            for conn in list(self._connections):
-                conn.transport.abort()
-            await self._server.wait_closed()
+        """Say goodbye properly: every client gets a close frame (1001 going away), then the loop ends.
 
-        self._call(shutdown())
+        Safe to call more than once; later calls do nothing.
+        """
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+
+        async def shutdown() -> None:
+            for conn in self._connections:  # a silenced link must still read the client's close frame
+                conn.transport.resume_reading()
+            self._server.close()  # close frames with 1001 (going away) to every open connection
+            await self._server.wait_closed()  # each close handshake is bounded by close_timeout
+
+        try:
+            self._call(shutdown())
+        finally:
+            self._end_loop()
+
+    def _end_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
-        self._loop.close()
+        if not self._thread.is_alive():
+            self._loop.close()
 
     # -- fault switches and pushes (any thread) ---------------------------------------------
 
@@ -109,7 +142,10 @@ class StreamEndpoint:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-        self._loop.call_soon_threadsafe(start)
+        if self._stopped:
+            return
+        with contextlib.suppress(RuntimeError):  # stop() closed the loop just now: nobody to send to
+            self._loop.call_soon_threadsafe(start)
 
     def drop_connections(self) -> None:
         """Abort every connection's TCP stream (no close frame)."""
@@ -121,6 +157,7 @@ class StreamEndpoint:
         self._loop.call_soon_threadsafe(abort)
 
     def go_silent(self, silent: bool = True) -> None:
+        """Stop (or resume) reading and sending without closing: a half-open link for bots to detect."""
         self.silent = silent
 
         def apply() -> None:
@@ -231,19 +268,25 @@ class StreamEndpoint:
     async def _play(self, conn: ServerConnection, frames: List[Tuple[float, str]]) -> None:
         """Send a recording with its original spacing divided by ``replay_speed``."""
         previous = None
-        for at, frame in frames:
-            if '"type":"hello_ok"' in frame[:20]:
-                continue  # this connection has its own hello_ok
-            if previous is not None and at > previous:
-                await asyncio.sleep((at - previous) / self._replay_speed)
-            previous = at
-            await conn.send(frame)
+        try:
+            for at, frame in frames:
+                if '"type":"hello_ok"' in frame[:20]:
+                    continue  # this connection has its own hello_ok
+                if previous is not None and at > previous:
+                    await asyncio.sleep((at - previous) / self._replay_speed)
+                previous = at
+                await conn.send(frame)
+        except ConnectionClosed:  # the client left, or the simulator is stopping
+            return
 
     async def _tick_loop(self, conn: ServerConnection) -> None:
-        while True:
-            await asyncio.sleep(self.tick_seconds)
-            if not self.silent:
-                await self._send(conn, self._on_tick())
+        try:
+            while True:
+                await asyncio.sleep(self.tick_seconds)
+                if not self.silent:
+                    await self._send(conn, self._on_tick())
+        except ConnectionClosed:  # the client left, or the simulator is stopping
+            return
 
     async def _send(self, conn: ServerConnection, messages: List[ServerMessage]) -> None:
         for message in messages:

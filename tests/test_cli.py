@@ -1,0 +1,182 @@
+"""``python -m lasersell_sync``: one-line usage errors (exit 2) and a clean Ctrl-C, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
+from websockets.sync.client import ClientConnection, connect
+
+import lasersell_sync as ls
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+CLI = [sys.executable, "-m", "lasersell_sync"]
+FREE_PORTS = ["--port", "0", "--http-port", "0"]  # should a bad case start after all, it binds nothing fixed
+
+BAD_ARGUMENTS: Dict[str, Tuple[List[str], List[str]]] = {
+    # name: (arguments, fragments of the one error line)
+    "no command": ([], ["required: command"]),
+    "unknown command": (["serve"], ["invalid choice: 'serve'"]),
+    "unknown option": (["simulate", *FREE_PORTS, "--colour"], ["unrecognized arguments: --colour"]),
+    "unknown scenario": (["simulate", *FREE_PORTS, "--scenario", "moon"], ["unknown scenario 'moon'", "pump"]),
+    "negative speed": (["simulate", *FREE_PORTS, "--speed", "-1"], ["--speed", "greater than 0", "'-1'"]),
+    "zero speed": (["simulate", *FREE_PORTS, "--speed", "0"], ["--speed", "greater than 0"]),
+    "speed not a number": (["simulate", *FREE_PORTS, "--speed", "nan"], ["--speed", "greater than 0"]),
+    "zero replay speed": (["simulate", *FREE_PORTS, "--replay-speed", "0"], ["--replay-speed", "greater than 0"]),
+    "port out of range": (["simulate", "--port", "70000", "--http-port", "0"], ["--port", "0 to 65535"]),
+    "seed not a number": (["simulate", *FREE_PORTS, "--seed", "one"], ["--seed", "'one'"]),
+    "missing replay file": (
+        ["simulate", *FREE_PORTS, "--replay", "{tmp}/missing.jsonl"],
+        ["cannot read the replay file", "missing.jsonl", "No such file"],
+    ),
+    "replay file is a folder": (["simulate", *FREE_PORTS, "--replay", "{tmp}"], ["cannot read the replay file"]),
+    "replay file is not a recording": (
+        ["simulate", *FREE_PORTS, "--replay", "{tmp}/notes.jsonl"],
+        ["notes.jsonl:1: not a recording line"],
+    ),
+    "wallet file in a missing folder": (
+        ["simulate", *FREE_PORTS, "--wallet-out", "{tmp}/nowhere/wallet.json"],
+        ["cannot write the wallet file", "nowhere"],
+    ),
+}
+
+
+def assert_one_line_usage_error(result: subprocess.CompletedProcess[str], fragments: List[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lasersell-sync: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert result.stdout == ""
+
+
+def close_frame_after(client: ClientConnection) -> Optional[Close]:
+    """Read frames until the connection ends; the close frame it got, or None (the TCP stream just ended)."""
+    try:
+        while True:
+            client.recv(timeout=10)
+    except ConnectionClosed as exc:
+        return exc.rcvd
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, subprocess.CompletedProcess[str]]:
+    """Every bad command line, run at once (they are independent) to keep the suite quick."""
+    tmp = tmp_path_factory.mktemp("cli")
+    (tmp / "notes.jsonl").write_text("this is not a recording\n")
+    procs = {
+        name: subprocess.Popen(
+            CLI + [arg.replace("{tmp}", str(tmp)) for arg in args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for name, (args, _) in BAD_ARGUMENTS.items()
+    }
+    results = {}
+    try:
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=30)
+            results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
+
+
+@pytest.mark.parametrize("name", list(BAD_ARGUMENTS))
+def test_a_bad_argument_is_one_line_and_exit_status_2(
+    name: str, bad_runs: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    assert_one_line_usage_error(bad_runs[name], BAD_ARGUMENTS[name][1])
+
+
+@pytest.mark.parametrize("option", ["--port", "--http-port"])
+def test_a_port_in_use_is_one_line_and_exit_status_2(option: str) -> None:
+    other = "--http-port" if option == "--port" else "--port"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "simulate", option, str(port), other, "0"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=ENV,
+        )
+    assert_one_line_usage_error(result, [f"127.0.0.1:{port}", "already in use", option])
+
+
+def test_help_exits_0_and_documents_the_exit_statuses() -> None:
+    result = subprocess.run(
+        [*CLI, "simulate", "--help"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, env=ENV
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m lasersell_sync simulate")
+    assert "exits with status 0" in result.stdout
+    assert "graduation" in result.stdout  # the scenarios are listed
+
+
+@pytest.fixture
+def simulator_process(tmp_path: Path) -> Iterator[Tuple[subprocess.Popen[str], List[str], Path]]:
+    """The standalone simulator on free ports, once it has announced where it listens."""
+    wallet_file = tmp_path / "wallet.json"
+    proc = subprocess.Popen(
+        [*CLI, "simulate", *FREE_PORTS, "--speed", "20", "--wallet-out", str(wallet_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert proc.stdout is not None
+        announced: List[str] = []
+        while not announced or not announced[-1].startswith("Ctrl-C to stop."):
+            line = proc.stdout.readline()
+            assert line, f"the simulator exited early: {proc.communicate(timeout=10)[1]}"
+            announced.append(line)
+        yield proc, announced, wallet_file
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_ctrl_c_sends_every_client_a_close_frame_and_exits_cleanly(
+    simulator_process: Tuple[subprocess.Popen[str], List[str], Path],
+) -> None:
+    proc, announced, wallet_file = simulator_process
+    assert announced[0].startswith("stream:  ws://127.0.0.1:")
+    stream_url, wallet = announced[0].split()[1], announced[4].split()[1]
+    assert str(ls.load_keypair(wallet_file).pubkey()) == wallet
+    configure = ls.Configure(
+        wallet_pubkeys=(wallet,), strategy=ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
+    )
+    with connect(stream_url, additional_headers={"x-api-key": "any-key"}, open_timeout=10) as client:
+        client.send(ls.encode_client(configure))
+        assert '"type":"hello_ok"' in str(client.recv(timeout=10))
+        proc.send_signal(signal.SIGINT)
+        close = close_frame_after(client)
+    assert close is not None, "the connection ended without a close frame"
+    assert close.code == 1001  # going away
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
