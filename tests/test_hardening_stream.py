@@ -251,13 +251,15 @@ def test_an_accepted_update_is_not_rolled_back_by_a_later_error(h: Harness) -> N
 
 def test_a_change_made_offline_and_refused_by_the_handshake_is_rolled_back(h: Harness) -> None:
     session = h.session(backoff=FAST)
-    errors, connected = Recorder(), Recorder()
+    errors, connected, disconnected = Recorder(), Recorder(), Recorder()
     session.on_error(lambda exc, event: errors.add(exc))
     session.on("connected", connected.add)
+    session.on("disconnected", disconnected.add)
     session.connect()
     h.server.reject_status = 503
     h.server.unregistered = {OTHER}
     h.server.drop()
+    disconnected.wait_count(1)
     assert session.update_wallets([OTHER]) is False  # kept for the next connection
     after = h.server.attempts
     h.server.wait_until(lambda: h.server.attempts >= after + 2)  # the next configure carries it
@@ -378,9 +380,8 @@ def test_default_keepalive_wakes_an_idle_link_at_most_once_per_5_s() -> None:
 
 def test_a_command_written_into_a_silent_link_is_sent_again_after_the_reconnect(h: Harness) -> None:
     h.server.answer_pings = True
-    session = h.session(backoff=FAST, ping_interval=0.2, ping_timeout=0.2, app_ping_interval=None)
-    connected = Recorder()
-    session.on("connected", connected.add)
+    # no keepalive traffic: a late pong must not vouch for the commands written into the silence
+    session = h.session(backoff=FAST, ping_interval=60, app_ping_interval=None)
     session.connect()
     h.server.send(opened(5, ACCOUNT))
     assert session.close_position(7) is True  # the server reads it, then sends a frame after it
@@ -392,7 +393,8 @@ def test_a_command_written_into_a_silent_link_is_sent_again_after_the_reconnect(
     h.server.go_silent()
     assert session.close_position(ACCOUNT) is True  # into the silence: returned True, then lost
     assert session.request_exit_signal(8, slippage_bps=500) is True
-    connected.wait_count(2)
+    h.server.drop()  # the silent link finally dies (keepalive detection is tested on its own)
+    h.server.wait_until(lambda: len([n for n, _ in h.server.frames() if n == 1]) >= 3)
     second = [d for n, d in h.server.frames() if n == 1]
     assert [d["type"] for d in second] == ["configure", "close_position", "request_exit_signal"]
     assert second[1] == {"type": "close_position", "token_account": ACCOUNT}
@@ -515,3 +517,12 @@ def test_close_returns_true_when_everything_stopped(h: Harness) -> None:
     session.connect()
     assert session.close() is True
     assert session.close() is True  # idempotent
+
+
+def test_configure_only_settings_are_checked_on_the_transport_too(server: ScriptedServer) -> None:
+    connection = ls.StreamConnection(KEY, ls.Configure(wallet_pubkeys=(WALLET,), strategy=STRATEGY), on_message=print)
+    with pytest.raises(ValueError, match="send_mode"):
+        connection.update_intent(send_mode="bogus")
+    with pytest.raises(ValueError, match="tip_lamports"):
+        connection.update_intent(tip_lamports=-5)
+    assert connection.update_intent(send_mode="helius_sender").send_mode == "helius_sender"

@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .._checks import check_int, check_pubkey
-from ..proto import WatchWalletEntry
+from ..proto import MirrorConfig, WatchWalletEntry
 from .positions import PositionHandle
 
 __all__ = [
     "SEND_MODES",
     "check_mint",
+    "check_mirror_config",
     "check_send_mode",
     "check_slippage",
     "check_tip",
     "check_wallets",
     "check_watch_wallets",
+    "configure_settings",
     "selector",
 ]
 
@@ -23,6 +25,23 @@ _U64_MAX = 2**64 - 1
 MAX_SLIPPAGE_BPS = 10_000
 SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
 """How the client submits exits, so the server can shape the transactions it builds."""
+
+
+def check_mirror_config(mirror_config: Any) -> Optional[MirrorConfig]:
+    """None or a :class:`MirrorConfig`."""
+    if mirror_config is not None and not isinstance(mirror_config, MirrorConfig):
+        raise TypeError(f"mirror_config must be a MirrorConfig, got {type(mirror_config).__name__}")
+    return mirror_config
+
+
+def configure_settings(send_mode: Any, tip_lamports: Any, mirror_config: Any) -> Dict[str, Any]:
+    """The configure-only settings that were given (None means unchanged), checked."""
+    given = {
+        "send_mode": check_send_mode(send_mode),
+        "tip_lamports": check_tip(tip_lamports),
+        "mirror_config": check_mirror_config(mirror_config),
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:

@@ -35,11 +35,12 @@ from ..proto import (
     UnknownMessage,
     decode_server,
 )
+from .commands import configure_settings
 from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameTooLarge, WireViolation
 from .keepalive import Keepalive
 from .link import FATAL_ERROR_CODES, Link, endpoint_url, open_link, tls_options
-from .outbox import IntentChange, Outbox, intent_changes, shutdown_socket
+from .outbox import IntentChange, Outbox, shutdown_socket
 
 __all__ = ["StreamConnection", "TransportStats"]
 
@@ -253,7 +254,7 @@ class StreamConnection:
 
         The protocol has no command for these; call :meth:`reconnect` to apply them now.
         """
-        return self._outbox.update_intent(**intent_changes(send_mode, tip_lamports, mirror_config))
+        return self._outbox.update_intent(**configure_settings(send_mode, tip_lamports, mirror_config))
 
     def reconnect(self) -> None:
         """Drop the current connection; the reconnect loop sends the current intent."""

@@ -38,7 +38,6 @@ from ..proto import (
     Configure,
     ErrorMessage,
     MirrorBuyResult,
-    MirrorConfig,
     Ping,
     Pong,
     RequestExitSignal,
@@ -300,11 +299,3 @@ class Outbox:
 
     def _drop_pending(self, matches: Callable[[ClientMessage], bool]) -> None:
         self._pending = deque(item for item in self._pending if not matches(item[0]))
-
-
-def intent_changes(
-    send_mode: Optional[str], tip_lamports: Optional[int], mirror_config: Optional[MirrorConfig]
-) -> Dict[str, Any]:
-    """The configure-only settings that were given (None means unchanged)."""
-    given = {"send_mode": send_mode, "tip_lamports": tip_lamports, "mirror_config": mirror_config}
-    return {name: value for name, value in given.items() if value is not None}

@@ -51,11 +51,10 @@ from ..proto import (
 )
 from .commands import (
     check_mint,
-    check_send_mode,
     check_slippage,
-    check_tip,
     check_wallets,
     check_watch_wallets,
+    configure_settings,
     selector,
 )
 from .connection import StreamConnection
@@ -136,10 +135,8 @@ class StreamSession:
         configure = Configure(
             wallet_pubkeys=check_wallets(wallets),
             strategy=strategy,
-            send_mode=check_send_mode(send_mode),
-            tip_lamports=check_tip(tip_lamports),
             watch_wallets=check_watch_wallets(watch_wallets),
-            mirror_config=mirror_config,
+            **configure_settings(send_mode, tip_lamports, mirror_config),
         )
         self._registry = HandlerRegistry()
         self._dispatcher = Dispatcher(self._registry, max_workers, low_priority_workers or 2, trade_tick_backlog)
@@ -160,8 +157,6 @@ class StreamSession:
             **transport_options,
         )
         self._api_key_mask = mask(api_key)
-        if mirror_config is not None and not isinstance(mirror_config, MirrorConfig):
-            raise TypeError(f"mirror_config must be a MirrorConfig, got {type(mirror_config).__name__}")
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
         self._upkeep = PositionUpkeep(self._book, self._conn.send, deadline_timeout_sec)
 
