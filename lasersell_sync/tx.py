@@ -2,7 +2,9 @@
 
 Signing is local (``solders``); a signed exit transaction goes to the chosen target as a
 JSON-RPC ``sendTransaction`` over a pooled keep-alive ``requests.Session``. Secret keys never
-reach a log line, a repr or an error message: only public keys are ever named.
+reach a log line, a repr or an error message: only public keys are ever named. Send target URLs
+(which often carry a provider API key) are shown through ``safe_url`` and their secrets are
+redacted from every error, including the text of wrapped ``requests`` errors.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ import binascii
 import json
 import re
 import threading
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import attrs
 import requests
 from solders.keypair import Keypair
 from solders.transaction import VersionedTransaction
 
-from ._checks import pooled_session
-from ._redact import mask, redact
+from ._checks import HttpSettings, Proxies, Verify, pooled_session
+from ._redact import mask, redact, register_secrets, safe_url, url_secrets
 from .errors import TxSubmitError
 from .proto import jsonlib
 
@@ -47,15 +49,23 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 _SNIPPET = 220
 
 
+def _shown_url(url: Optional[str]) -> str:
+    return repr(url if url is None else safe_url(url))
+
+
 @attrs.frozen(kw_only=True)
 class SendTargetRpc:
-    """A Solana RPC endpoint (the public default, or your own)."""
+    """A Solana RPC endpoint (the public default, or your own; an ``?api-key=`` in it stays secret)."""
 
-    url: str = MAINNET_BETA_RPC_URL
+    url: str = attrs.field(default=MAINNET_BETA_RPC_URL, repr=_shown_url, validator=attrs.validators.instance_of(str))
     max_retries: int = 0
     name = "rpc"
 
+    def __attrs_post_init__(self) -> None:
+        register_secrets(url_secrets(self.url))
+
     def config(self) -> Dict[str, Any]:
+        """The ``sendTransaction`` options this target wants."""
         return {
             "encoding": "base64",
             "skipPreflight": True,
@@ -64,6 +74,7 @@ class SendTargetRpc:
         }
 
     def headers(self) -> Dict[str, str]:
+        """Extra HTTP headers: none."""
         return {}
 
 
@@ -71,13 +82,18 @@ class SendTargetRpc:
 class SendTargetHeliusSender:
     """Helius Sender (no API key needed)."""
 
-    url: str = HELIUS_SENDER_URL
+    url: str = attrs.field(default=HELIUS_SENDER_URL, repr=_shown_url, validator=attrs.validators.instance_of(str))
     name = "helius sender"
 
+    def __attrs_post_init__(self) -> None:
+        register_secrets(url_secrets(self.url))
+
     def config(self) -> Dict[str, Any]:
+        """The ``sendTransaction`` options this target wants."""
         return {"encoding": "base64", "skipPreflight": True, "maxRetries": 0}
 
     def headers(self) -> Dict[str, str]:
+        """Extra HTTP headers: none."""
         return {}
 
 
@@ -87,7 +103,10 @@ class SendTargetAstralane:
 
     api_key: str = attrs.field(repr=lambda key: mask(key))
     region: str = "fr"
-    endpoint: Optional[str] = None  # overrides the regional URL (a proxy, or a local test server)
+    # overrides the regional URL (a proxy, or a local test server)
+    endpoint: Optional[str] = attrs.field(
+        default=None, repr=_shown_url, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
     name = "astralane"
 
     def __attrs_post_init__(self) -> None:
@@ -95,19 +114,24 @@ class SendTargetAstralane:
             raise ValueError(f"unknown Astralane region {self.region!r}; expected one of {sorted(ASTRALANE_REGIONS)}")
         if not self.api_key:
             raise ValueError("Astralane needs its API key")
+        register_secrets([self.api_key, *url_secrets(self.url)])
 
     @property
     def url(self) -> str:
+        """The endpoint to post to: ``endpoint`` if given, else the region's gateway."""
         return self.endpoint or f"https://{self.region}.gateway.astralane.io/iris"
 
     def config(self) -> Dict[str, Any]:
+        """The ``sendTransaction`` options this target wants."""
         return {"encoding": "base64", "skipPreflight": True, "maxRetries": 0}
 
     def headers(self) -> Dict[str, str]:
+        """Extra HTTP headers: the Astralane key."""
         return {"x-api-key": self.api_key}
 
 
 SendTarget = Union[SendTargetRpc, SendTargetHeliusSender, SendTargetAstralane]
+_TARGET_TYPES = (SendTargetRpc, SendTargetHeliusSender, SendTargetAstralane)
 
 
 def decode_unsigned_tx(unsigned_tx_b64: str) -> VersionedTransaction:
@@ -163,16 +187,37 @@ def encode_signed_tx(tx: VersionedTransaction) -> str:
 class TxSender:
     """Submits signed transactions over pooled connections; share one per process.
 
+    Args:
+        timeout: seconds to wait for an answer; connect_timeout: seconds to connect.
+        pool_maxsize: keep-alive connections kept per host.
+        proxies: ``None`` honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (read once per
+            target URL); a ``requests``-style map replaces them; ``{}`` connects directly.
+        verify: ``None`` honours ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (read once), else
+            certifi; a path names your CA bundle. Verification cannot be turned off.
+
     Example:
         >>> sender = TxSender()
         >>> signature = sender.send(SendTargetHeliusSender(), signed_tx)
     """
 
-    def __init__(self, timeout: float = 10.0, connect_timeout: float = 2.0, pool_maxsize: int = 16) -> None:
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        connect_timeout: float = 2.0,
+        pool_maxsize: int = 16,
+        *,
+        proxies: Proxies = None,
+        verify: Verify = None,
+    ) -> None:
         self._timeout = (connect_timeout, timeout)
-        self._session = pooled_session(pool_maxsize)
+        self._http = HttpSettings(proxies, verify)
+        self._session = pooled_session(pool_maxsize, self._http)
+
+    def __repr__(self) -> str:
+        return f"<TxSender timeout={self._timeout[1]:g}s {self._http!r}>"
 
     def close(self) -> None:
+        """Close pooled connections."""
         self._session.close()
 
     def __enter__(self) -> TxSender:
@@ -183,46 +228,76 @@ class TxSender:
 
     def send(self, target: SendTarget, tx: VersionedTransaction) -> str:
         """Submit; returns the transaction signature (base58). Raises TxSubmitError."""
-        return self.send_b64(target, encode_signed_tx(tx))
+        return self.send_b64(target, encode_signed_tx(_check_tx(tx)))
 
     def send_b64(self, target: SendTarget, tx_b64: str) -> str:
         """Submit an already encoded signed transaction; returns its signature."""
+        if not isinstance(target, _TARGET_TYPES):
+            raise TypeError(f"target must be a SendTarget (SendTargetRpc, ...), got {type(target).__name__}")
+        if not isinstance(tx_b64, str):
+            raise TypeError(f"tx_b64 must be base64 text (str), got {type(tx_b64).__name__}")
         body = {"jsonrpc": "2.0", "id": 1, "method": "sendTransaction", "params": [tx_b64, target.config()]}
-        secrets = list(target.headers().values())
+        url = target.url
         try:
             response = self._session.post(
-                target.url,
+                url,
                 data=jsonlib.dumps(body).encode("utf-8"),
                 headers=target.headers(),
                 timeout=self._timeout,
+                proxies=self._http.proxies_for(url),
             )
             text = response.text
         except requests.RequestException as exc:
-            raise TxSubmitError("transport", redact(f"request failed: {exc}", secrets), target=target.name) from None
-        if not 200 <= response.status_code < 300:
-            raise TxSubmitError(
-                "http_status",
-                f"HTTP {response.status_code}: {text[:_SNIPPET]}",
+            # Built here, raised below: outside the handler, so no un-redacted __context__.
+            error = TxSubmitError(
+                "transport",
+                f"POST {safe_url(url)} failed: {type(exc).__name__}: {redact(str(exc), self._secrets(target))}",
                 target=target.name,
-                status=response.status_code,
             )
-        return _rpc_result(text, target.name)
+        else:
+            return _rpc_result(response.status_code, text, target.name, lambda: self._secrets(target))
+        raise error
+
+    def _secrets(self, target: SendTarget) -> List[str]:
+        return [*target.headers().values(), *self._http.secrets_for(target.url)]
 
 
-def _rpc_result(text: str, target: str) -> str:
+def _check_tx(tx: Any) -> VersionedTransaction:
+    if not isinstance(tx, VersionedTransaction):
+        hint = "; use send_transaction_b64 (or TxSender.send_b64) for base64 text" if isinstance(tx, str) else ""
+        raise TypeError(f"tx must be a solders VersionedTransaction (got {type(tx).__name__}){hint}")
+    return tx
+
+
+_NOT_JSON: Any = object()
+
+
+def _json_or_not(text: str) -> Any:
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except ValueError:
-        raise TxSubmitError("decode", f"response is not JSON: {text[:_SNIPPET]}", target=target) from None
-    if not isinstance(body, dict):
-        raise TxSubmitError("decode", f"response is not a JSON object: {text[:_SNIPPET]}", target=target)
-    if "error" in body:
-        raise TxSubmitError("rpc_error", json.dumps(body["error"], separators=(",", ":")), target=target)
-    result = body.get("result")
-    if isinstance(result, str) and result:
-        return result
-    shown = result if result is not None else body
-    raise TxSubmitError("missing_result", f"no signature in result: {json.dumps(shown)[:_SNIPPET]}", target=target)
+        return _NOT_JSON
+
+
+def _rpc_result(status: int, text: str, target: str, secrets: Callable[[], List[str]]) -> str:
+    """The signature in a JSON-RPC answer; else a TxSubmitError whose text has no secret."""
+    body = _json_or_not(text) if 200 <= status < 300 else _NOT_JSON
+    if not 200 <= status < 300:
+        kind, prefix, detail = "http_status", f"HTTP {status}: ", text
+    elif body is _NOT_JSON:
+        kind, prefix, detail = "decode", "response is not JSON: ", text
+    elif not isinstance(body, dict):
+        kind, prefix, detail = "decode", "response is not a JSON object: ", text
+    elif "error" in body:
+        kind, prefix, detail = "rpc_error", "", json.dumps(body["error"], separators=(",", ":"))
+    elif isinstance(body.get("result"), str) and body["result"]:
+        return str(body["result"])
+    else:
+        shown = body.get("result") if body.get("result") is not None else body
+        kind, prefix, detail = "missing_result", "no signature in result: ", json.dumps(shown)
+    detail = redact(detail, secrets())  # before clipping, so no secret is cut in half and kept
+    message = prefix + (detail if kind == "rpc_error" else detail[:_SNIPPET])
+    raise TxSubmitError(kind, message, target=target, status=status if kind == "http_status" else None)
 
 
 _default_sender: Optional[TxSender] = None
@@ -239,7 +314,7 @@ def _sender() -> TxSender:
 
 def send_transaction(target: SendTarget, tx: VersionedTransaction) -> str:
     """Submit a signed transaction with the shared pooled sender; returns its signature."""
-    return _sender().send(target, tx)
+    return _sender().send(target, _check_tx(tx))
 
 
 def send_transaction_b64(target: SendTarget, tx_b64: str) -> str:

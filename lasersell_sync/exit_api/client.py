@@ -3,6 +3,7 @@
 Repeated calls reuse warm connections (no new TCP + TLS handshake per call), which matters on a
 trading hot path. The client is safe to share between handler threads. Timeouts and retries
 default to the official low-latency values: 200 ms to connect, 900 ms per attempt, 2 attempts.
+The API key and any secret in ``base_url`` never reach a repr, a log record or an error message.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .._checks import pooled_session
-from .._redact import mask, redact
+from .._checks import HttpSettings, Proxies, Verify, pooled_session
+from .._redact import mask, redact, register_secrets, safe_url
 from ..backoff import RetryPolicy
 from ..errors import ExitApiError
 from ..proto import jsonlib, to_wire
@@ -27,8 +29,15 @@ __all__ = ["DEFAULT_BASE_URL", "ExitApiClient"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.lasersell.io"
+_PATHS = ("/v1/sell", "/v1/buy", "/v1/wallets/register")
 _DEFAULT_RETRY = RetryPolicy()
 T = TypeVar("T")
+
+
+def _join(base: str, path: str) -> str:
+    """``base`` with ``path`` appended to its path; its query (a gateway token) is kept."""
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
 
 
 class ExitApiClient:
@@ -36,10 +45,15 @@ class ExitApiClient:
 
     Args:
         api_key: sent as ``x-api-key`` (never logged); ``None`` sends no key.
-        base_url: production by default; trailing ``/`` are stripped.
+        base_url: production by default; trailing ``/`` are stripped. A query string (a gateway's
+            ``?token=``) is kept on every call and never shown.
         timeout: seconds per attempt (read); connect_timeout: seconds to connect.
         retry: retry policy for build calls (registration is never retried).
         max_retry_after: cap on a server's ``Retry-After`` before a retry, seconds.
+        proxies: ``None`` honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (read once); a
+            ``requests``-style map replaces them; ``{}`` connects directly.
+        verify: ``None`` honours ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (read once), else
+            certifi; a path names your CA bundle. Verification cannot be turned off.
 
     Example:
         >>> with ExitApiClient(api_key) as api:
@@ -56,26 +70,34 @@ class ExitApiClient:
         retry: RetryPolicy = _DEFAULT_RETRY,
         max_retry_after: float = 1.0,
         pool_maxsize: int = 16,
+        proxies: Proxies = None,
+        verify: Verify = None,
     ) -> None:
         if timeout <= 0 or connect_timeout <= 0:
             raise ValueError("timeouts must be > 0")
         self._api_key = api_key
         self._base = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
         if not self._base.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must be an http:// or https:// URL, got {self._base!r}")
+            raise ValueError(f"base_url must be an http:// or https:// URL, got {safe_url(self._base)!r}")
         self._timeout = (connect_timeout, timeout)
         self._retry = retry
         self._max_retry_after = max_retry_after
-        self._session = pooled_session(pool_maxsize)
+        self._http = HttpSettings(proxies, verify)
+        self._proxies = self._http.proxies_for(self._base)
+        self._secrets = [api_key, *self._http.secrets_for(self._base)]
+        register_secrets(self._secrets)
+        self._session = pooled_session(pool_maxsize, self._http)
         self._session.headers["accept"] = "application/json"
         if api_key:
             self._session.headers["x-api-key"] = api_key
+        self._urls = {path: _join(self._base, path) for path in _PATHS}
 
     def __repr__(self) -> str:
-        return f"<ExitApiClient {self._base} api_key={mask(self._api_key)}>"
+        return f"<ExitApiClient {safe_url(self._base)} api_key={mask(self._api_key)}>"
 
     @property
     def base_url(self) -> str:
+        """The base URL as given (it may hold a secret: show ``repr(client)`` instead)."""
         return self._base
 
     def close(self) -> None:
@@ -93,7 +115,7 @@ class ExitApiClient:
     def build_sell_tx(self, request: BuildSellTxRequest) -> BuildTxResponse:
         """``POST /v1/sell``. Raises ValueError (bad input, before any call) or ExitApiError."""
         request.validate()
-        return self._with_retries(lambda: self._post("/v1/sell", to_wire(request), parse_build_tx_response))
+        return self._with_retries(lambda: self._post("/v1/sell", to_wire(request), self._parse_build))
 
     def build_sell_tx_b64(self, request: BuildSellTxRequest) -> str:
         """Like :meth:`build_sell_tx`, returning only the unsigned transaction (base64)."""
@@ -102,7 +124,7 @@ class ExitApiClient:
     def build_buy_tx(self, request: BuildBuyTxRequest) -> BuildTxResponse:
         """``POST /v1/buy``. Raises ValueError (bad input, before any call) or ExitApiError."""
         request.validate()
-        return self._with_retries(lambda: self._post("/v1/buy", to_wire(request), parse_build_tx_response))
+        return self._with_retries(lambda: self._post("/v1/buy", to_wire(request), self._parse_build))
 
     def build_partial_sell_tx(
         self,
@@ -161,25 +183,36 @@ class ExitApiClient:
                 attempt += 1
 
     def _post(self, path: str, body: Dict[str, Any], parse: Callable[[str, int], T]) -> T:
-        url = self._base + path
+        url = self._urls.get(path) or _join(self._base, path)
         try:
-            response = self._session.post(url, data=jsonlib.dumps(body).encode("utf-8"), timeout=self._timeout)
+            response = self._session.post(
+                url, data=jsonlib.dumps(body).encode("utf-8"), timeout=self._timeout, proxies=self._proxies
+            )
             text = response.text
         except requests.Timeout as exc:
-            raise ExitApiError("timeout", self._clean(f"POST {path} timed out: {exc}")) from None
+            # Built here, raised below: outside the handler, so no un-redacted __context__.
+            error = ExitApiError("timeout", self._clean(f"POST {path} timed out: {type(exc).__name__}: {exc}"))
         except requests.RequestException as exc:
-            raise ExitApiError("transport", self._clean(f"POST {path} failed: {exc}")) from None
+            error = ExitApiError("transport", self._clean(f"POST {path} failed: {type(exc).__name__}: {exc}"))
+        else:
+            return self._answer(path, response, text, parse)
+        raise error
+
+    def _answer(self, path: str, response: requests.Response, text: str, parse: Callable[[str, int], T]) -> T:
         status = response.status_code
         if not 200 <= status < 300:
-            summary = summarize_error_body(text)
+            summary = summarize_error_body(text, self._secrets)
             raise ExitApiError(
                 "http_status",
-                self._clean(f"POST {path} returned HTTP {status}: {summary}"),
+                f"POST {path} returned HTTP {status}: {summary}",
                 status=status,
                 body=summary,
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         return parse(text, status)
 
+    def _parse_build(self, text: str, status: int) -> BuildTxResponse:
+        return parse_build_tx_response(text, status, secrets=self._secrets)
+
     def _clean(self, message: str) -> str:
-        return redact(message, [self._api_key])
+        return redact(message, self._secrets)

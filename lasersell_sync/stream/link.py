@@ -2,12 +2,16 @@
 
 ``configure`` goes out as soon as the upgrade completes; ``hello_ok`` is accepted whether the
 server sends it before or after reading ``configure``; anything else that arrives first is kept
-and delivered after ``hello_ok``, in order. Failures become typed errors.
+and delivered after ``hello_ok``, in order. Failures become typed errors whose text names the
+endpoint through ``safe_url`` and has the API key, the URL's secrets and any environment proxy
+credentials redacted; they are raised outside ``except`` blocks, so no ``__context__`` keeps the
+raw websocket/socket error.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import ssl
 import time
@@ -17,7 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 import attrs
 import websocket
 
-from .._redact import redact
+from .._redact import redact, register_secrets, safe_url, url_secrets
 from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
 from ..proto import ErrorMessage, HelloOk, ServerMessage, decode_server
 from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, FrameReader, FrameTooLarge
@@ -48,7 +52,7 @@ def endpoint_url(endpoint: Optional[str]) -> str:
     """The stream URL: the given one (surrounding whitespace stripped) or production."""
     url = (endpoint or DEFAULT_ENDPOINT).strip()
     if not url.startswith(("ws://", "wss://")):
-        raise ValueError(f"stream endpoint must be a ws:// or wss:// URL, got {url!r}")
+        raise ValueError(f"stream endpoint must be a ws:// or wss:// URL, got {safe_url(url)!r}")
     return url
 
 
@@ -75,9 +79,18 @@ class Link:
     text_frames: int = 1
 
 
-def _fail(message: str, exc: Optional[BaseException], api_key: str) -> ConnectError:
+_PROXY_ENV = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
+
+
+def _secrets(url: str, api_key: str) -> List[str]:
+    """What an error about ``url`` must not show: the key, the URL's secrets, proxy credentials."""
+    proxies = (os.environ.get(name) for name in _PROXY_ENV)  # websocket-client reads these itself
+    return [api_key, *url_secrets(url), *(s for proxy in proxies if proxy for s in url_secrets(proxy))]
+
+
+def _fail(message: str, exc: Optional[BaseException], secrets: List[str]) -> ConnectError:
     detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
-    return ConnectError(redact(message + detail, [api_key]))
+    return ConnectError(redact(message + detail, secrets))
 
 
 def _connect_socket(
@@ -88,25 +101,28 @@ def _connect_socket(
     try:
         ws.connect(url, header=[f"x-api-key: {api_key}"], timeout=timeout, suppress_origin=True)
     except websocket.WebSocketBadStatusException as exc:
-        ws.shutdown()
+        # Errors are built here and raised below, outside the handler: no raw __context__.
         if exc.status_code in (401, 403):
-            raise AuthenticationError(
+            error: ConnectError = AuthenticationError(
                 f"API key rejected: HTTP {exc.status_code} on the WebSocket upgrade", status=exc.status_code
-            ) from None
-        raise _fail(f"WebSocket upgrade refused with HTTP {exc.status_code}", None, api_key) from None
+            )
+        else:
+            error = ConnectError(f"WebSocket upgrade refused with HTTP {exc.status_code}")
     except (websocket.WebSocketTimeoutException, socket.timeout) as exc:
-        ws.shutdown()
-        raise _fail(f"timed out connecting to {url}", exc, api_key) from None
+        error = _fail(f"timed out connecting to {safe_url(url)}", exc, _secrets(url, api_key))
     except (ssl.SSLError, websocket.WebSocketException, OSError, ValueError) as exc:
-        ws.shutdown()
-        raise _fail(f"could not connect to {url}", exc, api_key) from None
-    return ws
+        error = _fail(f"could not connect to {safe_url(url)}", exc, _secrets(url, api_key))
+    else:
+        return ws
+    ws.shutdown()
+    raise error
 
 
-def _server_error(message: ErrorMessage) -> ConnectError:
+def _server_error(message: ErrorMessage, secrets: List[str]) -> ConnectError:
+    text = redact(message.message, secrets)
     if message.code in AUTH_ERROR_CODES:
-        return AuthenticationError(f"API key rejected: server error [{message.code}]: {message.message}")
-    return StreamServerError(message.code, message.message)
+        return AuthenticationError(f"API key rejected: server error [{message.code}]: {text}")
+    return StreamServerError(message.code, text)
 
 
 def open_link(
@@ -126,47 +142,54 @@ def open_link(
         StreamServerError: an ``error`` message instead of ``hello_ok``.
         ConnectError: anything else (refused, DNS, TLS, timeout, closed early).
     """
+    register_secrets([api_key, *url_secrets(url)])  # for websocket-client's trace log
     deadline = time.monotonic() + timeout
     ws = _connect_socket(url, api_key, timeout, sslopt, on_socket)
     try:
-        ws.send(configure_text)
-        reader = FrameReader(ws.sock, max_payload)
-        early: List[Union[ServerMessage, Exception]] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ConnectError(f"no hello_ok within {timeout:g} s of connecting")
-            ws.sock.settimeout(remaining)
-            try:
-                opcode, payload = reader.read()
-            except FrameTooLarge as exc:
-                early.append(ProtocolError(str(exc)))
-                continue
-            if opcode == OP_TEXT:
-                try:
-                    message = decode_server(payload)
-                except ProtocolError as exc:
-                    early.append(exc)
-                    continue
-                if type(message) is HelloOk:
-                    frames = 1 + sum(1 for item in early if not isinstance(item, Exception))
-                    return Link(ws=ws, reader=reader, hello=message, early=early, text_frames=frames)
-                if type(message) is ErrorMessage:
-                    raise _server_error(message)
-                early.append(message)
-            elif opcode == OP_PING:
-                ws.pong(payload)
-            elif opcode == OP_CLOSE:
-                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-                raise ConnectError(f"server closed the connection before hello_ok (close code {code})")
-            elif opcode == OP_BINARY:
-                early.append(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
-    except (socket.timeout, websocket.WebSocketTimeoutException):
-        ws.shutdown()
-        raise ConnectError(f"no hello_ok within {timeout:g} s of connecting") from None
+        return _handshake(ws, configure_text, deadline, timeout, max_payload, lambda: _secrets(url, api_key))
     except ConnectError:
         ws.shutdown()
         raise
+    except (socket.timeout, websocket.WebSocketTimeoutException):
+        error = ConnectError(f"no hello_ok within {timeout:g} s of connecting")
     except Exception as exc:  # EOF, socket or websocket errors, an undecodable frame
-        ws.shutdown()
-        raise _fail("connection lost during the handshake", exc, api_key) from None
+        error = _fail("connection lost during the handshake", exc, _secrets(url, api_key))
+    ws.shutdown()  # and raise outside the handler: no raw __context__
+    raise error
+
+
+def _handshake(
+    ws: Any, configure_text: str, deadline: float, timeout: float, max_payload: int, secrets: Callable[[], List[str]]
+) -> Link:
+    ws.send(configure_text)
+    reader = FrameReader(ws.sock, max_payload)
+    early: List[Union[ServerMessage, Exception]] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ConnectError(f"no hello_ok within {timeout:g} s of connecting")
+        ws.sock.settimeout(remaining)
+        try:
+            opcode, payload = reader.read()
+        except FrameTooLarge as exc:
+            early.append(ProtocolError(str(exc)))
+            continue
+        if opcode == OP_TEXT:
+            try:
+                message = decode_server(payload)
+            except ProtocolError as exc:
+                early.append(exc)
+                continue
+            if type(message) is HelloOk:
+                frames = 1 + sum(1 for item in early if not isinstance(item, Exception))
+                return Link(ws=ws, reader=reader, hello=message, early=early, text_frames=frames)
+            if type(message) is ErrorMessage:
+                raise _server_error(message, secrets())
+            early.append(message)
+        elif opcode == OP_PING:
+            ws.pong(payload)
+        elif opcode == OP_CLOSE:
+            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+            raise ConnectError(f"server closed the connection before hello_ok (close code {code})")
+        elif opcode == OP_BINARY:
+            early.append(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
