@@ -1,4 +1,4 @@
-"""Transactions: decode, sign, encode, and submit to a send target (PROTOCOL.md 10).
+"""Transactions: decode, sign, encode, and submit to a send target (Solana JSON-RPC ``sendTransaction``).
 
 Signing is local (``solders``); a signed exit transaction goes to the chosen target as a
 JSON-RPC ``sendTransaction`` over a pooled keep-alive ``requests.Session``. Secret keys never

@@ -1,4 +1,4 @@
-"""Wallet ownership proofs (PROTOCOL.md 9.4): signed locally, no network, no secret inside."""
+"""Wallet ownership proofs for ``/v1/wallets/register``: signed locally, no network, no secret inside."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exit API request and response types (PROTOCOL.md 9.1-9.4), with their input checks.
+"""Exit API request and response types (build sell, build buy, register wallet), with their input checks.
 
 Requests serialise in the official key order with unset optional fields omitted. ``validate()``
 runs before any network call, so a bad amount or a malformed public key costs no round trip.

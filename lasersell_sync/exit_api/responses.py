@@ -30,7 +30,7 @@ def _json_or_not(text: str) -> Any:
 
 
 def parse_build_tx_response(text: str, status: int = 200, *, secrets: Iterable[Optional[str]] = ()) -> BuildTxResponse:
-    """Parse a 2xx body of ``/v1/sell`` or ``/v1/buy`` (PROTOCOL.md 9.3, in that order).
+    """Parse a 2xx body of ``/v1/sell`` or ``/v1/buy`` (every shape the service has used, tried in order).
 
     Raises:
         ExitApiError: kind ``envelope_status`` (a non-ok ``status``) or ``parse``; its text has

@@ -1,4 +1,4 @@
-"""Client -> server stream messages (PROTOCOL.md section 5)."""
+"""Client -> server stream messages: the nine commands a client may send."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ ClientMessage = Union[
 ]
 
 CLIENT_MESSAGE_TYPES: Tuple[Any, ...] = get_args(ClientMessage)
-"""Every client message class, in PROTOCOL.md order."""
+"""Every client message class, ``configure`` first."""
 
 CLIENT_TYPE_ALIASES: Dict[str, Any] = {"sell_now": RequestExitSignal}
 """Legacy ``type`` names accepted on decode only."""

@@ -1,13 +1,13 @@
 """The package's one ``cattrs`` converter, configured for a strict wire.
 
 cattrs' defaults coerce (``int("7")``, ``bool("no")``); a trading client must not. The hooks
-here accept exactly the JSON types of PROTOCOL.md and check every sized integer's range:
+here accept exactly the JSON types of the wire protocol and check every sized integer's range:
 
 * integers: JSON integers in range; an integral float only when it is exact (|v| <= 2**53)
-  and in range (PROTOCOL Q22); never booleans or strings;
+  and in range (as the official Python SDK accepts them); never booleans or strings;
 * floats: any finite JSON number, returned as ``float``;
 * strings and booleans: only themselves; arrays: only JSON arrays; objects: only JSON objects;
-* ``null`` in a defaulted field means "absent" (Q23); legacy key aliases are renamed.
+* ``null`` in a defaulted field means "absent" (the docs write nulls there); legacy key aliases are renamed.
 
 Failures raise ``cattrs`` validation errors carrying the field path, which :func:`describe_error`
 turns into one readable line.
@@ -146,7 +146,7 @@ def _attrs_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
     catch_all = _catch_all_field(cls)
     known = frozenset(f.name for f in fields if f is not catch_all)
     structure_fields = make_dict_structure_fn(cls, converter, _cattrs_detailed_validation=True)
-    # D fields (defaulted, not Optional): JSON null means absent, so drop the key (Q23).
+    # D fields (defaulted, not Optional): JSON null means absent, so drop the key.
     defaulted = tuple(
         f.name for f in fields if f is not catch_all and f.default is not attrs.NOTHING and f.default is not None
     )

@@ -4,7 +4,7 @@ The protocol is defined by a Rust crate, so amounts are u64/i64/u32/u16/u8. In P
 plain ``int`` (mypy sees ``int``); the ``Annotated`` bound is what the codec checks on decode, so a
 negative ``proceeds_units`` or a ``slippage_bps`` of 70000 is rejected, never wrapped or floated.
 
-Field presence (PROTOCOL.md 0.2) is declared next to each field with the helpers below:
+Field presence (required, optional, defaulted) is declared next to each field with the helpers below:
 
 * required (**R**): a plain annotation with no default;
 * optional (**O**): :func:`optional`, ``None`` when absent or ``null``, omitted on encode;

@@ -1,4 +1,4 @@
-"""Server -> client stream messages (PROTOCOL.md section 4).
+"""Server -> client stream messages: the thirteen message types the stream pushes.
 
 Each class carries its wire ``type`` in ``TYPE``. Field order is the order the official
 serializer writes, which is also the order :func:`encode_server` writes.
@@ -250,4 +250,4 @@ ServerMessage = Union[
 ]
 
 SERVER_MESSAGE_TYPES: Tuple[Any, ...] = tuple(c for c in get_args(ServerMessage) if c is not UnknownMessage)
-"""Every known server message class, in PROTOCOL.md order."""
+"""Every known server message class, ``hello_ok`` first."""

@@ -1,4 +1,4 @@
-"""Nested wire types shared by server and client messages (PROTOCOL.md section 6).
+"""Nested wire types shared by server and client messages (strategy, limits, market context, ...).
 
 All models are frozen, slotted and keyword-only: they are shared between threads (the reader
 and every handler see the same object), so nothing in them can change after decoding.
@@ -199,7 +199,7 @@ class MirrorConfig:
     """Mirror-trading safety settings.
 
     The Python defaults are the documented server defaults (1, 30 s, no, 5.0 SOL, 2500 bps) and
-    are always written, because an absent key means 0 (unlimited) to the server (PROTOCOL Q14).
+    are always written, because an absent key means 0 (unlimited) to the server.
     """
 
     max_positions_per_wallet: U32 = wire_default(1, absent=0)

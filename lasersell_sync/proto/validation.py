@@ -1,4 +1,4 @@
-"""Client-side strategy checks (PROTOCOL.md 7.9), so a bad strategy fails before it is sent.
+"""Client-side strategy checks (the official SDKs' rules), so a bad strategy fails before it is sent.
 
 The server answers a bad strategy with ``invalid_strategy`` only after a round trip, and during
 a handshake that costs the whole connection; these checks fail fast with a precise message.
@@ -86,7 +86,7 @@ def validate_strategy(strategy: StrategyConfig) -> None:
 def ensure_exit_condition(strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> None:
     """Require at least one way out: take profit, stop loss, trailing stop, deadline or a ladder.
 
-    ``sell_on_graduation`` alone does not count (PROTOCOL Q9). Call :func:`validate_strategy`
+    ``sell_on_graduation`` alone does not count: a token may never graduate. Call :func:`validate_strategy`
     first; this only checks the combination.
 
     Raises:

@@ -90,7 +90,7 @@ def check_tip(tip_lamports: Any) -> Optional[int]:
 
 
 def selector(position: Any) -> Dict[str, Any]:
-    """Exactly one selector for ``close_position`` / ``request_exit_signal`` (PROTOCOL Q28).
+    """Exactly one selector for ``close_position`` / ``request_exit_signal`` (the service wants exactly one).
 
     A handle or a string selects by token account (the position's stable identity); an int
     selects by position id.

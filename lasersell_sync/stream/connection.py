@@ -82,7 +82,7 @@ class StreamConnection:
             when nothing at all arrives within ``ping_timeout`` of the probe (defaults: a silent
             link is replaced 14 s after its last frame; an idle one wakes twice per 10 s).
         app_ping_interval: send an application ``ping`` this often (free-tier inactivity
-            timeout, PROTOCOL Q19); ``None`` disables it.
+            timeout of 45 minutes); ``None`` disables it.
         backoff: reconnect timing. max_frame_bytes: larger frames are skipped and reported.
         replays: whether a command kept across a reconnect is still sent on the new connection
             (default: all are). A session re-applies per-position strategies itself, by token

@@ -1,4 +1,4 @@
-"""Open one WebSocket to the stream and complete the LaserSell handshake (PROTOCOL.md 2.3).
+"""Open one WebSocket to the stream and complete the LaserSell handshake (configure first, hello_ok in either order).
 
 ``configure`` goes out as soon as the upgrade completes; ``hello_ok`` is accepted whether the
 server sends it before or after reading ``configure``; anything else that arrives first is kept
@@ -39,10 +39,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 AUTH_ERROR_CODES = frozenset({"unauthorized", "invalid_api_key", "forbidden", "auth_failed"})
-"""``error`` codes that mean the key itself was refused (PROTOCOL Q41)."""
+"""``error`` codes that mean the key itself was refused (the service may say so in a frame, not HTTP 401)."""
 
 FATAL_ERROR_CODES = AUTH_ERROR_CODES | {"wallet_not_registered", "invalid_strategy"}
-"""Handshake ``error`` codes that retrying cannot fix (PROTOCOL Q6)."""
+"""Handshake ``error`` codes that retrying cannot fix: a reconnect refused with one ends the session."""
 
 
 DEFAULT_ENDPOINT = "wss://stream.lasersell.io/v1/ws"

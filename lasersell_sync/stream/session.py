@@ -342,7 +342,7 @@ class StreamSession:
         return self._send(UpdateWatchWallets(watch_wallets=check_watch_wallets(entries)))
 
     def update_position_strategy(self, position: PositionRef, strategy: StrategyConfig) -> bool:
-        """Give one position its own strategy; re-applied after reconnects (PROTOCOL Q5)."""
+        """Give one position its own strategy; re-applied after reconnects (the server forgets it)."""
         validate_strategy(strategy)
         handle = self._book.resolve(position)
         if handle is None:

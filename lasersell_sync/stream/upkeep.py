@@ -1,8 +1,8 @@
 """Client-side duties per position: deadline timers and strategy overrides across reconnects.
 
-Deadlines (PROTOCOL.md 7.4, Q8): the clock starts at a position's first sighting, preferring the
+Deadlines (a client-side maximum holding time): the clock starts at a position's first sighting, preferring the
 server's ``opened_at_ms`` (converted with the ``hello_ok`` clock offset), and a reconnect's
-re-announcement does not restart it. Overrides (Q5): the server forgets per-position strategies on
+re-announcement does not restart it. Overrides: the server forgets per-position strategies on
 reconnect, so each one is sent again once its position is re-announced, under its new id.
 """
 
