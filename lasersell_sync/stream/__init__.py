@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .connection import StreamConnection, TransportStats
 from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
+from .exit_types import ExitFailed, ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
+from .exits import ExitExecutor, ExitRefusedError
 from .iterator import EventIterator
 from .link import DEFAULT_ENDPOINT
 from .positions import PositionHandle, PositionRef
@@ -20,6 +22,13 @@ __all__ = [
     "Disconnected",
     "Event",
     "EventIterator",
+    "ExitExecutor",
+    "ExitFailed",
+    "ExitLanded",
+    "ExitPolicy",
+    "ExitRefusedError",
+    "ExitStats",
+    "ExitSubmitted",
     "PositionHandle",
     "PositionRef",
     "Reconnecting",

@@ -18,10 +18,12 @@ import attrs
 from ..proto import UnknownMessage
 from ..proto.server import SERVER_MESSAGE_TYPES
 from .events import Closed, Connected, Disconnected, Reconnecting
+from .exit_types import ExitFailed, ExitLanded, ExitSubmitted
 from .positions import PositionHandle
 
 __all__ = [
     "EVENT_NAMES",
+    "EXIT_TYPES",
     "LIFECYCLE_TYPES",
     "ErrorHandler",
     "Event",
@@ -62,6 +64,9 @@ LIFECYCLE_TYPES: Dict[str, type] = {
 _CLASS_NAMES: Dict[type, str] = {cls: cls.TYPE for cls in SERVER_MESSAGE_TYPES}
 _CLASS_NAMES[UnknownMessage] = "unknown"
 _CLASS_NAMES.update({cls: name for name, cls in LIFECYCLE_TYPES.items()})
+EXIT_TYPES: Dict[str, type] = {"exit_submitted": ExitSubmitted, "exit_landed": ExitLanded, "exit_failed": ExitFailed}
+"""Outcomes of the exit executor (``session.auto_exit``)."""
+_CLASS_NAMES.update({cls: name for name, cls in EXIT_TYPES.items()})
 EVENT_NAMES = frozenset(_CLASS_NAMES.values())
 """Every name ``on()`` accepts."""
 

@@ -18,6 +18,7 @@ from typing import (
     Iterable,
     List,
     Optional,
+    Sequence,
     Tuple,
     Type,
     TypeVar,
@@ -25,45 +26,41 @@ from typing import (
     overload,
 )
 
+from solders.keypair import Keypair
+
 from .._redact import mask
 from ..backoff import Backoff
 from ..errors import CommandRejectedError, SessionClosedError
 from ..proto import (
     ClientMessage,
-    ClosePosition,
     Configure,
+    ExitSignalWithTx,
     HelloOk,
     Limits,
-    MirrorBuyResult,
     MirrorConfig,
-    Ping,
-    RequestExitSignal,
+    PositionClosed,
     ServerMessage,
     SlippageBand,
     StrategyConfig,
     UpdatePositionStrategy,
-    UpdateStrategy,
     UpdateWallets,
-    UpdateWatchWallets,
     WatchWalletEntry,
     ensure_exit_condition,
     validate_strategy,
 )
-from .commands import (
-    check_mint,
-    check_slippage,
-    check_wallets,
-    check_watch_wallets,
-    configure_settings,
-    selector,
-)
+from ..tx import SendTarget, TxSender
+from .autoexit import check_keypairs, check_targets, send_settings_for
+from .commands import check_wallets, check_watch_wallets, configure_settings
 from .connection import StreamConnection
 from .dispatcher import Dispatcher
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
+from .exit_types import ExitPolicy
+from .exits import ExitExecutor
 from .iterator import EventIterator
 from .positions import PositionBook, PositionHandle, PositionRef
 from .recording import FrameRecorder
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
+from .session_commands import SessionCommands
 from .stats import SessionStats
 from .upkeep import PositionUpkeep
 
@@ -73,21 +70,23 @@ if TYPE_CHECKING:
 __all__ = ["StreamSession"]
 
 
+logger = logging.getLogger(__name__)
+
+
 def _replayable(command: ClientMessage) -> bool:
     """Per-position strategies are re-applied by token account after positions are re-announced."""
     return type(command) is not UpdatePositionStrategy
 
-
-logger = logging.getLogger(__name__)
 
 M = TypeVar("M")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_BACKOFF = Backoff()
+_DEFAULT_POLICY = ExitPolicy()
 
 
-class StreamSession:
+class StreamSession(SessionCommands):
     """A LaserSell stream session with decorator-registered handlers.
 
     Args:
@@ -159,6 +158,7 @@ class StreamSession:
         self._api_key_mask = mask(api_key)
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
         self._upkeep = PositionUpkeep(self._book, self._conn.send, deadline_timeout_sec)
+        self._executor: Optional[ExitExecutor] = None
 
     def __repr__(self) -> str:
         positions = len(self._book.all())
@@ -219,6 +219,54 @@ class StreamSession:
         when garbage collected, and ``with session.events() as events:`` detaches at once.
         """
         return self._dispatcher.iterate(timeout)
+
+    def auto_exit(
+        self,
+        keypair: Union[Keypair, Sequence[Keypair]],
+        targets: Union[SendTarget, Sequence[SendTarget]],
+        confirm_rpc: Optional[str] = None,
+        policy: ExitPolicy = _DEFAULT_POLICY,
+        *,
+        sender: Optional[TxSender] = None,
+    ) -> ExitExecutor:
+        """Turn every exit signal of ``keypair``'s wallet(s) into a confirmed sell.
+
+        Each signal is checked (the keypair must be the wallet, the fee payer and a signer),
+        signed, sent to every target at once and confirmed on ``confirm_rpc`` (default: the
+        first RPC target); failures are retried with bumped slippage and a fresh signal (see
+        :class:`ExitPolicy`), at most one sell in flight per position, never a tranche twice.
+        Outcomes arrive as ``exit_submitted``/``exit_landed``/``exit_failed`` events. The
+        session's ``send_mode``/``tip_lamports`` are set to match the targets (a reconnect
+        applies them if already connected); a contradicting setting is a ``ValueError``.
+
+        Example:
+            >>> executor = session.auto_exit(keypair, [ls.SendTargetRpc(url=MY_RPC)])
+            >>> session.run_forever()  # executor.stats() any time; closed with the session
+        """
+        if self._executor is not None:
+            raise RuntimeError("auto_exit() was already called on this session")
+        if self._closing:
+            raise SessionClosedError("the session is closed")
+        keypairs = check_keypairs(keypair)
+        chosen, rpc = check_targets(targets, confirm_rpc)
+        changes = send_settings_for(chosen, self._conn.intent)
+        owned = sender if sender is not None else TxSender(timeout=5.0, connect_timeout=1.0)
+        executor = ExitExecutor(
+            keypairs=keypairs,
+            targets=chosen,
+            confirm_rpc=rpc,
+            policy=policy,
+            sender=owned,
+            request=self.request_exit_signal,
+            publish=self._publish,
+            report=self._dispatcher.report_later,
+        )
+        self._executor = executor
+        self._registry.add(ExitSignalWithTx, executor.on_signal)
+        self._registry.add(PositionClosed, executor.on_position_closed)
+        if changes:
+            self.update_send_settings(**changes, reconnect=True)  # type: ignore[arg-type]
+        return executor
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -284,8 +332,10 @@ class StreamSession:
         with self._lock:
             first, self._closing = not self._closing, True
         deadline = time.monotonic() + timeout
+        if first and self._executor is not None:  # sells in flight land or are reported first
+            self._executor.close(timeout)
         if first:
-            self._conn.close(timeout)
+            self._conn.close(max(0.0, deadline - time.monotonic()))
             self._upkeep.stop(max(0.0, deadline - time.monotonic()))
         done = self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:
@@ -299,78 +349,6 @@ class StreamSession:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-
-    # -- commands ------------------------------------------------------------------------
-
-    def close_position(self, position: PositionRef) -> bool:
-        """Stop tracking a position (sells nothing). True if written now, False if queued.
-
-        A tracked position is named by its token account on the wire (its id may change after a
-        reconnect). Delivery is at least once: a command written just before the connection
-        died unnoticed is sent again after the reconnect.
-        """
-        return self._send(ClosePosition(**self._selector(position)))
-
-    def request_exit_signal(self, position: PositionRef, slippage_bps: Optional[int] = None) -> bool:
-        """Ask the server for an exit transaction now, optionally with a slippage override.
-
-        Delivery is at least once (see :meth:`close_position`), so a handler may see two
-        signals for one request.
-        """
-        return self._send(RequestExitSignal(**self._selector(position), slippage_bps=check_slippage(slippage_bps)))
-
-    def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
-        """Replace the session strategy (and the client-side deadline, when given)."""
-        validate_strategy(strategy)
-        deadline = self._upkeep.deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
-        ensure_exit_condition(strategy, deadline)
-        if deadline != self._upkeep.deadline_sec:
-            self._upkeep.set_deadline(deadline)
-        return self._send(UpdateStrategy(strategy=strategy))
-
-    def update_wallets(self, wallets: Iterable[str]) -> bool:
-        """Replace the wallets the session watches (True: written now, False: queued).
-
-        If the server refuses the change (``wallet_not_registered``, ``capacity_exceeded``) the
-        session's intent is rolled back, so the next reconnect does not send the refused list,
-        and a ``CommandRejectedError`` goes to ``on_error``.
-        """
-        return self._send(UpdateWallets(wallet_pubkeys=check_wallets(wallets)))
-
-    def update_watch_wallets(self, entries: Iterable[WatchWalletEntry]) -> bool:
-        """Replace the watched (copy-trading) wallets; rolled back if the server refuses."""
-        return self._send(UpdateWatchWallets(watch_wallets=check_watch_wallets(entries)))
-
-    def update_position_strategy(self, position: PositionRef, strategy: StrategyConfig) -> bool:
-        """Give one position its own strategy; re-applied after reconnects (the server forgets it)."""
-        validate_strategy(strategy)
-        handle = self._book.resolve(position)
-        if handle is None:
-            raise ValueError(f"no tracked position matches {position!r}")
-        self._upkeep.set_override(handle, strategy)
-        return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
-
-    def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
-        """Tell the server whether a mirror buy was signed and submitted (one per signal)."""
-        if not isinstance(success, bool):
-            raise ValueError(f"success must be a bool, got {success!r}")
-        return self._send(MirrorBuyResult(mint=check_mint(mint), success=success))
-
-    def ping(self) -> bool:
-        """Send an application ping (not kept while disconnected); the answer is a pong event."""
-        return self._send(Ping(client_time_ms=int(time.time() * 1000)))
-
-    def _selector(self, position: PositionRef) -> Any:
-        if isinstance(position, int) and not isinstance(position, bool):
-            handle = self._book.resolve(position)
-            if handle is not None:  # the token account outlives the id across reconnects
-                return {"token_account": handle.token_account}
-        return selector(position)
-
-    def _send(self, message: Any) -> bool:
-        if self._closing:
-            raise SessionClosedError("the session is closed")
-        return self._conn.send(message)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -434,6 +412,7 @@ class StreamSession:
             iterator_conflated=iterator_conflated,
             iterator_dropped=iterator_dropped,
             commands_rejected=self._rejected,
+            exits=self._executor.stats() if self._executor is not None else None,
         )
 
     # -- reader-thread callbacks ---------------------------------------------------------
@@ -444,6 +423,12 @@ class StreamSession:
         handle = self._book.apply(message)
         self._upkeep.observe(message, handle, received_at)
         self._dispatcher.submit(Event(event_name(message), message, handle, received_at))
+
+    def _publish(self, message: Any) -> None:
+        """An event the session itself produces (exit outcomes), into the dispatcher."""
+        account = getattr(message, "token_account", None)
+        handle = self._book.resolve(account if account is not None else message.position_id)
+        self._dispatcher.submit(Event(event_name(message), message, handle, time.monotonic()))
 
     def _on_transport_event(self, event: TransportEvent) -> None:
         dispatcher = self._dispatcher

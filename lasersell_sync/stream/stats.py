@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import attrs
+
+from .exit_types import ExitStats
 
 __all__ = ["SessionStats"]
 
@@ -28,6 +30,7 @@ class SessionStats:
         iterator_conflated / iterator_dropped: the same policy's counters over the attached
             ``events()`` iterators (each iterator applies it to its own queue).
         commands_rejected: intent commands the server answered with ``error``, rolled back.
+        exits: the exit executor's counters, when ``auto_exit`` runs.
     """
 
     frames_received: int
@@ -43,3 +46,4 @@ class SessionStats:
     iterator_conflated: int = 0
     iterator_dropped: int = 0
     commands_rejected: int = 0
+    exits: Optional[ExitStats] = None

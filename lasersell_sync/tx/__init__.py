@@ -17,7 +17,14 @@ from .sender import (
     send_transaction,
     send_transaction_b64,
 )
-from .signing import check_fee_payer, decode_unsigned_tx, encode_signed_tx, recent_blockhash, sign_unsigned_tx
+from .signing import (
+    check_fee_payer,
+    decode_unsigned_tx,
+    encode_signed_tx,
+    recent_blockhash,
+    sign_transaction,
+    sign_unsigned_tx,
+)
 from .targets import (
     ASTRALANE_REGIONS,
     HELIUS_SENDER_URL,
@@ -51,5 +58,6 @@ __all__ = [
     "send_and_confirm",
     "send_transaction",
     "send_transaction_b64",
+    "sign_transaction",
     "sign_unsigned_tx",
 ]

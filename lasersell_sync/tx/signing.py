@@ -22,6 +22,7 @@ __all__ = [
     "decode_unsigned_tx",
     "encode_signed_tx",
     "recent_blockhash",
+    "sign_transaction",
     "sign_unsigned_tx",
 ]
 
@@ -54,10 +55,16 @@ def sign_unsigned_tx(unsigned_tx_b64: str, keypairs: Union[Keypair, Sequence[Key
         TxSubmitError: kind ``decode`` (bad payload) or ``sign`` (a keypair that is not a
             required signer, or a required signer without a keypair); names public keys only.
     """
+    return sign_transaction(decode_unsigned_tx(unsigned_tx_b64), keypairs)
+
+
+def sign_transaction(
+    unsigned: VersionedTransaction, keypairs: Union[Keypair, Sequence[Keypair]]
+) -> VersionedTransaction:
+    """Sign a decoded unsigned transaction with the required signer(s) (see :func:`sign_unsigned_tx`)."""
     signers = [keypairs] if isinstance(keypairs, Keypair) else list(keypairs)
     if not signers or not all(isinstance(k, Keypair) for k in signers):
         raise TxSubmitError("sign", "give one or more solders Keypair objects to sign with")
-    unsigned = decode_unsigned_tx(unsigned_tx_b64)
     message = unsigned.message
     required = list(message.account_keys[: message.header.num_required_signatures])
     expected = ", ".join(str(key) for key in required)

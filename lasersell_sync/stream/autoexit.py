@@ -1,0 +1,79 @@
+"""Checks and wiring for ``StreamSession.auto_exit``: keypairs, targets, and the send mode they imply.
+
+The server shapes every exit transaction for one ``send_mode`` (tips for Helius Sender or
+Astralane); a transaction shaped for one of them is wasted on the other. So the targets must
+agree with each other (any RPC may join either) and with the session's ``send_mode`` and
+``tip_lamports``: unset settings are filled in, contradicting ones are a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from solders.keypair import Keypair
+
+from ..proto import Configure
+from ..tx import SEND_MODE_OF, SendTarget, SendTargetRpc
+from ..tx.targets import TARGET_TYPES
+
+__all__ = ["DEFAULT_TIP_LAMPORTS", "check_keypairs", "check_targets", "send_settings_for"]
+
+DEFAULT_TIP_LAMPORTS = 1_000_000
+"""The tip the official CLI pays with Helius Sender or Astralane (0.001 SOL)."""
+
+
+def check_keypairs(keypair: Union[Keypair, Sequence[Keypair]]) -> Dict[str, Keypair]:
+    """Signing keypairs by wallet public key; a TypeError for anything else."""
+    keypairs = [keypair] if isinstance(keypair, Keypair) else list(keypair)
+    if not keypairs or not all(isinstance(k, Keypair) for k in keypairs):
+        raise TypeError("keypair must be a solders Keypair (or a list of them), e.g. ls.load_keypair(path)")
+    return {str(k.pubkey()): k for k in keypairs}
+
+
+def check_targets(
+    targets: Union[SendTarget, Sequence[SendTarget]], confirm_rpc: Optional[str]
+) -> Tuple[List[SendTarget], str]:
+    """The targets as a list, and the RPC URL to confirm on (the first RPC target by default)."""
+    chosen = [targets] if isinstance(targets, TARGET_TYPES) else list(targets)
+    if not chosen:
+        raise ValueError("targets must name at least one send target")
+    for target in chosen:
+        if not isinstance(target, TARGET_TYPES):
+            raise TypeError(f"targets must be SendTarget values (SendTargetRpc, ...), got {type(target).__name__}")
+    if confirm_rpc is None:
+        rpcs = [t.url for t in chosen if isinstance(t, SendTargetRpc)]
+        if not rpcs:
+            raise ValueError("confirm_rpc is required when no target is an RPC (Helius Sender and Astralane only send)")
+        confirm_rpc = rpcs[0]
+    if not isinstance(confirm_rpc, str) or not confirm_rpc.startswith(("http://", "https://")):
+        raise ValueError("confirm_rpc must be an http:// or https:// RPC URL")
+    return chosen, confirm_rpc
+
+
+def send_settings_for(targets: Sequence[SendTarget], intent: Configure) -> Dict[str, object]:
+    """The ``send_mode``/``tip_lamports`` the session must take for ``targets`` (only changes).
+
+    Raises:
+        ValueError: targets shaped for different senders, or a session setting that contradicts
+            them.
+    """
+    modes = {SEND_MODE_OF[type(t)] for t in targets} - {"rpc"}
+    if len(modes) > 1:
+        raise ValueError(
+            f"targets mix {' and '.join(sorted(modes))}: the server shapes each transaction for one of them"
+        )
+    mode = modes.pop() if modes else "rpc"
+    changes: Dict[str, object] = {}
+    if intent.send_mode is None:
+        changes["send_mode"] = mode
+    elif intent.send_mode != mode:
+        raise ValueError(
+            f"the session's send_mode is {intent.send_mode!r} but the targets need {mode!r}; "
+            f"pass send_mode={mode!r} (or matching targets)"
+        )
+    if mode != "rpc":
+        if intent.tip_lamports is None:
+            changes["tip_lamports"] = DEFAULT_TIP_LAMPORTS
+        elif intent.tip_lamports == 0:
+            raise ValueError(f"send_mode {mode!r} needs a tip; the session's tip_lamports is 0")
+    return changes
