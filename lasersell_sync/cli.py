@@ -69,6 +69,39 @@ def _positive(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    """argparse type: a probability from 0 (off) to 1 (every transaction)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 to 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _slots(text: str) -> int:
+    """argparse type: a whole number of slots, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of slots >= 1, got {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     """argparse type: a TCP port number, 0 meaning any free port."""
     try:
@@ -110,6 +143,34 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--wallet-out", help="write the funded test wallet's keypair JSON here")
     simulate.add_argument("--replay", help="replay a session recording (JSON Lines) instead of a live market")
     simulate.add_argument("--replay-speed", type=_positive, default=1.0, help="replay this many times faster (> 0)")
+    simulate.add_argument(
+        "--drop-transactions",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of sent transactions accepted but never landed (0 to 1; seeded)",
+    )
+    simulate.add_argument(
+        "--fail-transactions",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of sent transactions that land with an on-chain error (0 to 1; seeded)",
+    )
+    simulate.add_argument(
+        "--land-late",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="sent transactions land no earlier than this many wall-clock seconds later",
+    )
+    simulate.add_argument(
+        "--blockhash-ttl-slots",
+        type=_slots,
+        default=150,
+        metavar="N",
+        help="slots (400 ms of simulated time each) a built transaction's blockhash stays valid (default 150)",
+    )
     return parser
 
 
@@ -130,6 +191,9 @@ def _simulate(args: argparse.Namespace) -> int:
             print(f"api key: {sim.api_key}  (any non-empty key is accepted)")
             keypair_file = f"  (keypair file: {args.wallet_out})" if args.wallet_out else ""
             print(f"wallet:  {sim.wallet_pubkey}{keypair_file}")
+            faults = _transaction_faults(args)
+            if faults:
+                print(f"faults:  {faults}")
             print("Ctrl-C to stop.", flush=True)
             stop.wait()
         finally:
@@ -152,6 +216,7 @@ def _start(args: argparse.Namespace) -> Simulator:
             require_registration=args.require_registration,
             replay=args.replay,
             replay_speed=args.replay_speed,
+            blockhash_ttl_slots=args.blockhash_ttl_slots,
         )
     except OSError as exc:
         raise UsageError(f"cannot read the replay file {args.replay}: {exc.strerror or exc}") from None
@@ -167,9 +232,24 @@ def _start(args: argparse.Namespace) -> Simulator:
     except OSError as exc:
         hint = "; choose another with --port/--http-port (0: any free port)" if exc.errno == errno.EADDRINUSE else ""
         raise UsageError(f"{exc.strerror or exc}{hint}") from None
+    sim.faults.drop_transactions(args.drop_transactions)
+    sim.faults.fail_transactions(args.fail_transactions)
+    sim.faults.land_late(args.land_late)
     # Logging starts once the ports are bound, so a usage error stays a single line.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return sim
+
+
+def _transaction_faults(args: argparse.Namespace) -> str:
+    """The transaction faults the command line switched on, for the start-up banner."""
+    parts = []
+    if args.drop_transactions:
+        parts.append(f"drop {args.drop_transactions:g}")
+    if args.fail_transactions:
+        parts.append(f"fail {args.fail_transactions:g}")
+    if args.land_late:
+        parts.append(f"land {args.land_late:g} s late")
+    return ", ".join(parts)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

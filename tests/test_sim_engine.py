@@ -8,9 +8,9 @@ import pytest
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
+from lasersell_sync.simulator.chain import INSUFFICIENT_FUNDS_ERROR, SLIPPAGE_ERROR, TxIntent
 from lasersell_sync.simulator.engine import MarketEngine
 from lasersell_sync.simulator.market import SCENARIOS
-from lasersell_sync.simulator.txbuild import read_memo
 
 WALLET = Keypair()
 STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=20, trailing_stop_pct=10)
@@ -19,6 +19,20 @@ STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=20, trailing_st
 def engine(scenario: str = "pump", seed: int = 7, **kw: Any) -> MarketEngine:
     configure = ls.Configure(wallet_pubkeys=(str(WALLET.pubkey()),), strategy=kw.pop("strategy", STRATEGY))
     return MarketEngine(seed=seed, scenario=scenario, session_id=1, configure=configure, **kw)
+
+
+def intent(sim: MarketEngine, unsigned_tx_b64: str) -> TxIntent:
+    """What a transaction the engine built does, read back from the signed transaction."""
+    found = sim.chain.intent_of(ls.sign_unsigned_tx(unsigned_tx_b64, WALLET))  # fee payer = the wallet
+    assert found is not None
+    return found
+
+
+def land(sim: MarketEngine, unsigned_tx_b64: str) -> List[Any]:
+    """Land a transaction the engine built; the messages it caused (its on-chain error must be None)."""
+    landing, messages = sim.land(intent(sim, unsigned_tx_b64))
+    assert landing.err is None, landing.err
+    return messages
 
 
 def run(sim: MarketEngine, ticks: int) -> List[Any]:
@@ -43,19 +57,36 @@ def test_every_message_is_valid_on_the_wire() -> None:
 
 def test_a_signed_exit_settles_and_closes_the_position() -> None:
     sim = engine("pump")
-    signal = next(m for m in run(sim, 200) if isinstance(m, ls.ExitSignalWithTx))
-    signed = ls.sign_unsigned_tx(signal.unsigned_tx_b64, WALLET)  # fee payer = the position's wallet
-    memo = read_memo(signed)
-    assert memo == ("sell", signal.position_id, signal.position_tokens)
-    settled = sim.settle(*memo)
-    assert settled is not None
-    balance, closed = settled
+    signal = next(m for _ in range(200) for m in sim.tick() if isinstance(m, ls.ExitSignalWithTx))
+    sold = intent(sim, signal.unsigned_tx_b64)
+    assert (sold.kind, sold.ref_id, sold.amount) == ("sell", signal.position_id, signal.position_tokens)
+    assert sold.slippage_bps == 2000  # the default of pushed signals
+    balance, closed = land(sim, signal.unsigned_tx_b64)
     assert isinstance(balance, ls.BalanceUpdate)
     assert balance.tokens == 0
     assert isinstance(closed, ls.PositionClosed)
     assert (closed.position_id, closed.reason) == (signal.position_id, "target_profit")
     assert signal.position_id not in sim.positions
-    assert sim.settle(*memo) is None  # a second submission settles nothing
+    again, messages = sim.land(sold)  # the same sell once more: nothing is left to sell
+    assert (again.err, again.tokens, messages) == (INSUFFICIENT_FUNDS_ERROR, 0, [])
+
+
+def test_a_sell_commits_to_a_minimum_output_from_its_slippage() -> None:
+    sim = engine("sideways", strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0))
+    opened = next(m for m in run(sim, 1) if isinstance(m, ls.PositionOpened))
+    (signal,) = sim.command(ls.RequestExitSignal(position_id=opened.position_id, slippage_bps=500))
+    sold = intent(sim, signal.unsigned_tx_b64)
+    value = int(sim.positions[opened.position_id].price * opened.tokens)
+    assert sold.min_out == value * 9500 // 10_000  # exact lamports, no rounded price
+    assert sold.min_out > 10**6
+    sim.move_price(0.94)  # 6 % down: more than 5 % slippage
+    failed, messages = sim.land(sold)
+    assert (failed.err, failed.tokens, messages) == (SLIPPAGE_ERROR, 0, [])
+    assert sim.positions[opened.position_id].state.tokens == opened.tokens  # nothing sold
+    (wider,) = sim.command(ls.RequestExitSignal(position_id=opened.position_id, slippage_bps=700))
+    assert intent(sim, wider.unsigned_tx_b64).slippage_bps == 700  # the requested slippage
+    sim.move_price(0.94)  # the same move again: 7 % covers it
+    assert [type(m) for m in land(sim, wider.unsigned_tx_b64)] == [ls.BalanceUpdate, ls.PositionClosed]
 
 
 def test_exit_signal_fires_once_until_settled_or_requested() -> None:
@@ -76,7 +107,7 @@ def test_ladder_levels_sell_parts_of_the_position() -> None:
         for message in sim.tick():
             if isinstance(message, ls.ExitSignalWithTx) and message.position_id == 1:
                 fired.append(message)
-                sim.settle("sell", 1, message.sell_tokens or message.position_tokens)
+                land(sim, message.unsigned_tx_b64)
     assert [(m.reason, m.level_index) for m in fired] == [("chained_tp", 0), ("chained_tp", 1)]
     assert fired[0].sell_tokens == fired[0].position_tokens // 2
     assert fired[1].sell_tokens == fired[1].position_tokens  # the rest
@@ -116,22 +147,20 @@ def test_mirror_buy_signal_settles_into_a_watched_position() -> None:
     signal = next(m for m in run(sim, 40) if isinstance(m, ls.MirrorBuySignal))
     assert signal.user_wallet == str(WALLET.pubkey())
     assert signal.slippage_bps == 2500
-    signed = ls.sign_unsigned_tx(signal.unsigned_tx_b64, WALLET)
-    memo = read_memo(signed)
-    assert memo is not None
-    assert memo[0] == "buy"
-    settled = sim.settle(*memo)
-    assert settled is not None
-    opened = next(m for m in settled if isinstance(m, ls.PositionOpened))
+    bought = intent(sim, signal.unsigned_tx_b64)
+    assert (bought.kind, bought.amount, bought.mint) == ("buy", signal.amount_quote_units, signal.mint)
+    opened = next(m for m in land(sim, signal.unsigned_tx_b64) if isinstance(m, ls.PositionOpened))
     assert (opened.watched, opened.mirror_source, opened.mint) == (True, signal.watched_wallet, signal.mint)
     assert opened.entry_quote_units == signal.amount_quote_units
-    assert sim.settle(*memo) is None  # one buy, one position
+    count = len(sim.positions)
+    assert sim.land(bought)[1] == []  # one buy, one position
+    assert len(sim.positions) == count
 
 
 def test_mirror_failures_follow_the_config() -> None:
     capped = mirror_engine(cooldown_sec=0, max_positions_per_wallet=1)
     first = next(m for m in run(capped, 40) if isinstance(m, ls.MirrorBuySignal))
-    capped.settle("buy", 1, first.amount_quote_units)
+    land(capped, first.unsigned_tx_b64)
     failure = next(m for m in run(capped, 60) if isinstance(m, ls.MirrorBuyFailed))
     assert failure.reason == "max_positions_reached"
     cooling = mirror_engine(cooldown_sec=3600)
@@ -146,11 +175,9 @@ def test_consecutive_losses_disable_the_wallet_until_it_is_watched_again() -> No
     for _ in range(600):
         for message in sim.tick():
             if isinstance(message, ls.MirrorBuySignal):
-                memo = read_memo(ls.decode_unsigned_tx(message.unsigned_tx_b64))
-                assert memo is not None
-                sim.settle(*memo)
+                land(sim, message.unsigned_tx_b64)
             elif isinstance(message, ls.ExitSignalWithTx):  # the dump scenario stops everything out
-                settled = sim.settle("sell", message.position_id, message.position_tokens) or []
+                settled = land(sim, message.unsigned_tx_b64)
                 disabled += [m for m in settled if isinstance(m, ls.MirrorWalletAutoDisabled)]
         if disabled:
             break

@@ -1,83 +1,74 @@
-"""The market engine of one simulated stream session: synchronous and deterministic.
+"""The market engine of one simulated account: synchronous and deterministic.
 
-The stream server calls :meth:`MarketEngine.tick` once per ``pnl_flush_ms`` of simulated time
-and :meth:`MarketEngine.command` for each client message; the RPC server calls
-:meth:`MarketEngine.settle` when a signed exit arrives. Each returns the server messages to
-send. Same seed, scenario and inputs: same messages.
+The simulator calls :meth:`MarketEngine.tick` once per ``pnl_flush_ms`` of simulated time,
+:meth:`MarketEngine.command` for each client message and :meth:`MarketEngine.land` when the
+chain lands a transaction the engine built. Each returns the server messages to send. Same
+seed, scenario and inputs: same messages.
+
+A session hears only about the wallets it configured: positions of other wallets (an earlier
+session's, or wallets removed with ``update_wallets``) keep their tokens and their price moves,
+but they produce no messages and no exit signals, and commands cannot select them.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import attrs
-from solders.pubkey import Pubkey
 
 from ..proto import (
-    BalanceUpdate,
     ClientMessage,
     ClosePosition,
     Configure,
     ExitSignalWithTx,
-    LiquiditySnapshot,
-    MarketContext,
     Ping,
     PnlUpdate,
     Pong,
     PositionClosed,
-    PositionOpened,
-    PumpFunContext,
-    PumpSwapContext,
     RequestExitSignal,
     ServerMessage,
-    SlippageBand,
-    StrategyConfig,
-    TradeTick,
     UpdatePositionStrategy,
     UpdateStrategy,
     UpdateWallets,
     UpdateWatchWallets,
 )
+from .chain import FORCED_FAILURE_ERROR, INSUFFICIENT_FUNDS_ERROR, SLIPPAGE_ERROR, Chain, Landing, TxIntent
 from .market import price_steps
 from .mirror import MirrorDesk
+from .positions import (
+    DEFAULT_SLIPPAGE_BPS,
+    SPL_TOKEN,
+    SimPosition,
+    announce,
+    balance,
+    context,
+    liquidity,
+    quote_price,
+    random_pubkey,
+    sell_intent,
+    sellable,
+    trade,
+)
 from .strategy import ExitDecision, PositionState, evaluate
-from .txbuild import build_unsigned
 
-__all__ = ["MarketEngine", "SimPosition"]
-
-SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
-_BANDS = ((100, 0.15), (200, 0.3), (500, 0.65), (1000, 1.0))
+__all__ = ["DEFAULT_SLIPPAGE_BPS", "SPL_TOKEN", "MarketEngine", "SimPosition", "untracked_sell"]
 
 
-@attrs.define
-class SimPosition:
-    """One simulated position: what the stream announced, and where its price stands."""
-
-    position_id: int
-    wallet: str
-    mint: str
-    token_account: str
-    entry_quote: int
-    initial_tokens: int
-    state: PositionState
-    steps: Iterator[Tuple[float, bool]]
-    price: float
-    opened_ms: int
-    graduated: bool = False
-    override: Optional[StrategyConfig] = None
-    pending: Optional[ExitDecision] = None
-    realized_quote: int = 0
-    depth: float = 1.0  # share of the position sellable within 10 % slippage
-    mirror_source: Optional[str] = None  # the watched wallet this position mirrors
-
-
-def _pubkey(rng: random.Random) -> str:
-    return str(Pubkey(bytes(rng.getrandbits(8) for _ in range(32))))
+def untracked_sell(chain: Chain, account: str, wallet: str, mint: str, tokens: int, slippage_bps: int) -> str:
+    """An Exit API sell of a token no market tracks: it lands selling what it says (price unknown)."""
+    intent = TxIntent(
+        kind="sell", wallet=wallet, account=account, ref_id=0, amount=tokens, slippage_bps=slippage_bps, mint=mint
+    )
+    return chain.build(intent)
 
 
 class MarketEngine:
-    """Positions, prices and exit rules for one configured session."""
+    """Positions, prices and exit rules for one account and its session.
+
+    ``chain`` is the simulator's chain (its clock is the simulated time); without one the engine
+    makes its own and advances its clock on every tick, which is what unit tests want.
+    """
 
     def __init__(
         self,
@@ -89,43 +80,55 @@ class MarketEngine:
         tick_ms: int = 100,
         open_every_ticks: int = 20,
         max_positions: int = 5,
-        start_ms: int = 1_706_000_000_000,
+        chain: Optional[Chain] = None,
+        account: str = "",
     ) -> None:
         self._rng = random.Random(seed)
         self._scenario = scenario
         self.session_id = session_id
+        self.account = account
         self.wallets = list(configure.wallet_pubkeys)
         self.strategy = configure.strategy
+        self.chain = chain if chain is not None else Chain(seed=seed)
+        self._owns_clock = chain is None
         self._tick_ms = tick_ms
         self._open_every = open_every_ticks
         self._max_positions = max_positions
-        self._now_ms = start_ms
         self._tick = 0
         self._next_id = 1
-        self._nonce = 0
         self.positions: Dict[int, SimPosition] = {}
         self.closed: List[SimPosition] = []
-        self.mirror = MirrorDesk(random.Random(seed ^ 0x5EED))
+        self.mirror = MirrorDesk(random.Random(seed ^ 0x5EED), build=self._build_buy)
         self.mirror.watch(configure.watch_wallets, configure.mirror_config)
 
     @property
     def now_ms(self) -> int:
         """Simulated time in milliseconds: deterministic, advanced only by ticks."""
-        return self._now_ms
+        return self.chain.clock.now_ms
+
+    def _tracked(self, position: SimPosition) -> bool:
+        return position.wallet in self.wallets
 
     # -- time ------------------------------------------------------------------------------
 
     def tick(self) -> List[ServerMessage]:
         """Advance one flush interval: maybe open a position, move prices, evaluate exits."""
+        if self._owns_clock:
+            self.chain.clock.advance(self._tick_ms)
         self._tick += 1
-        self._now_ms += self._tick_ms
         out: List[ServerMessage] = []
         due = self._tick == 1 or self._tick % self._open_every == 0
-        if self.wallets and due and len(self.positions) < self._max_positions:
+        tracked = sum(1 for p in self.positions.values() if self._tracked(p))
+        if self.wallets and due and tracked < self._max_positions:
             out.extend(self._open(self.wallets[(self._tick // self._open_every) % len(self.wallets)]))
-        out.extend(self.mirror.tick(self._tick, self._now_ms, self.session_id))
+        out.extend(self.mirror.tick(self._tick, self.now_ms, self.session_id))
         for position in list(self.positions.values()):
-            out.extend(self._advance(position))
+            if self._tracked(position):
+                out.extend(self._advance(position))
+            else:  # nobody listens, but the market still moves
+                step, graduated_now = next(position.steps)
+                position.price *= step
+                position.graduated = position.graduated or graduated_now
         return out
 
     def _open(
@@ -144,96 +147,76 @@ class MarketEngine:
         position = SimPosition(
             position_id=position_id,
             wallet=wallet,
-            mint=mint or _pubkey(rng),
-            token_account=_pubkey(rng),
+            mint=mint or random_pubkey(rng),
+            token_account=random_pubkey(rng),
             mirror_source=mirror_source,
             entry_quote=entry_quote,
             initial_tokens=tokens,
             state=PositionState(entry_price=price, tokens=tokens),
             steps=price_steps(self._scenario, random.Random(rng.getrandbits(64))),
             price=price,
-            opened_ms=self._now_ms,
+            opened_ms=self.now_ms,
         )
         self.positions[position_id] = position
-        return self.announce(position)
+        return self.announce(position) if self._tracked(position) else []
 
     def announce(self, position: SimPosition) -> List[ServerMessage]:
         """``balance_update`` and ``position_opened`` for a position (at open and on reconnect)."""
-        wallet, tokens, price = position.wallet, position.state.tokens, position.price
-        slot = self._slot()
-        return [
-            BalanceUpdate(
-                wallet_pubkey=wallet,
-                mint=position.mint,
-                token_account=position.token_account,
-                token_program=SPL_TOKEN,
-                tokens=tokens,
-                slot=slot,
-            ),
-            PositionOpened(
-                position_id=position.position_id,
-                wallet_pubkey=wallet,
-                mint=position.mint,
-                token_account=position.token_account,
-                token_program=SPL_TOKEN,
-                tokens=tokens,
-                entry_quote_units=position.entry_quote,
-                market_context=self._context(position),
-                token_name=f"Sim Token {position.position_id}",
-                token_symbol=f"SIM{position.position_id}",
-                token_decimals=6,
-                token_price_quote=max(1, round(price)),
-                opened_at_ms=position.opened_ms,
-                slot=slot,
-                watched=position.mirror_source is not None,
-                mirror_source=position.mirror_source,
-            ),
-        ]
+        return announce(position, self.chain.clock.slot, context(position, self._scenario))
 
     def _advance(self, position: SimPosition) -> List[ServerMessage]:
         step, graduated_now = next(position.steps)
         position.price *= step
         position.graduated = position.graduated or graduated_now
         position.depth = min(1.0, max(0.05, position.depth * (1.0 + self._rng.gauss(0.0, 0.05))))
-        out: List[ServerMessage] = [self._trade(position) for _ in range(self._rng.randint(0, 2))]
+        now = self.now_ms
+        out: List[ServerMessage] = [trade(position, self._rng, now) for _ in range(self._rng.randint(0, 2))]
         tokens = position.state.tokens
-        profit = round((position.price - position.state.entry_price) * tokens)
         out.append(
             PnlUpdate(
                 position_id=position.position_id,
-                profit_units=profit,
-                proceeds_units=max(0, round(position.price * tokens)),
-                server_time_ms=self._now_ms,
-                token_price_quote=max(0, round(position.price)),
+                profit_units=round((position.price - position.state.entry_price) * tokens),
+                proceeds_units=max(0, int(position.price * tokens)),
+                server_time_ms=now,
+                token_price_quote=quote_price(position.price),
                 watched=position.mirror_source is not None,
             )
         )
-        out.append(self._liquidity(position))
+        out.append(liquidity(position, now))
         if position.pending is None:
             decision = evaluate(
                 position.override or self.strategy,
                 position.state,
                 position.price,
                 graduated=graduated_now,
-                sellable_tokens=self._sellable(position, 500),
+                sellable_tokens=sellable(position, 500),
             )
             if decision is not None:
                 out.append(self._signal(position, decision))
         return out
 
-    # -- commands --------------------------------------------------------------------------
+    # -- sessions and commands -------------------------------------------------------------
+
+    def reconfigure(self, configure: Configure, session_id: int) -> List[ServerMessage]:
+        """A new session on this account: its wallets and strategy; re-announce what it tracks."""
+        self.session_id = session_id
+        self.wallets = list(configure.wallet_pubkeys)
+        self.strategy = configure.strategy
+        return [message for p in self.positions.values() if self._tracked(p) for message in self.announce(p)]
 
     def command(self, message: ClientMessage) -> List[ServerMessage]:
         """Apply a client command; returns any direct answer."""
         if isinstance(message, Ping):
-            return [Pong(server_time_ms=self._now_ms)]
+            return [Pong(server_time_ms=self.now_ms)]
         if isinstance(message, UpdateStrategy):
             self.strategy = message.strategy
         elif isinstance(message, UpdateWallets):
-            self.wallets = list(message.wallet_pubkeys)
+            added = [w for w in message.wallet_pubkeys if w not in self.wallets]
+            self.wallets = list(message.wallet_pubkeys)  # removed wallets: their positions go quiet
+            return [m for p in self.positions.values() if p.wallet in added for m in self.announce(p)]
         elif isinstance(message, UpdatePositionStrategy):
             position = self.positions.get(message.position_id)
-            if position is not None:
+            if position is not None and self._tracked(position):
                 position.override = message.strategy
         elif isinstance(message, ClosePosition):
             position = self._select(message.position_id, message.token_account)
@@ -242,69 +225,118 @@ class MarketEngine:
         elif isinstance(message, RequestExitSignal):
             position = self._select(message.position_id, message.token_account)
             if position is not None:
-                return [self._signal(position, ExitDecision("manual"))]
+                return [self._signal(position, self._refresh(position), message.slippage_bps)]
         elif isinstance(message, UpdateWatchWallets):
             self.mirror.watch(message.watch_wallets)
         return []
 
-    def manual_sell(self, wallet: str, mint: str, tokens: int) -> str:
-        """An Exit API sell: tracked when it names an open position, else accepted untracked."""
-        self._nonce += 1
+    @staticmethod
+    def _refresh(position: SimPosition) -> ExitDecision:
+        """A requested exit: the pending tranche again (a retry), else the whole position."""
+        pending = position.pending
+        if pending is not None and pending.sell_tokens is not None:
+            return ExitDecision("manual", sell_tokens=pending.sell_tokens, level_index=pending.level_index)
+        return ExitDecision("manual")
+
+    def manual_sell(self, wallet: str, mint: str, tokens: int, slippage_bps: int) -> Tuple[str, str]:
+        """An Exit API sell and its route's market type; tracked when it names an open position."""
         position = next((p for p in self.positions.values() if p.wallet == wallet and p.mint == mint), None)
         if position is None:
-            return build_unsigned(wallet, "sell", 0, tokens, self._nonce)
-        sell = min(tokens, position.state.tokens)
-        position.pending = ExitDecision("manual", sell_tokens=sell if sell < position.state.tokens else None)
-        return build_unsigned(wallet, "sell", position.position_id, sell, self._nonce)
+            return untracked_sell(self.chain, self.account, wallet, mint, tokens, slippage_bps), "pump_fun"
+        partial = tokens < position.state.tokens
+        position.pending = ExitDecision("manual", sell_tokens=tokens if partial else None)
+        position.last_reason = "manual"
+        market_type = context(position, self._scenario).market_type
+        return self._build_sell(position, tokens, slippage_bps), market_type
 
-    def settle(self, kind: str, position_id: int, tokens: int) -> Optional[List[ServerMessage]]:
-        """A signed transaction arrived: settle it. None if it is not one the market expects."""
-        if kind == "buy":
-            return self._bought(position_id)
-        if position_id == 0:
-            return []  # an Exit API sell of nothing tracked: accepted
-        position = self.positions.get(position_id)
-        if kind != "sell" or position is None or position.pending is None:
-            return None
-        sold = min(tokens, position.state.tokens)
-        position.state.tokens -= sold
-        position.realized_quote += round(position.price * sold)
-        reason, position.pending = position.pending.reason, None
-        out: List[ServerMessage] = [
-            BalanceUpdate(
-                wallet_pubkey=position.wallet,
-                mint=position.mint,
-                token_account=position.token_account,
-                token_program=SPL_TOKEN,
-                tokens=position.state.tokens,
-                slot=self._slot(),
-            )
-        ]
+    def move_price(self, factor: float, position_id: Optional[int] = None) -> int:
+        """Multiply open positions' prices (one, or all); returns how many moved."""
+        moved = [p for p in self.positions.values() if position_id is None or p.position_id == position_id]
+        for position in moved:
+            position.price *= factor
+        return len(moved)
+
+    # -- the chain -------------------------------------------------------------------------
+
+    def land(self, intent: TxIntent, fail: bool = False, dry_run: bool = False) -> Tuple[Landing, List[ServerMessage]]:
+        """What a landed transaction did, and the messages it causes; ``dry_run`` changes nothing."""
+        if intent.kind == "buy":
+            failed = Landing(err=FORCED_FAILURE_ERROR, mint=intent.mint)
+            return (failed, []) if fail else self._land_buy(intent, dry_run)
+        where = Landing(position_id=intent.ref_id, mint=intent.mint, token_account=intent.token_account)
+        if fail:
+            return attrs.evolve(where, err=FORCED_FAILURE_ERROR), []
+        if intent.ref_id == 0:
+            return attrs.evolve(where, tokens=intent.amount), []  # an Exit API sell of something untracked
+        position = self.positions.get(intent.ref_id) or next(
+            (p for p in reversed(self.closed) if p.position_id == intent.ref_id), None
+        )
+        if position is None or intent.amount > position.state.tokens:
+            return attrs.evolve(where, err=INSUFFICIENT_FUNDS_ERROR), []
+        proceeds = int(position.price * intent.amount)
+        if proceeds < intent.min_out:
+            return attrs.evolve(where, err=SLIPPAGE_ERROR), []
+        landing = attrs.evolve(where, tokens=intent.amount, quote_units=proceeds)
+        if dry_run:
+            return landing, []
+        position.state.tokens -= intent.amount
+        position.realized_quote += proceeds
+        decision, position.pending = position.pending, None
+        if position.position_id not in self.positions:  # no longer tracked: the tokens just move
+            return landing, []
+        tracked = self._tracked(position)
+        out: List[ServerMessage] = [balance(position, self.chain.clock.slot)] if tracked else []
         if position.state.tokens == 0:
-            out.extend(self._close(position, reason))
-        return out
+            reason = decision.reason if decision is not None else position.last_reason
+            out.extend(self._close(position, reason, announce=tracked))
+        return landing, out
 
-    def _bought(self, buy_id: int) -> Optional[List[ServerMessage]]:
-        if buy_id == 0:
-            return []  # an Exit API buy: accepted, not tracked
-        buy = self.mirror.bought(buy_id)
-        if buy is None:
-            return None
+    def _land_buy(self, intent: TxIntent, dry_run: bool) -> Tuple[Landing, List[ServerMessage]]:
+        if intent.ref_id == 0 or dry_run or intent.ref_id not in self.mirror.pending:
+            return Landing(quote_units=intent.amount, mint=intent.mint), []  # an Exit API buy: untracked
+        buy = self.mirror.pending.pop(intent.ref_id)
         out = self._open(buy.user_wallet, entry_quote=buy.amount, mint=buy.mint, mirror_source=buy.watched_wallet)
-        self.mirror.opened(buy.watched_wallet, self._next_id - 1)
-        return out
+        position = self.positions[self._next_id - 1]
+        self.mirror.opened(buy.watched_wallet, position.position_id)
+        landing = Landing(
+            tokens=position.initial_tokens,
+            quote_units=buy.amount,
+            position_id=position.position_id,
+            mint=position.mint,
+            token_account=position.token_account,
+        )
+        return landing, out
+
+    def _build_sell(self, position: SimPosition, tokens: int, slippage_bps: Optional[int]) -> str:
+        return self.chain.build(sell_intent(position, self.account, tokens, slippage_bps))
+
+    def _build_buy(self, wallet: str, buy_id: int, lamports: int, mint: str, slippage_bps: int) -> str:
+        intent = TxIntent(
+            kind="buy",
+            wallet=wallet,
+            account=self.account,
+            ref_id=buy_id,
+            amount=lamports,
+            slippage_bps=slippage_bps,
+            mint=mint,
+        )
+        return self.chain.build(intent)
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _select(self, position_id: Optional[int], token_account: Optional[str]) -> Optional[SimPosition]:
         if position_id is not None:
-            return self.positions.get(position_id)
-        return next((p for p in self.positions.values() if p.token_account == token_account), None)
+            position = self.positions.get(position_id)
+        else:
+            position = next((p for p in self.positions.values() if p.token_account == token_account), None)
+        return position if position is not None and self._tracked(position) else None
 
-    def _signal(self, position: SimPosition, decision: ExitDecision) -> ExitSignalWithTx:
+    def _signal(
+        self, position: SimPosition, decision: ExitDecision, slippage_bps: Optional[int] = None
+    ) -> ExitSignalWithTx:
         position.pending = decision
+        position.last_reason = decision.reason
         sell = decision.sell_tokens if decision.sell_tokens is not None else position.state.tokens
-        self._nonce += 1
         return ExitSignalWithTx(
             session_id=self.session_id,
             position_id=position.position_id,
@@ -315,74 +347,36 @@ class MarketEngine:
             position_tokens=position.state.tokens,
             profit_units=round((position.price - position.state.entry_price) * sell),
             reason=decision.reason,
-            triggered_at_ms=self._now_ms,
-            market_context=self._context(position),
-            unsigned_tx_b64=build_unsigned(position.wallet, "sell", position.position_id, sell, self._nonce),
+            triggered_at_ms=self.now_ms,
+            market_context=context(position, self._scenario),
+            unsigned_tx_b64=self._build_sell(position, sell, slippage_bps),
             sell_tokens=decision.sell_tokens,
             level_index=decision.level_index,
             mirror_source=position.mirror_source,
             watched=position.mirror_source is not None,
         )
 
-    def _close(self, position: SimPosition, reason: str) -> List[ServerMessage]:
+    def _close(self, position: SimPosition, reason: str, announce: bool = True) -> List[ServerMessage]:
         del self.positions[position.position_id]
         self.closed.append(position)
-        out: List[ServerMessage] = [
-            PositionClosed(
-                position_id=position.position_id,
-                wallet_pubkey=position.wallet,
-                mint=position.mint,
-                token_account=position.token_account,
-                reason=reason,
-                mirror_source=position.mirror_source,
-                slot=self._slot(),
-                watched=position.mirror_source is not None,
+        out: List[ServerMessage] = []
+        if announce:
+            out.append(
+                PositionClosed(
+                    position_id=position.position_id,
+                    wallet_pubkey=position.wallet,
+                    mint=position.mint,
+                    token_account=position.token_account,
+                    reason=reason,
+                    mirror_source=position.mirror_source,
+                    slot=self.chain.clock.slot,
+                    watched=position.mirror_source is not None,
+                )
             )
-        ]
         if position.mirror_source is not None:
             profit = position.realized_quote - position.entry_quote
             out.extend(self.mirror.closed(position.mirror_source, position.position_id, profit))
         return out
-
-    def _trade(self, position: SimPosition) -> TradeTick:
-        rng = self._rng
-        amount = rng.randint(10**5, 10**8)
-        return TradeTick(
-            position_id=position.position_id,
-            time_ms=self._now_ms,
-            side=rng.choice(("buy", "sell")),
-            token_amount=amount,
-            quote_amount=round(amount * position.price),
-            price_quote=max(0, round(position.price)),
-            maker=_pubkey(rng),
-        )
-
-    def _sellable(self, position: SimPosition, slippage_bps: int) -> int:
-        share = dict(_BANDS)[slippage_bps] * position.depth
-        return int(position.state.tokens * share)
-
-    def _liquidity(self, position: SimPosition) -> LiquiditySnapshot:
-        bands = tuple(
-            SlippageBand(
-                slippage_bps=bps,
-                max_tokens=self._sellable(position, bps),
-                coverage_pct=round(100.0 * share * position.depth, 2),
-            )
-            for bps, share in _BANDS
-        )
-        trend = "growing" if position.depth > 0.8 else "stable" if position.depth > 0.4 else "draining"
-        return LiquiditySnapshot(
-            position_id=position.position_id, bands=bands, liquidity_trend=trend, server_time_ms=self._now_ms
-        )
-
-    def _context(self, position: SimPosition) -> MarketContext:
-        if position.graduated or self._scenario in ("grind", "sideways"):
-            pool = str(Pubkey.create_with_seed(Pubkey.from_string(position.mint), "pool", Pubkey.default()))
-            return MarketContext(market_type="pump_swap", pumpswap=PumpSwapContext(pool=pool))
-        return MarketContext(market_type="pump_fun", pumpfun=PumpFunContext())
-
-    def _slot(self) -> int:
-        return 280_000_000 + self._now_ms // 400 - 1_706_000_000_000 // 400
 
     def summary(self, position: SimPosition) -> Tuple[int, int, float]:
         """(entry quote, realized quote, PnL %) of a position."""

@@ -1,13 +1,13 @@
 """The simulator's Exit API and JSON-RPC endpoints (standard-library HTTP/1.1 on 127.0.0.1).
 
-``/v1/sell`` and ``/v1/buy`` build real unsigned transactions; ``/v1/wallets/register`` checks
-the ownership proof's signature and timestamp; ``/rpc`` accepts ``sendTransaction``, verifies
-every signature, and settles simulated exits, which closes the loop on the stream.
+``/v1/sell`` and ``/v1/buy`` build real unsigned transactions for the account of the
+``x-api-key``; ``/v1/wallets/register`` checks the ownership proof's signature and timestamp;
+``/rpc`` is the simulated chain's JSON-RPC (:mod:`.rpc`): transactions sent there land a slot
+later and settle simulated exits, which closes the loop on the stream.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import logging
@@ -15,20 +15,24 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from solders.pubkey import Pubkey
 from solders.signature import Signature
-from solders.transaction import VersionedTransaction
 
-from .txbuild import read_memo
+from .rpc import parse_error
 
-__all__ = ["HttpEndpoint"]
+__all__ = ["BuildBuy", "BuildSell", "HttpEndpoint"]
 
 logger = logging.getLogger(__name__)
 
-Reply = Tuple[int, Dict[str, Any]]
+Reply = Tuple[int, Any]
+BuildSell = Callable[[str, str, str, int, int], Tuple[str, str]]
+"""``(api key, user, mint, tokens, slippage bps) -> (unsigned tx, route market type)``."""
+BuildBuy = Callable[[str, str, str, int, int], str]
+"""``(api key, user, mint, lamports, slippage bps) -> unsigned tx``."""
 _PROOF_WINDOW = 300
+_DEFAULT_SLIPPAGE_BPS = 2000
 
 
 class HttpEndpoint:
@@ -39,14 +43,14 @@ class HttpEndpoint:
         *,
         host: str,
         port: int,
-        build_sell: Callable[[str, str, int], str],
-        build_buy: Callable[[str, str, int], str],
-        settle: Callable[[str, int, int], bool],
+        build_sell: BuildSell,
+        build_buy: BuildBuy,
+        rpc: Callable[[Any], Any],
         register: Callable[[str], None],
     ) -> None:
         self._build_sell = build_sell
         self._build_buy = build_buy
-        self._settle = settle
+        self._rpc = rpc
         self._register = register
         owner = self
 
@@ -65,14 +69,17 @@ class HttpEndpoint:
                 try:
                     body = json.loads(raw or b"null")
                 except ValueError:
-                    self._reply(400, {"error": "body is not JSON"})
+                    self._reply(
+                        *((200, parse_error()) if self.path == "/rpc" else (400, {"error": "body is not JSON"}))
+                    )
                     return
-                if self.path.startswith("/v1/") and not self.headers.get("x-api-key"):
+                api_key = self.headers.get("x-api-key") or ""
+                if self.path.startswith("/v1/") and not api_key:
                     self._reply(401, {"error": "missing or invalid API key"})
                     return
-                self._reply(*owner.route(self.path, body))
+                self._reply(*owner.route(self.path, body, api_key))
 
-            def _reply(self, status: int, body: Dict[str, Any]) -> None:
+            def _reply(self, status: int, body: Any) -> None:
                 payload = json.dumps(body, separators=(",", ":")).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -119,21 +126,21 @@ class HttpEndpoint:
 
     # -- routes ----------------------------------------------------------------------------
 
-    def route(self, path: str, body: Any) -> Reply:
+    def route(self, path: str, body: Any, api_key: str = "") -> Reply:
         """Answer one POST as the service would: ``(HTTP status, JSON body)``."""
+        if path == "/rpc":
+            return 200, self._rpc(body)
         if not isinstance(body, dict):
             return 400, {"error": "body must be a JSON object"}
         if path == "/v1/sell":
-            return self._sell(body)
+            return self._sell(body, api_key)
         if path == "/v1/buy":
-            return self._buy(body)
+            return self._buy(body, api_key)
         if path == "/v1/wallets/register":
             return self._register_wallet(body)
-        if path == "/rpc":
-            return 200, self._rpc(body)
         return 404, {"error": "not found"}
 
-    def _sell(self, body: Dict[str, Any]) -> Reply:
+    def _sell(self, body: Dict[str, Any], api_key: str) -> Reply:
         try:
             mint, user, amount = str(body["mint"]), str(body["user_pubkey"]), int(body["amount_tokens"])
         except (KeyError, TypeError, ValueError):
@@ -145,15 +152,23 @@ class HttpEndpoint:
             return 400, {"error": "invalid mint address"}
         if amount <= 0:
             return 400, {"error": "amount_tokens must be positive"}
-        return 200, {"status": "ok", "tx": self._build_sell(user, mint, amount), "route": {"market_type": "pumpfun"}}
+        slippage = _slippage(body)
+        if slippage is None:
+            return 400, {"error": "slippage_bps must be an integer from 0 to 10000"}
+        tx, market_type = self._build_sell(api_key, user, mint, amount, slippage)
+        return 200, {"status": "ok", "tx": tx, "route": {"market_type": market_type}}
 
-    def _buy(self, body: Dict[str, Any]) -> Reply:
+    def _buy(self, body: Dict[str, Any], api_key: str) -> Reply:
         try:
             mint, user = str(body["mint"]), str(body["user_pubkey"])
             lamports = int(body.get("amount_in_total") or round(float(body.get("amount") or 0) * 10**9))
+            Pubkey.from_string(user)
         except (KeyError, TypeError, ValueError):
             return 400, {"error": "mint, user_pubkey and an amount are required"}
-        return 200, {"status": "ok", "tx": self._build_buy(user, mint, lamports)}
+        slippage = _slippage(body)
+        if slippage is None:
+            return 400, {"error": "slippage_bps must be an integer from 0 to 10000"}
+        return 200, {"status": "ok", "tx": self._build_buy(api_key, user, mint, lamports, slippage)}
 
     def _register_wallet(self, body: Dict[str, Any]) -> Reply:
         try:
@@ -176,21 +191,10 @@ class HttpEndpoint:
         self._register(wallet)
         return 200, {"wallet_pubkey": wallet, "registered": True}
 
-    def _rpc(self, body: Dict[str, Any]) -> Dict[str, Any]:
-        request_id = body.get("id", 1)
 
-        def error(code: int, message: str) -> Dict[str, Any]:
-            return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
-
-        if body.get("method") != "sendTransaction" or not isinstance(body.get("params"), list):
-            return error(-32601, "only sendTransaction is simulated")
-        try:
-            tx = VersionedTransaction.from_bytes(base64.b64decode(body["params"][0], validate=True))
-        except Exception:
-            return error(-32602, "invalid transaction encoding")
-        if not all(tx.verify_with_results()):
-            return error(-32003, "Transaction signature verification failure")
-        memo = read_memo(tx)
-        if memo is not None and not self._settle(*memo):
-            return error(-32002, "Transaction simulation failed: nothing is awaiting this transaction")
-        return {"jsonrpc": "2.0", "id": request_id, "result": str(tx.signatures[0])}
+def _slippage(body: Dict[str, Any]) -> Optional[int]:
+    """``slippage_bps`` of a build request (2000 when absent), or None if it is not valid."""
+    value = body.get("slippage_bps", _DEFAULT_SLIPPAGE_BPS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
+        return None
+    return value

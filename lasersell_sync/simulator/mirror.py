@@ -11,7 +11,7 @@ names it again.
 from __future__ import annotations
 
 import random
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import attrs
 from solders.pubkey import Pubkey
@@ -26,11 +26,13 @@ from ..proto import (
     ServerMessage,
     WatchWalletEntry,
 )
-from .txbuild import build_unsigned
 
-__all__ = ["MirrorDesk", "PendingBuy"]
+__all__ = ["BuildBuy", "MirrorDesk", "PendingBuy"]
 
 _DEFAULT_SLIPPAGE = 2500
+
+BuildBuy = Callable[[str, int, int, str, int], str]
+"""``(wallet, buy id, lamports, mint, slippage bps) -> base64 unsigned buy transaction``."""
 
 
 @attrs.define
@@ -47,8 +49,9 @@ class PendingBuy:
 class MirrorDesk:
     """Mirror-trading state of one session."""
 
-    def __init__(self, rng: random.Random, every_ticks: int = 30) -> None:
+    def __init__(self, rng: random.Random, build: BuildBuy, every_ticks: int = 30) -> None:
         self._rng = rng
+        self._build = build
         self._every = every_ticks
         self.entries: List[WatchWalletEntry] = []
         self.config = MirrorConfig()
@@ -93,6 +96,7 @@ class MirrorDesk:
         self.pending[buy_id] = PendingBuy(
             buy_id, entry.pubkey, auto_buy.wallet_pubkey, new_mint, auto_buy.amount_quote_units
         )
+        slippage = config.buy_slippage_bps or _DEFAULT_SLIPPAGE
         return [
             MirrorBuySignal(
                 session_id=session_id,
@@ -101,10 +105,10 @@ class MirrorDesk:
                 user_wallet=auto_buy.wallet_pubkey,
                 amount_quote_units=auto_buy.amount_quote_units,
                 input="SOL",
-                unsigned_tx_b64=build_unsigned(
-                    auto_buy.wallet_pubkey, "buy", buy_id, auto_buy.amount_quote_units, 10**6 + buy_id
+                unsigned_tx_b64=self._build(
+                    auto_buy.wallet_pubkey, buy_id, auto_buy.amount_quote_units, new_mint, slippage
                 ),
-                slippage_bps=config.buy_slippage_bps or _DEFAULT_SLIPPAGE,
+                slippage_bps=slippage,
                 market_context=MarketContext(market_type="pump_fun", pumpfun=PumpFunContext()),
             )
         ]

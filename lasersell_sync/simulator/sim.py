@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 import math
 import os
-import threading
 from pathlib import Path
-from typing import Any, List, Optional, Set, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Union
 
 from solders.keypair import Keypair
 
-from ..proto import ClientMessage, Configure, Limits, ServerMessage
+from ..proto import Limits
 from ..stream.recording import read_recording
+from .chain import Settlement
 from .engine import MarketEngine
+from .faults import Faults
 from .http_server import HttpEndpoint
 from .market import SCENARIOS
+from .rpc import answer
 from .stream_server import StreamEndpoint
-from .txbuild import build_unsigned
+from .world import World
 
 __all__ = ["DEFAULT_LIMITS", "Simulator"]
 
@@ -35,19 +37,26 @@ DEFAULT_LIMITS = Limits(
 
 
 class Simulator:
-    """A deterministic stand-in for LaserSell. Use as a context manager.
+    """A deterministic stand-in for LaserSell (stream, Exit API, chain RPC). Use as a context manager.
 
     Args:
-        seed: same seed and scenario, same market.
+        seed: same seed and scenario, same market (and same transaction faults).
         scenario: one of ``pump``, ``dump``, ``rug``, ``sideways``, ``grind``, ``graduation``,
             ``mixed``.
-        speed: simulated seconds per wall second (10: a 100 ms tick every 10 ms).
+        speed: simulated seconds per wall second (10: a 100 ms tick every 10 ms, a 400 ms slot
+            every 40 ms).
         open_every_ticks / max_positions: how often positions appear, and how many at once.
         require_registration: refuse unregistered wallets like the service does (the funded
             test wallet is pre-registered).
         hello_first: greet before reading ``configure`` (the documented order).
         replay / replay_speed: instead of a live market, send each connection the frames of a
             session recording (``StreamSession(record_to=...)``), ``replay_speed`` times faster.
+        blockhash_ttl_slots: how many slots the blockhash of every transaction the simulator
+            builds stays valid (150 as on mainnet; a small number makes expiry quick to test).
+
+    Transactions sent to ``rpc_url`` land at a later slot (:mod:`.chain` documents when, and the
+    on-chain errors); :meth:`settlements` lists what landed, :meth:`wait_for_settlement` waits
+    for one, ``faults`` breaks things on purpose, :meth:`pause` freezes simulated time.
 
     Example:
         >>> with Simulator(seed=1, scenario="pump") as sim:
@@ -72,6 +81,7 @@ class Simulator:
         http_port: int = 0,
         replay: Optional[Union[str, Path]] = None,
         replay_speed: float = 1.0,
+        blockhash_ttl_slots: int = 150,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (expected one of {', '.join(SCENARIOS)})")
@@ -83,12 +93,16 @@ class Simulator:
         self.scenario = scenario
         self.wallet = Keypair.from_seed(bytes([seed % 256]) * 32)
         self._limits = limits
-        self._engine_options = {"open_every_ticks": open_every_ticks, "max_positions": max_positions}
+        self._world = World(
+            seed=seed,
+            scenario=scenario,
+            tick_ms=limits.pnl_flush_ms,
+            ttl_slots=blockhash_ttl_slots,
+            engine_options={"open_every_ticks": open_every_ticks, "max_positions": max_positions},
+        )
+        self.blockhash_ttl_slots = blockhash_ttl_slots
         self._require_registration = require_registration
         self._registered: Set[str] = {str(self.wallet.pubkey())}
-        self._lock = threading.Lock()
-        self.engine: Optional[MarketEngine] = None
-        self._nonce = 0
         self._host = host
         self._ports = (stream_port, http_port)
         self._speed = speed
@@ -97,16 +111,18 @@ class Simulator:
         self._replay = read_recording(replay) if replay is not None else None
         self._replay_speed = replay_speed
         self._http: Optional[HttpEndpoint] = None
+        self._faults: Optional[Faults] = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> Simulator:
         """Open the stream, Exit API and RPC endpoints; raises OSError if a port cannot be bound.
 
-        A stopped simulator can be started again (same market, new connections).
+        A stopped simulator can be started again (same market and chain, new connections).
         """
         if self._stream is not None:
             raise RuntimeError("the simulator is already running")
+        world = self._world
         tick_seconds = self._limits.pnl_flush_ms / 1000 / self._speed
         try:
             stream = StreamEndpoint(
@@ -114,10 +130,11 @@ class Simulator:
                 port=self._ports[0],
                 limits=self._limits,
                 tick_seconds=tick_seconds,
-                on_configure=self._configure,
-                on_tick=self._tick,
-                on_command=self._command,
+                on_configure=world.configure,
+                on_tick=world.tick,
+                on_command=world.command,
                 is_registered=self._is_registered,
+                now_ms=world.now_ms,
                 hello_first=self._hello_first,
                 replay=self._replay,
                 replay_speed=self._replay_speed,
@@ -128,9 +145,9 @@ class Simulator:
             http = HttpEndpoint(
                 host=self._host,
                 port=self._ports[1],
-                build_sell=self._build_sell,
-                build_buy=self._build_buy,
-                settle=self._settle,
+                build_sell=world.build_sell,
+                build_buy=world.build_buy,
+                rpc=lambda body: answer(body, world),
                 register=self._registered.add,
             )
         except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
@@ -139,6 +156,7 @@ class Simulator:
                 raise _bind_error(exc, "Exit API/RPC", self._host, self._ports[1]) from exc
             raise
         self._stream, self._http = stream, http
+        self._faults = Faults(stream, world.chain.faults, world.lock, world.move_price)
         logger.info("simulator up: stream %s, api %s, rpc %s", self.stream_url, self.api_url, self.rpc_url)
         return self
 
@@ -150,6 +168,7 @@ class Simulator:
         """
         stream, http = self._stream, self._http
         self._stream = self._http = None
+        self._faults = None
         try:
             if stream is not None:
                 stream.stop()
@@ -186,15 +205,17 @@ class Simulator:
 
     @property
     def rpc_url(self) -> str:
-        """The JSON-RPC URL for ``SendTargetRpc`` (only while running)."""
+        """The JSON-RPC URL for ``SendTargetRpc`` and ``getSignatureStatuses`` (only while running)."""
         return self.api_url + "/rpc"
 
     @property
-    def faults(self) -> StreamEndpoint:
-        """Fault switches: ``drop_connections()``, ``go_silent()``, ``push_raw(frames)``,
-        ``reject_auth = True``, ``extra_delay = seconds``."""
-        stream: StreamEndpoint = self._endpoint(self._stream)
-        return stream
+    def faults(self) -> Faults:
+        """Fault switches (only while running): ``drop_connections()``, ``go_silent()``,
+        ``push_raw(frames)``, ``reject_auth = True``, ``extra_delay = seconds``,
+        ``drop_transactions(rate, count)``, ``fail_transactions(rate, count)``,
+        ``land_late(seconds, count)`` and ``move_price(factor, position_id)``."""
+        faults: Faults = self._endpoint(self._faults)
+        return faults
 
     @staticmethod
     def _endpoint(endpoint: Any) -> Any:
@@ -202,89 +223,83 @@ class Simulator:
             raise RuntimeError("the simulator is not running; use start() or a with block")
         return endpoint
 
-    # -- engine callbacks (thread-safe) ---------------------------------------------------
-
     def _is_registered(self, wallet: str) -> bool:
         return not self._require_registration or wallet in self._registered
 
-    def _configure(self, configure: Configure, session_id: int) -> List[ServerMessage]:
-        with self._lock:
-            if self.engine is None:
-                self.engine = MarketEngine(
-                    seed=self.seed,
-                    scenario=self.scenario,
-                    session_id=session_id,
-                    configure=configure,
-                    tick_ms=self._limits.pnl_flush_ms,
-                    **self._engine_options,
-                )
-                return []
-            engine = self.engine  # a reconnect: same market, re-announce open positions
-            engine.session_id = session_id
-            engine.wallets = list(configure.wallet_pubkeys)
-            engine.strategy = configure.strategy
-            return [message for position in engine.positions.values() for message in engine.announce(position)]
+    # -- markets, clock and chain ---------------------------------------------------------
 
-    def _tick(self) -> List[ServerMessage]:
-        with self._lock:
-            messages = self.engine.tick() if self.engine is not None else []
-        _log(messages)
-        return messages
+    @property
+    def engine(self) -> Optional[MarketEngine]:
+        """The market of the first account (API key) that configured a session, if any."""
+        with self._world.lock:
+            return next(iter(self._world.engines.values()), None)
 
-    def _command(self, message: ClientMessage) -> List[ServerMessage]:
-        with self._lock:
-            return self.engine.command(message) if self.engine is not None else []
+    @property
+    def engines(self) -> Dict[str, MarketEngine]:
+        """Every account's market, by API key."""
+        with self._world.lock:
+            return dict(self._world.engines)
 
-    def _settle(self, kind: str, position_id: int, tokens: int) -> bool:
-        with self._lock:
-            if self.engine is None:
-                return position_id == 0  # untracked Exit API transactions before any session
-            messages = self.engine.settle(kind, position_id, tokens)
-        if messages is None:
-            return False
-        _log(messages)
-        stream = self._stream
-        if stream is not None:  # None: the simulator is stopping
-            stream.push(messages)
-        return True
+    @property
+    def slot(self) -> int:
+        """The current simulated slot (one per 400 ms of simulated time)."""
+        with self._world.lock:
+            return self._world.chain.clock.slot
 
-    def _build_sell(self, user: str, mint: str, amount: int) -> str:
-        with self._lock:
-            if self.engine is None:
-                self._nonce += 1
-                return build_unsigned(user, "sell", 0, amount, 10**9 + self._nonce)
-            return self.engine.manual_sell(user, mint, amount)
+    @property
+    def now_ms(self) -> int:
+        """Simulated time, Unix ms (``hello_ok``/``pong``/``pnl_update`` carry it)."""
+        return self._world.now_ms()
 
-    def _build_buy(self, user: str, mint: str, lamports: int) -> str:
-        with self._lock:
-            self._nonce += 1
-            return build_unsigned(user, "buy", 0, lamports, 10**9 + self._nonce)
+    def pause(self) -> None:
+        """Freeze simulated time: no ticks, no new slots, nothing lands, until :meth:`resume`.
+
+        The endpoints keep answering, so a test can stage submissions deterministically.
+        """
+        self._world.set_paused(True)
+
+    def resume(self) -> None:
+        """Let simulated time run again after :meth:`pause`."""
+        self._world.set_paused(False)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Wait until ``predicate()`` is true, re-checking after each tick and submission.
+
+        Returns False on timeout. Use it instead of sleeping: e.g.
+        ``sim.wait_for(lambda: sim.slot > last_valid)``.
+        """
+        return self._world.wait_for(predicate, timeout)
+
+    def settlements(self, successful_only: bool = False) -> List[Settlement]:
+        """Every landed transaction in landing order, failed ones too (their ``err`` is set).
+
+        ``successful_only=True`` keeps those that succeeded on chain; for the tokens a
+        position really sold, sum ``tokens`` of the successful ``kind == "sell"`` ones.
+        """
+        with self._world.lock:
+            settled = self._world.chain.settlements()
+        return [s for s in settled if s.ok] if successful_only else settled
+
+    def wait_for_settlement(self, signature: str, timeout: float = 10.0) -> Optional[Settlement]:
+        """The settlement of ``signature`` once it lands; None if it has not within ``timeout``."""
+        chain = self._world.chain
+
+        def landed() -> bool:
+            with self._world.lock:
+                return chain.settlement(signature) is not None
+
+        self.wait_for(landed, timeout)
+        with self._world.lock:
+            return chain.settlement(signature)
+
+    def transaction_state(self, signature: str) -> Optional[str]:
+        """``pending``, ``landed``, ``dropped`` (fault) or ``expired`` (blockhash too old; it
+        will never land); None if the RPC never accepted it."""
+        with self._world.lock:
+            return self._world.chain.state(signature)
 
 
 def _bind_error(exc: OSError, what: str, host: str, port: int) -> OSError:
     """The same kind of OSError, saying which endpoint could not listen where."""
     reason = os.strerror(exc.errno) if exc.errno else str(exc)
     return OSError(exc.errno, f"cannot listen on {host}:{port} for the {what} endpoint: {reason}")
-
-
-_NOTABLE = {
-    "position_opened": lambda m: (
-        f"position #{m.position_id} opened: {m.token_symbol}, entry {m.entry_quote_units / 1e9:.3f} SOL"
-    ),
-    "exit_signal_with_tx": lambda m: f"exit signal #{m.position_id}: {m.reason}",
-    "position_closed": lambda m: f"position #{m.position_id} closed: {m.reason}",
-    "mirror_buy_signal": lambda m: f"mirror buy signal: {m.watched_wallet[:8]} bought {m.mint[:8]}",
-    "mirror_buy_failed": lambda m: f"mirror buy failed: {m.reason}",
-    "mirror_wallet_auto_disabled": lambda m: (
-        f"watched wallet {m.watched_wallet[:8]} disabled after {m.loss_count} losses"
-    ),
-}
-
-
-def _log(messages: List[ServerMessage]) -> None:
-    """A readable log line for each notable event (the standalone simulator shows INFO)."""
-    if logger.isEnabledFor(logging.INFO):
-        for message in messages:
-            describe = _NOTABLE.get(getattr(message, "TYPE", ""))
-            if describe is not None:
-                logger.info("%s", describe(message))

@@ -1,9 +1,16 @@
 """The simulator's stream endpoint: the LaserSell protocol over ``websockets`` on 127.0.0.1.
 
 It runs on its own event-loop thread. Each connection waits for ``configure`` (or greets first
-when ``hello_first`` is set), validates it, answers ``hello_ok`` with the configured limits, then
-streams what the market engine produces every ``pnl_flush_ms`` of simulated time. Invalid client
+when ``hello_first`` is set), validates it, answers ``hello_ok`` with the configured limits,
+then hears what the market of its account (its API key) produces. One ticker drives simulated
+time for the whole simulator, every ``pnl_flush_ms`` of simulated time, whether or not anyone is
+connected, and routes each message to the live session of the account it belongs to. Every
+session has its own outgoing queue, so a slow client never holds up the clock. Invalid client
 messages are answered with ``error`` messages; the connection stays open.
+
+One session per API key (``limits.max_sessions_per_api_key``; 0: no limit): a second concurrent
+connection with the same key gets ``error`` ``capacity_exceeded`` ("max_sessions_per_api_key
+limit reached") before any ``hello_ok``, and is closed; the first session is not disturbed.
 """
 
 from __future__ import annotations
@@ -13,10 +20,11 @@ import contextlib
 import logging
 import threading
 from http import HTTPStatus
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from ..errors import InvalidStrategyError, ProtocolError
 from ..proto import (
@@ -39,10 +47,29 @@ logger = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 2.0
 """Seconds a client gets to answer the close frame at shutdown before its TCP stream is cut."""
+_MAX_LAG = 1.0
+"""Seconds the ticker may fall behind (a stalled machine) before it stops catching up."""
+
+Routed = List[Tuple[str, ServerMessage]]
+"""Messages with the API key of the account each belongs to."""
+
+
+class _Session:
+    """One configured connection: its account, its id and its outgoing queue."""
+
+    def __init__(self, conn: ServerConnection, api_key: str, session_id: int) -> None:
+        self.conn = conn
+        self.api_key = api_key
+        self.session_id = session_id
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def put(self, frames: Iterable[str]) -> None:
+        for frame in frames:
+            self.queue.put_nowait(frame)
 
 
 class StreamEndpoint:
-    """Serves one simulated account; ``engine_for(configure)`` supplies the market."""
+    """Serves the stream; the callbacks reach the simulator's accounts and clock."""
 
     def __init__(
         self,
@@ -51,10 +78,11 @@ class StreamEndpoint:
         port: int,
         limits: Limits,
         tick_seconds: float,
-        on_configure: Callable[[Configure, int], List[ServerMessage]],
-        on_tick: Callable[[], List[ServerMessage]],
-        on_command: Callable[[Any], List[ServerMessage]],
+        on_configure: Callable[[str, Configure, int], List[ServerMessage]],
+        on_tick: Callable[[], Routed],
+        on_command: Callable[[str, Any], List[ServerMessage]],
         is_registered: Callable[[str], bool],
+        now_ms: Callable[[], int],
         hello_first: bool = False,
         replay: Optional[List[Tuple[float, str]]] = None,
         replay_speed: float = 1.0,
@@ -71,8 +99,8 @@ class StreamEndpoint:
         self._on_tick = on_tick
         self._on_command = on_command
         self._is_registered = is_registered
-        self._connections: Set[ServerConnection] = set()
-        self._tasks: Set[asyncio.Task[None]] = set()
+        self._now_ms = now_ms
+        self._live: Dict[str, List[_Session]] = {}
         self._sessions = 0
         self._stop_lock = threading.Lock()
         self._stopped = False
@@ -80,14 +108,14 @@ class StreamEndpoint:
         self._thread = threading.Thread(target=self._loop.run_forever, name="lasersell-sim-stream", daemon=True)
         self._thread.start()
         try:
-            self._server = self._call(self._start(host, port))
+            self._server, self._ticker = self._call(self._start(host, port))
         except BaseException:  # e.g. the port is taken: leave no loop thread behind
             self._end_loop()
             raise
         self.port: int = self._server.sockets[0].getsockname()[1]
 
-    async def _start(self, host: str, port: int) -> Any:
-        return await serve(
+    async def _start(self, host: str, port: int) -> Tuple[Any, asyncio.Task[None]]:
+        server = await serve(
             self._handle,
             host,
             port,
@@ -95,6 +123,7 @@ class StreamEndpoint:
             max_size=1 << 20,
             close_timeout=_CLOSE_TIMEOUT,
         )
+        return server, self._loop.create_task(self._tick_loop())
 
     def _call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
@@ -110,8 +139,9 @@ class StreamEndpoint:
             self._stopped = True
 
         async def shutdown() -> None:
-            for conn in self._connections:  # a silenced link must still read the client's close frame
-                conn.transport.resume_reading()
+            self._ticker.cancel()
+            for session in self._all_sessions():  # a silenced link must still read the client's close frame
+                session.conn.transport.resume_reading()
             self._server.close()  # close frames with 1001 (going away) to every open connection
             await self._server.wait_closed()  # each close handshake is bounded by close_timeout
 
@@ -126,45 +156,74 @@ class StreamEndpoint:
         if not self._thread.is_alive():
             self._loop.close()
 
+    def _all_sessions(self) -> List[_Session]:
+        return [session for sessions in self._live.values() for session in sessions]
+
     # -- fault switches and pushes (any thread) ---------------------------------------------
 
-    def push(self, messages: List[ServerMessage]) -> None:
-        """Send messages (e.g. a settlement) to every live connection."""
-        if messages:
-            self.push_raw([encode_server(message) for message in messages])
-
     def push_raw(self, frames: List[str]) -> None:
-        """Send frames verbatim (malformed ones too) to every live connection."""
+        """Send frames verbatim (malformed ones too) to every live session."""
 
-        def start() -> None:
-            for conn in list(self._connections):
-                task = self._loop.create_task(self._send_frames(conn, frames))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        def put() -> None:
+            for session in self._all_sessions():
+                session.put(frames)
 
-        if self._stopped:
-            return
-        with contextlib.suppress(RuntimeError):  # stop() closed the loop just now: nobody to send to
-            self._loop.call_soon_threadsafe(start)
+        self._soon(put)
 
     def drop_connections(self) -> None:
-        """Abort every connection's TCP stream (no close frame)."""
+        """Abort every session's TCP stream (no close frame); they stop counting at once."""
 
         def abort() -> None:
-            for conn in list(self._connections):
-                conn.transport.abort()
+            sessions = self._all_sessions()
+            self._live.clear()  # a client reconnecting right away is not refused as a second session
+            for session in sessions:
+                session.conn.transport.abort()
 
-        self._loop.call_soon_threadsafe(abort)
+        self._soon(abort)
 
     def go_silent(self, silent: bool = True) -> None:
         """Stop (or resume) reading and sending without closing: a half-open link for bots to detect."""
         self.silent = silent
 
         def apply() -> None:
-            for conn in self._connections:
-                (conn.transport.pause_reading if silent else conn.transport.resume_reading)()
+            for session in self._all_sessions():
+                (session.conn.transport.pause_reading if silent else session.conn.transport.resume_reading)()
 
-        self._loop.call_soon_threadsafe(apply)
+        self._soon(apply)
+
+    def _soon(self, callback: Callable[[], None]) -> None:
+        if self._stopped:
+            return
+        with contextlib.suppress(RuntimeError):  # stop() closed the loop just now: nobody to reach
+            self._loop.call_soon_threadsafe(callback)
+
+    # -- the clock --------------------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        """One tick per ``tick_seconds``, on a fixed schedule so simulated time keeps pace."""
+        loop = self._loop
+        next_at = loop.time()
+        while True:
+            next_at += self.tick_seconds
+            delay = next_at - loop.time()
+            if delay < -_MAX_LAG:
+                next_at = loop.time()
+            await asyncio.sleep(max(0.0, delay))
+            try:
+                routed = self._on_tick()
+            except Exception:  # a bug in the market must not stop the clock
+                logger.exception("simulator tick failed")
+                continue
+            if not self.silent:
+                self._route(routed)
+
+    def _route(self, routed: Routed) -> None:
+        for api_key, message in routed:
+            sessions = self._live.get(api_key)
+            if sessions:
+                frame = encode_server(message)
+                for session in sessions:
+                    session.queue.put_nowait(frame)
 
     # -- protocol ---------------------------------------------------------------------------
 
@@ -173,33 +232,57 @@ class StreamEndpoint:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid API key\n")
         return None
 
+    def _session_problem(self, api_key: str) -> Optional[ErrorMessage]:
+        limit = self.limits.max_sessions_per_api_key
+        live = [s for s in self._live.get(api_key, ()) if s.conn.state is State.OPEN]
+        if limit and len(live) >= limit:
+            return ErrorMessage(code="capacity_exceeded", message="max_sessions_per_api_key limit reached")
+        return None
+
     async def _handle(self, conn: ServerConnection) -> None:
         self._sessions += 1
         session_id = self._sessions
-        hello = HelloOk(session_id=session_id, server_time_ms=1_706_000_000_000, limits=self.limits)
+        api_key = str(conn.request.headers.get("x-api-key", "")) if conn.request is not None else ""
+        session: Optional[_Session] = None
         try:
-            if self.hello_first:
-                await conn.send(encode_server(hello))
-            configure = await self._read_configure(conn)
-            if configure is None:
+            refused = self._session_problem(api_key)
+            if refused is None and self.hello_first:
+                await conn.send(encode_server(self._hello(session_id)))
+            configure = await self._read_configure(conn) if refused is None else None
+            if configure is None and refused is None:
                 return
+            refused = refused or self._session_problem(api_key)
+            if refused is not None:
+                await conn.send(encode_server(refused))
+                return
+            assert configure is not None
+            hello = encode_server(self._hello(session_id))  # the time before this configure counts
+            # From the registration to the queued announcements nothing awaits: no tick can slip
+            # in between, so the session hears its positions before anything about them.
+            session = _Session(conn, api_key, session_id)
+            self._live.setdefault(api_key, []).append(session)
+            if self._replay is None:
+                session.put(encode_server(m) for m in self._on_configure(api_key, configure, session_id))
             if not self.hello_first:
-                await conn.send(encode_server(hello))
-            self._connections.add(conn)
+                await conn.send(hello)  # first on the wire: the queue is not being sent yet
+            helpers = [self._loop.create_task(self._pump(session))]
             if self._replay is not None:
-                ticker = self._loop.create_task(self._play(conn, self._replay))
-            else:
-                await self._send(conn, self._on_configure(configure, session_id))
-                ticker = self._loop.create_task(self._tick_loop(conn))
+                helpers.append(self._loop.create_task(self._play(session, self._replay)))
             try:
                 async for frame in conn:
-                    await self._command(conn, frame)
+                    self._command(session, frame)
             finally:
-                ticker.cancel()
+                for helper in helpers:
+                    helper.cancel()
         except Exception:  # the client went away
             logger.debug("simulator connection ended", exc_info=True)
         finally:
-            self._connections.discard(conn)
+            if session is not None:
+                with contextlib.suppress(ValueError):
+                    self._live.get(api_key, []).remove(session)
+
+    def _hello(self, session_id: int) -> HelloOk:
+        return HelloOk(session_id=session_id, server_time_ms=self._now_ms(), limits=self.limits)
 
     async def _read_configure(self, conn: ServerConnection) -> Optional[Configure]:
         frame = await asyncio.wait_for(conn.recv(), timeout=30)
@@ -244,14 +327,14 @@ class StreamEndpoint:
             return ErrorMessage(code="capacity_exceeded", message="max_watch_wallets_per_session limit reached")
         return None
 
-    async def _command(self, conn: ServerConnection, frame: Any) -> None:
+    def _command(self, session: _Session, frame: Any) -> None:
         try:
             message = decode_client(frame)
         except ProtocolError as exc:
-            await conn.send(encode_server(ErrorMessage(code="invalid_message", message=str(exc))))
+            session.put([encode_server(ErrorMessage(code="invalid_message", message=str(exc)))])
             return
         if isinstance(message, Configure):
-            await conn.send(encode_server(ErrorMessage(code="invalid_message", message="already configured")))
+            session.put([encode_server(ErrorMessage(code="invalid_message", message="already configured"))])
             return
         problem = None
         if isinstance(message, UpdateStrategy):
@@ -260,43 +343,27 @@ class StreamEndpoint:
             problem = self._wallets_problem(list(message.wallet_pubkeys))
         elif isinstance(message, UpdateWatchWallets):
             problem = self._watch_problem(len(message.watch_wallets))
-        if problem is not None:
-            await conn.send(encode_server(problem))
-            return
-        await self._send(conn, self._on_command(message))
+        replies = [problem] if problem is not None else self._on_command(session.api_key, message)
+        session.put(encode_server(reply) for reply in replies)
 
-    async def _play(self, conn: ServerConnection, frames: List[Tuple[float, str]]) -> None:
-        """Send a recording with its original spacing divided by ``replay_speed``."""
-        previous = None
-        try:
-            for at, frame in frames:
-                if '"type":"hello_ok"' in frame[:20]:
-                    continue  # this connection has its own hello_ok
-                if previous is not None and at > previous:
-                    await asyncio.sleep((at - previous) / self._replay_speed)
-                previous = at
-                await conn.send(frame)
-        except ConnectionClosed:  # the client left, or the simulator is stopping
-            return
-
-    async def _tick_loop(self, conn: ServerConnection) -> None:
+    async def _pump(self, session: _Session) -> None:
+        """Send the session's queue in order (``extra_delay`` before each frame)."""
         try:
             while True:
-                await asyncio.sleep(self.tick_seconds)
-                if not self.silent:
-                    await self._send(conn, self._on_tick())
+                frame = await session.queue.get()
+                if self.extra_delay:
+                    await asyncio.sleep(self.extra_delay)
+                await session.conn.send(frame)
         except ConnectionClosed:  # the client left, or the simulator is stopping
             return
 
-    async def _send(self, conn: ServerConnection, messages: List[ServerMessage]) -> None:
-        for message in messages:
-            if self.extra_delay:
-                await asyncio.sleep(self.extra_delay)
-            await conn.send(encode_server(message))
-
-    async def _send_frames(self, conn: ServerConnection, frames: List[str]) -> None:
-        try:
-            for frame in frames:
-                await conn.send(frame)
-        except Exception:  # the connection closed meanwhile
-            logger.debug("simulator push failed", exc_info=True)
+    async def _play(self, session: _Session, frames: List[Tuple[float, str]]) -> None:
+        """Queue a recording with its original spacing divided by ``replay_speed``."""
+        previous = None
+        for at, frame in frames:
+            if '"type":"hello_ok"' in frame[:20]:
+                continue  # this connection has its own hello_ok
+            if previous is not None and at > previous:
+                await asyncio.sleep((at - previous) / self._replay_speed)
+            previous = at
+            session.put([frame])
