@@ -60,8 +60,14 @@ class HttpEndpoint:
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug("simulator http: %s", format % args)
 
+            @property
+            def route_path(self) -> str:
+                """The path without its query: providers carry keys there (``?api-key=``)."""
+                return self.path.split("?", 1)[0]
+
             def do_GET(self) -> None:
-                self._reply(*((200, {"status": "ok"}) if self.path == "/healthz" else (404, {"error": "not found"})))
+                found = self.route_path == "/healthz"
+                self._reply(*((200, {"status": "ok"}) if found else (404, {"error": "not found"})))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -70,14 +76,14 @@ class HttpEndpoint:
                     body = json.loads(raw or b"null")
                 except ValueError:
                     self._reply(
-                        *((200, parse_error()) if self.path == "/rpc" else (400, {"error": "body is not JSON"}))
+                        *((200, parse_error()) if self.route_path == "/rpc" else (400, {"error": "body is not JSON"}))
                     )
                     return
                 api_key = self.headers.get("x-api-key") or ""
-                if self.path.startswith("/v1/") and not api_key:
+                if self.route_path.startswith("/v1/") and not api_key:
                     self._reply(401, {"error": "missing or invalid API key"})
                     return
-                self._reply(*owner.route(self.path, body, api_key))
+                self._reply(*owner.route(self.route_path, body, api_key))
 
             def _reply(self, status: int, body: Any) -> None:
                 payload = json.dumps(body, separators=(",", ":")).encode()

@@ -48,6 +48,9 @@ class RpcBackend:
         """The current slot, its blockhash and the last block height it is valid in."""
         raise NotImplementedError
 
+    def called(self, method: str) -> None:
+        """A request for ``method`` arrived (counted, so tests can wait on the client's calls)."""
+
     def slot(self) -> int:
         """The current slot (no skipped slots: also the block height)."""
         raise NotImplementedError
@@ -81,6 +84,7 @@ def _one(request: Any, backend: RpcBackend) -> Json:
     method = _METHODS.get(request["method"])
     if method is None:
         return _error(request_id, -32601, "Method not found")
+    backend.called(request["method"])
     try:
         result = method(backend, params)
     except RpcError as exc:

@@ -263,12 +263,17 @@ class Simulator:
         self._world.set_paused(False)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-        """Wait until ``predicate()`` is true, re-checking after each tick and submission.
+        """Wait until ``predicate()`` is true, re-checking after each tick, submission and RPC call.
 
         Returns False on timeout. Use it instead of sleeping: e.g.
         ``sim.wait_for(lambda: sim.slot > last_valid)``.
         """
         return self._world.wait_for(predicate, timeout)
+
+    def rpc_calls(self, method: str) -> int:
+        """How many JSON-RPC requests for ``method`` arrived (``sim.wait_for`` sees each one)."""
+        with self._world.lock:
+            return self._world.rpc_calls.get(method, 0)
 
     def settlements(self, successful_only: bool = False) -> List[Settlement]:
         """Every landed transaction in landing order, failed ones too (their ``err`` is set).

@@ -44,6 +44,7 @@ class World(RpcBackend):
         self.chain = Chain(seed=seed, ttl_slots=ttl_slots)
         self.engines: Dict[str, MarketEngine] = {}
         self.paused = False
+        self.rpc_calls: Dict[str, int] = {}  # JSON-RPC requests per method
         self._seed = seed
         self._scenario = scenario
         self._tick_ms = tick_ms
@@ -150,6 +151,13 @@ class World(RpcBackend):
     def _simulate(self, intent: TxIntent) -> Optional[Dict[str, Any]]:
         engine = self.engines.get(intent.account)
         return engine.land(intent, dry_run=True)[0].err if engine is not None else None
+
+    def called(self, method: str) -> None:
+        """Count a JSON-RPC request and wake waiters (even while paused)."""
+        with self.lock:
+            self.rpc_calls[method] = self.rpc_calls.get(method, 0) + 1
+            self.generation += 1
+            self.changed.notify_all()
 
     def signature_statuses(
         self, signatures: List[str], search_history: bool

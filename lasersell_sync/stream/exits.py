@@ -44,7 +44,7 @@ __all__ = ["ExitExecutor", "ExitRefusedError"]
 
 logger = logging.getLogger(__name__)
 
-_PROVE_EVERY = 1.0  # seconds between two blockhash checks of a partial sell that timed out
+_PROVE_EVERY = 0.5  # seconds between two blockhash checks of a partial sell that timed out
 _ACTIVE = ("sending", "confirming", "proving")
 
 Publish = Callable[[Any], None]
@@ -219,11 +219,6 @@ class ExitExecutor:
     def _attempt(self, ex: _Exit, event: Event[ExitSignalWithTx]) -> None:
         """Check, sign and send one attempt (blocking: a handler or pool thread)."""
         message = event.message
-        if ex.signatures:
-            landed = self._previous_landed(ex)
-            if landed is not None:  # the last check before a retry: it landed after all
-                self._landed(ex, landed)
-                return
         keypair = self._keypairs.get(message.wallet_pubkey)
         try:
             if keypair is None:
@@ -294,9 +289,21 @@ class ExitExecutor:
             logger.info("partial sell of position %d: %s; waiting until it provably cannot land", ex.position_id, error)
             self._timers.schedule(f"prove:{ex.key}", time.monotonic())
             return
-        self._retry(ex, error)
+        self._run_later(self._retry, ex, error)
 
     def _retry(self, ex: _Exit, error: str) -> None:
+        """Retry with a bumped slippage and a fresh signal, or give up (a pool thread).
+
+        First the previous attempts are checked one last time: one that landed ends the exit.
+        """
+        try:
+            landed = self._previous_landed(ex)
+        except TxSubmitError as exc:
+            landed = None
+            logger.warning("checking earlier attempts of position %d failed: %s", ex.position_id, exc)
+        if landed is not None:
+            self._landed(ex, landed)
+            return
         with self._cond:
             if ex.state == "done":
                 return

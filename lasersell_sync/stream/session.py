@@ -327,13 +327,14 @@ class StreamSession(SessionCommands):
         thread it runs on). Returns True when every library thread has stopped. False means a
         handler was still running at the deadline: queued events were abandoned, a warning
         names the busy threads, and each ends as soon as its handler returns (a Python thread
-        cannot be stopped from outside).
+        cannot be stopped from outside). With :meth:`auto_exit`, sells in flight get up to half of
+        ``timeout`` to land; the others are reported as ``exit_failed`` (``abandoned``).
         """
         with self._lock:
             first, self._closing = not self._closing, True
         deadline = time.monotonic() + timeout
-        if first and self._executor is not None:  # sells in flight land or are reported first
-            self._executor.close(timeout)
+        if first and self._executor is not None:  # sells in flight land, or are reported, first
+            self._executor.close(timeout / 2)  # the rest is for handlers to see the outcome
         if first:
             self._conn.close(max(0.0, deadline - time.monotonic()))
             self._upkeep.stop(max(0.0, deadline - time.monotonic()))
