@@ -1,4 +1,4 @@
-"""Sell automatically: sign every exit signal the stream sends and submit it.
+"""Sell automatically: every exit signal becomes a confirmed sell (``session.auto_exit``).
 
 With no LASERSELL_API_KEY set, this runs against the embedded simulator (offline, no funds).
 With LASERSELL_API_KEY set, it runs against the real service; then LASERSELL_KEYPAIR_PATH must
@@ -6,15 +6,17 @@ name your solana-keygen wallet file, and LASERSELL_RPC_URL (optional) your RPC e
 --api-key, --keypair and --rpc-url options do the same.
 
     python examples/auto_sell.py [--seconds 10] [--positions 5] [--scenario mixed] [--seed 1]
+                                 [--send-target rpc|helius]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from _common import Service, parse, parser, service
 
@@ -27,7 +29,8 @@ Ledger = Dict[int, Dict[str, object]]
 
 def log(text: str) -> None:
     """Timestamped lines, so the reaction times in the log can be read against each other."""
-    print(f"{time.strftime('%H:%M:%S')}  {text}", flush=True)
+    sys.stdout.write(f"{time.strftime('%H:%M:%S')}  {text}\n")  # one write: handler threads interleave
+    sys.stdout.flush()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -37,6 +40,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--positions", type=int, default=5, help="stop after this many positions closed")
     p.add_argument("--scenario", default="mixed", help="simulator scenario")
     p.add_argument("--seed", type=int, default=1, help="simulator seed")
+    p.add_argument(
+        "--send-target",
+        choices=("rpc", "helius"),
+        default=os.environ.get("LASERSELL_SEND_TARGET", "rpc"),
+        help="where sells go: your RPC, or Helius Sender plus your RPC (or LASERSELL_SEND_TARGET)",
+    )
     args = parse(p, argv)
     ledger: Ledger = {}
     with service(p, args, scenario=args.scenario, seed=args.seed) as svc:
@@ -49,38 +58,63 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
+def targets_for(svc: Service, send_target: str) -> List[ls.SendTarget]:
+    """Where sells go: your RPC, plus Helius Sender when asked (``--send-target helius``)."""
+    rpc: ls.SendTarget = ls.SendTargetRpc(url=svc.rpc_url)
+    return [ls.SendTargetHeliusSender(), rpc] if send_target == "helius" else [rpc]
+
+
 def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
     """Run the session until enough positions closed or time is up, filling in ``ledger``."""
     keypair = svc.signer
-    target: ls.SendTarget = ls.SendTargetRpc(url=svc.rpc_url)
     wallet = str(keypair.pubkey())
     session = ls.StreamSession(svc.api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=svc.stream_url)
-    sender = ls.TxSender()
+    # Every exit signal becomes a confirmed sell: checked, signed, sent, confirmed, retried.
+    session.auto_exit(keypair, targets_for(svc, args.send_target), confirm_rpc=svc.rpc_url)
     done = threading.Event()
+
+    def row(position_id: int) -> Dict[str, object]:
+        return ledger.setdefault(position_id, {"symbol": f"#{position_id}"})
 
     @session.on(ls.PositionOpened)
     def opened(event: ls.Event[ls.PositionOpened]) -> None:
         message = event.message
-        ledger.setdefault(message.position_id, {"symbol": message.token_symbol or message.mint[:6]})
-        ledger[message.position_id]["entry"] = message.entry_quote_units
+        row(message.position_id).update(
+            symbol=message.token_symbol or message.mint[:6], entry=message.entry_quote_units
+        )
         log(f"opened   #{message.position_id} {message.token_symbol}: entry {message.entry_quote_units / 1e9:.3f} SOL")
 
     @session.on(ls.ExitSignalWithTx)
     def exit_signal(event: ls.Event[ls.ExitSignalWithTx]) -> None:
         message = event.message
-        signed = ls.sign_unsigned_tx(message.unsigned_tx_b64, keypair)
-        signature = sender.send(target, signed)
-        reacted_ms = (time.monotonic() - event.received_at) * 1000
-        row = ledger.setdefault(message.position_id, {"symbol": message.mint[:6]})
-        row["profit"] = int(row.get("profit", 0)) + message.profit_units  # type: ignore[call-overload]
-        row["reason"] = message.reason
-        log(f"exit     #{message.position_id} {message.reason}: sent {signature[:12]}... in {reacted_ms:.1f} ms")
+        row(message.position_id).update(reason=message.reason, profit=message.profit_units)
+        log(f"signal   #{message.position_id} {message.reason}")
+
+    @session.on(ls.ExitSubmitted)
+    def submitted(event: ls.Event[ls.ExitSubmitted]) -> None:
+        message = event.message
+        slippage = f" at {message.slippage_bps} bps" if message.slippage_bps is not None else ""
+        log(f"sent     #{message.position_id} attempt {message.attempt}{slippage}: {message.signature[:12]}...")
+
+    @session.on(ls.ExitLanded)
+    def landed(event: ls.Event[ls.ExitLanded]) -> None:
+        message = event.message
+        row(message.position_id).update(
+            outcome="landed", attempts=message.attempts, slippage=message.slippage_bps, ms=message.latency_ms
+        )
+        log(f"landed   #{message.position_id} in slot {message.slot}, {message.latency_ms:.0f} ms after the signal")
+
+    @session.on(ls.ExitFailed)
+    def failed_exit(event: ls.Event[ls.ExitFailed]) -> None:
+        message = event.message
+        row(message.position_id).update(outcome=f"failed ({message.reason})", attempts=message.attempts)
+        log(f"failed   #{message.position_id}: {message.reason}: {message.error}")
 
     @session.on(ls.PositionClosed)
     def closed(event: ls.Event[ls.PositionClosed]) -> None:
-        ledger.setdefault(event.message.position_id, {})["closed"] = event.message.reason
+        row(event.message.position_id)["closed"] = event.message.reason
         log(f"closed   #{event.message.position_id}: {event.message.reason}")
-        if sum(1 for row in ledger.values() if "closed" in row) >= args.positions:
+        if sum(1 for r in ledger.values() if "closed" in r) >= args.positions:
             done.set()
 
     @session.on("disconnected")
@@ -98,20 +132,24 @@ def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
         done.wait(args.seconds)
     finally:
         session.close()
-        sender.close()
 
 
 def summarize(ledger: Ledger) -> None:
-    """One row per exited position: entry, exit value and PnL."""
-    print("\nposition  token    entry SOL   exit SOL    PnL %   reason")
+    """One row per exited position: entry, exit value, PnL, how the sell went."""
+    header = "position  token    entry SOL   exit SOL    PnL %   reason          attempts  slippage  outcome"
+    print(f"\n{header}   signal->landed")
     for position_id, row in sorted(ledger.items()):
         if "profit" not in row or "entry" not in row:
             continue
         entry = int(row["entry"])  # type: ignore[call-overload]
         profit = int(row["profit"])  # type: ignore[call-overload]
+        slippage = row.get("slippage")
+        shown_slippage = f"{slippage} bps" if slippage is not None else "signal"
+        latency = f"{float(row['ms']):.0f} ms" if "ms" in row else "-"  # type: ignore[arg-type]
         print(
             f"#{position_id:<8} {row['symbol']!s:<8} {entry / 1e9:9.3f} {(entry + profit) / 1e9:10.3f}"
-            f" {profit / entry * 100:8.1f}   {row['reason']}"
+            f" {profit / entry * 100:8.1f}   {row['reason']!s:<15} {row.get('attempts', '-')!s:>8}"
+            f"  {shown_slippage:>8}  {row.get('outcome', 'pending')!s:<9} {latency:>14}"
         )
 
 

@@ -165,10 +165,12 @@ class ExitExecutor:
         self._attempt(ex, event)
 
     def on_position_closed(self, event: Event[PositionClosed]) -> None:
-        """A position closed: an exit waiting for a refreshed signal is settled now."""
+        """A position closed: look at a sell in flight now; settle one waiting for a refresh."""
         key = _key(event)
         with self._cond:
             ex = self._exits.get(key)
+            if ex is not None and ex.state == "confirming":
+                self._poller.poke()  # our sell probably closed it: look now, not at the next poll
             if ex is None or ex.state != "refreshing":
                 return  # a sell in flight reports its own outcome (it may be what closed it)
             ex.state = "proving"

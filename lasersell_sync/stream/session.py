@@ -333,10 +333,10 @@ class StreamSession(SessionCommands):
         with self._lock:
             first, self._closing = not self._closing, True
         deadline = time.monotonic() + timeout
-        if first and self._executor is not None:  # sells in flight land, or are reported, first
-            self._executor.close(timeout / 2)  # the rest is for handlers to see the outcome
         if first:
-            self._conn.close(max(0.0, deadline - time.monotonic()))
+            self._conn.close(timeout / 4)  # no new signals from here on
+        if first and self._executor is not None:  # sells in flight land, or are reported, first
+            self._executor.close(max(0.0, deadline - time.monotonic()) / 2)  # the rest: handlers
             self._upkeep.stop(max(0.0, deadline - time.monotonic()))
         done = self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:

@@ -160,6 +160,7 @@ class StatusPoller:
         self._watches: List[Watch] = []
         self._thread: Optional[threading.Thread] = None
         self._stopped = False
+        self._poked = False
         self.polls = 0
 
     def watch(
@@ -191,6 +192,12 @@ class StatusPoller:
             if entry in self._watches:
                 self._watches.remove(entry)
 
+    def poke(self) -> None:
+        """Poll now instead of at the next interval (something says a signature just landed)."""
+        with self._cond:
+            self._poked = True
+            self._cond.notify_all()
+
     def in_flight(self) -> int:
         """Signatures being watched."""
         with self._cond:
@@ -215,7 +222,9 @@ class StatusPoller:
                 if self._idle():
                     return
                 earliest = min(entry.deadline for entry in self._watches)
-                self._cond.wait(max(0.0, min(self._interval, earliest - time.monotonic())))
+                if not self._poked:
+                    self._cond.wait(max(0.0, min(self._interval, earliest - time.monotonic())))
+                self._poked = False
                 if self._idle():
                     return
                 batch = list(self._watches)
