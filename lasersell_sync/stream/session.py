@@ -335,8 +335,8 @@ class StreamSession(SessionCommands):
         deadline = time.monotonic() + timeout
         if first:
             self._conn.close(timeout / 4)  # no new signals from here on
-        if first and self._executor is not None:  # sells in flight land, or are reported, first
-            self._executor.close(max(0.0, deadline - time.monotonic()) / 2)  # the rest: handlers
+            if self._executor is not None:  # sells in flight land, or are reported, first
+                self._executor.close(max(0.0, deadline - time.monotonic()) / 2)  # the rest: handlers
             self._upkeep.stop(max(0.0, deadline - time.monotonic()))
         done = self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:
