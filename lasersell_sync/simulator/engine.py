@@ -127,7 +127,7 @@ class MarketEngine:
                 out.extend(self._advance(position))
             else:  # nobody listens, but the market still moves
                 step, graduated_now = next(position.steps)
-                position.price *= step
+                position.price = _bounded(position, position.price * step)
                 position.graduated = position.graduated or graduated_now
         return out
 
@@ -166,7 +166,7 @@ class MarketEngine:
 
     def _advance(self, position: SimPosition) -> List[ServerMessage]:
         step, graduated_now = next(position.steps)
-        position.price *= step
+        position.price = _bounded(position, position.price * step)
         position.graduated = position.graduated or graduated_now
         position.depth = min(1.0, max(0.05, position.depth * (1.0 + self._rng.gauss(0.0, 0.05))))
         now = self.now_ms
@@ -382,3 +382,13 @@ class MarketEngine:
         """(entry quote, realized quote, PnL %) of a position."""
         pct = (position.realized_quote - position.entry_quote) / position.entry_quote * 100
         return position.entry_quote, position.realized_quote, pct
+
+
+_MAX_MULTIPLE = 1_000.0  # a token held long enough stops climbing (no price overflows the wire)
+_MIN_MULTIPLE = 1e-6  # nor falls to nothing
+
+
+def _bounded(position: SimPosition, price: float) -> float:
+    """A market price kept within a realistic range of the entry price, however long it runs."""
+    entry = position.state.entry_price
+    return min(max(price, entry * _MIN_MULTIPLE), entry * _MAX_MULTIPLE)
