@@ -25,19 +25,18 @@ import json
 import logging
 import threading
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Deque, Dict, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 from solders.keypair import Keypair
 
 from ..errors import LaserSellError, SessionClosedError, TxSubmitError
 from ..proto import ExitSignalWithTx, PositionClosed
 from ..tx import Confirmation, SendTarget, TxSender, check_fee_payer, decode_unsigned_tx, recent_blockhash
-from ..tx.confirm import Watch
 from ..tx.signing import sign_transaction
 from .deadlines import DeadlineScheduler
-from .exit_types import ExitFailed, ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
+from .exit_state import ACTIVE, Exit, exit_key, failed_event, landed_attempt, tranche_of
+from .exit_types import ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
 from .registry import Event
 
 __all__ = ["ExitExecutor", "ExitRefusedError"]
@@ -45,7 +44,6 @@ __all__ = ["ExitExecutor", "ExitRefusedError"]
 logger = logging.getLogger(__name__)
 
 _PROVE_EVERY = 0.5  # seconds between two blockhash checks of a partial sell that timed out
-_ACTIVE = ("sending", "confirming", "proving")
 
 Publish = Callable[[Any], None]
 Request = Callable[[Union[str, int], int], Any]
@@ -53,41 +51,6 @@ Request = Callable[[Union[str, int], int], Any]
 
 class ExitRefusedError(LaserSellError):
     """An exit signal the executor refused to sign (wrong wallet or fee payer, undecodable)."""
-
-
-class _Exit:
-    """One tranche of one position on its way to a landed sell."""
-
-    def __init__(self, key: str, event: Event[ExitSignalWithTx]) -> None:
-        message = event.message
-        self.key = key
-        self.position_id = message.position_id
-        self.token_account = event.handle.token_account if event.handle is not None else message.token_account
-        self.mint = message.mint
-        self.tranche = _tranche(message)
-        self.partial = message.sell_tokens is not None
-        self.sell_tokens = message.sell_tokens
-        self.level_index = message.level_index
-        self.first_received = event.received_at
-        self.attempt = 1
-        self.slippage: Optional[int] = None  # None: as the signal was built
-        self.signatures: List[Tuple[str, str]] = []  # (signature, blockhash) of every attempt
-        self.state = "sending"
-        self.watch: Optional[Watch] = None
-        self.held: Optional[Event[ExitSignalWithTx]] = None
-        self.queue: Deque[Event[ExitSignalWithTx]] = deque()
-        self.last_error: Optional[str] = None
-        self.prove_until = 0.0
-
-    @property
-    def selector(self) -> Union[str, int]:
-        """How to name the position in ``request_exit_signal``: its token account when known."""
-        return self.token_account if self.token_account is not None else self.position_id
-
-
-def _tranche(message: ExitSignalWithTx) -> Hashable:
-    """Signals for the same tranche refresh each other; a different tranche is a different sell."""
-    return ("partial", message.level_index, message.sell_tokens) if message.sell_tokens is not None else "full"
 
 
 class ExitExecutor:
@@ -126,7 +89,7 @@ class ExitExecutor:
         self._publish = publish
         self._report = report
         self._cond = threading.Condition(threading.Lock())
-        self._exits: Dict[str, _Exit] = {}
+        self._exits: Dict[str, Exit] = {}
         self._timers = DeadlineScheduler(self._timer_due)
         self._pool: Optional[ThreadPoolExecutor] = None
         self._closed = False
@@ -141,15 +104,15 @@ class ExitExecutor:
     def on_signal(self, event: Event[ExitSignalWithTx]) -> None:
         """An exit signal: start a sell, refresh the one in flight, or queue another tranche."""
         message = event.message
-        key = _key(event)
+        key = exit_key(event)
         with self._cond:
             self._counts["signals"] += 1
             closed = self._closed
             ex = None if closed else self._exits.get(key)
             if not closed:
                 if ex is None:
-                    ex = self._exits[key] = _Exit(key, event)
-                elif ex.tranche != _tranche(message):
+                    ex = self._exits[key] = Exit(key, event)
+                elif ex.tranche != tranche_of(message):
                     ex.queue.append(event)  # one sell in flight per position: this tranche waits
                     return
                 elif ex.state == "refreshing":
@@ -160,13 +123,13 @@ class ExitExecutor:
                     logger.info("exit signal for position %d while its sell is in flight: held", message.position_id)
                     return
         if closed or ex is None:
-            self._publish(_failed_event(_Exit(key, event), "abandoned", "the exit executor is closed"))
+            self._publish(failed_event(Exit(key, event), "abandoned", "the exit executor is closed"))
             return
         self._attempt(ex, event)
 
     def on_position_closed(self, event: Event[PositionClosed]) -> None:
         """A position closed: look at a sell in flight now; settle one waiting for a refresh."""
-        key = _key(event)
+        key = exit_key(event)
         with self._cond:
             ex = self._exits.get(key)
             if ex is not None and ex.state == "confirming":
@@ -182,7 +145,7 @@ class ExitExecutor:
     def stats(self) -> ExitStats:
         """Counters since the executor started."""
         with self._cond:
-            in_flight = sum(1 for ex in self._exits.values() if ex.state in _ACTIVE)
+            in_flight = sum(1 for ex in self._exits.values() if ex.state in ACTIVE)
             return ExitStats(in_flight=in_flight, **self._counts)
 
     def close(self, timeout: float = 10.0) -> bool:
@@ -194,7 +157,7 @@ class ExitExecutor:
         with self._cond:
             self._closed = True
             self._cond.wait_for(
-                lambda: not any(ex.state in _ACTIVE for ex in self._exits.values()),
+                lambda: not any(ex.state in ACTIVE for ex in self._exits.values()),
                 max(0.0, deadline - time.monotonic()),
             )
             left = list(self._exits.values())
@@ -205,9 +168,9 @@ class ExitExecutor:
             if ex.watch is not None:
                 self._poller.cancel(ex.watch)
             self._count("failed")
-            self._publish(_failed_event(ex, "abandoned", "the exit executor was closed before the sell landed"))
+            self._publish(failed_event(ex, "abandoned", "the exit executor was closed before the sell landed"))
             for queued in ex.queue:
-                self._publish(_failed_event(_Exit(ex.key, queued), "abandoned", "the exit executor was closed"))
+                self._publish(failed_event(Exit(ex.key, queued), "abandoned", "the exit executor was closed"))
         self._timers.stop(max(0.0, deadline - time.monotonic()))
         with self._cond:
             pool, self._pool = self._pool, None
@@ -218,7 +181,7 @@ class ExitExecutor:
 
     # -- one attempt ---------------------------------------------------------------------------
 
-    def _attempt(self, ex: _Exit, event: Event[ExitSignalWithTx]) -> None:
+    def _attempt(self, ex: Exit, event: Event[ExitSignalWithTx]) -> None:
         """Check, sign and send one attempt (blocking: a handler or pool thread)."""
         message = event.message
         keypair = self._keypairs.get(message.wallet_pubkey)
@@ -267,7 +230,7 @@ class ExitExecutor:
             tolerant=True,
         )
 
-    def _confirmed(self, ex: _Exit, result: Union[Confirmation, TxSubmitError]) -> None:
+    def _confirmed(self, ex: Exit, result: Union[Confirmation, TxSubmitError]) -> None:
         """The poller's verdict on the attempt in flight (poller thread: quick)."""
         if isinstance(result, TxSubmitError):  # only when the sender is closing
             self._attempt_failed(ex, str(result), dead=False)
@@ -279,7 +242,7 @@ class ExitExecutor:
             timeout = self._policy.confirm_timeout
             self._attempt_failed(ex, f"not confirmed within {timeout:g} s", dead=False)
 
-    def _attempt_failed(self, ex: _Exit, error: str, *, dead: bool) -> None:
+    def _attempt_failed(self, ex: Exit, error: str, *, dead: bool) -> None:
         """Retry a full exit now; a partial sell only once its attempt is provably dead."""
         if ex.partial and not dead:
             with self._cond:
@@ -293,7 +256,7 @@ class ExitExecutor:
             return
         self._run_later(self._retry, ex, error)
 
-    def _retry(self, ex: _Exit, error: str) -> None:
+    def _retry(self, ex: Exit, error: str) -> None:
         """Retry with a bumped slippage and a fresh signal, or give up (a pool thread).
 
         First the previous attempts are checked one last time: one that landed ends the exit.
@@ -338,7 +301,7 @@ class ExitExecutor:
 
     # -- outcomes -----------------------------------------------------------------------------
 
-    def _landed(self, ex: _Exit, result: Confirmation) -> None:
+    def _landed(self, ex: Exit, result: Confirmation) -> None:
         if not self._finish(ex):
             return
         self._count("landed")
@@ -358,20 +321,20 @@ class ExitExecutor:
         )
         self._next_tranche(ex)
 
-    def _refuse(self, ex: _Exit, error: BaseException) -> None:
+    def _refuse(self, ex: Exit, error: BaseException) -> None:
         self._count("refused")
         logger.error("refused to sign the exit of position %d: %s", ex.position_id, error)
         self._report(error if isinstance(error, ExitRefusedError) else ExitRefusedError(str(error)))
         self._give_up(ex, "refused", str(error))
 
-    def _give_up(self, ex: _Exit, reason: str, error: Optional[str]) -> None:
+    def _give_up(self, ex: Exit, reason: str, error: Optional[str]) -> None:
         if not self._finish(ex):
             return
         self._count("failed")
-        self._publish(_failed_event(ex, reason, error))
+        self._publish(failed_event(ex, reason, error))
         self._next_tranche(ex)
 
-    def _finish(self, ex: _Exit) -> bool:
+    def _finish(self, ex: Exit) -> bool:
         """Mark an exit done (once); False if it already was."""
         with self._cond:
             if ex.state == "done":
@@ -384,7 +347,7 @@ class ExitExecutor:
         self._timers.cancel(f"prove:{ex.key}")
         return True
 
-    def _next_tranche(self, ex: _Exit) -> None:
+    def _next_tranche(self, ex: Exit) -> None:
         """Start the next queued tranche of the same position, if any."""
         if not ex.queue:
             return
@@ -392,7 +355,7 @@ class ExitExecutor:
         with self._cond:
             if self._closed or ex.key in self._exits:
                 return
-            nxt = self._exits[ex.key] = _Exit(ex.key, event)
+            nxt = self._exits[ex.key] = Exit(ex.key, event)
             nxt.queue = ex.queue
         self._run_later(self._attempt, nxt, event)
 
@@ -409,14 +372,14 @@ class ExitExecutor:
         else:
             self._run_later(self._check_dead, ex)
 
-    def _refresh_missed(self, ex: _Exit) -> None:
+    def _refresh_missed(self, ex: Exit) -> None:
         with self._cond:
             if ex.state != "refreshing":
                 return
             ex.state = "sending"
         self._retry(ex, f"no refreshed signal within {self._policy.refresh_timeout:g} s")
 
-    def _check_dead(self, ex: _Exit) -> None:
+    def _check_dead(self, ex: Exit) -> None:
         """A partial sell that did not confirm: landed, failed, or expired? Else look again."""
         signature, blockhash = ex.signatures[-1]
         try:
@@ -442,7 +405,7 @@ class ExitExecutor:
         else:
             self._timers.schedule(f"prove:{ex.key}", time.monotonic() + _PROVE_EVERY)
 
-    def _settle_closed(self, ex: _Exit) -> None:
+    def _settle_closed(self, ex: Exit) -> None:
         """The position closed while a retry was pending: did an earlier attempt land after all?"""
         try:
             landed = self._previous_landed(ex)
@@ -454,20 +417,8 @@ class ExitExecutor:
         else:
             self._give_up(ex, "position_closed", ex.last_error)
 
-    def _previous_landed(self, ex: _Exit) -> Optional[Confirmation]:
-        """The attempt of this tranche that landed, if any (one status call for all of them)."""
-        signatures = [signature for signature, _ in ex.signatures]
-        if not signatures:
-            return None
-        for signature, status in zip(signatures, self._sender.signature_statuses(self._rpc, signatures)):
-            if status is not None and status.err is None and status.reached(self._policy.commitment):
-                return Confirmation(
-                    signature=signature,
-                    outcome="landed",
-                    slot=status.slot,
-                    confirmation_status=status.confirmation_status,
-                )
-        return None
+    def _previous_landed(self, ex: Exit) -> Optional[Confirmation]:
+        return landed_attempt(self._sender, self._rpc, ex, self._policy.commitment)
 
     # -- plumbing -----------------------------------------------------------------------------------
 
@@ -488,22 +439,3 @@ class ExitExecutor:
     def _count(self, name: str) -> None:
         with self._cond:
             self._counts[name] += 1
-
-
-def _key(event: Event[Any]) -> str:
-    handle = event.handle
-    account = handle.token_account if handle is not None else getattr(event.message, "token_account", None)
-    return account if account is not None else f"#{event.message.position_id}"
-
-
-def _failed_event(ex: _Exit, reason: str, error: Optional[str]) -> ExitFailed:
-    return ExitFailed(
-        position_id=ex.position_id,
-        token_account=ex.token_account,
-        mint=ex.mint,
-        reason=reason,
-        attempts=ex.attempt,
-        error=error,
-        signature=ex.signatures[-1][0] if ex.signatures else None,
-        level_index=ex.level_index,
-    )
