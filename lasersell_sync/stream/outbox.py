@@ -58,6 +58,7 @@ _INTENT_FIELDS: Dict[type, Tuple[str, str]] = {  # message type -> (its attribut
     UpdateWallets: ("wallet_pubkeys", "wallet_pubkeys"),
     UpdateWatchWallets: ("watch_wallets", "watch_wallets"),
 }
+_MAX_PINGS = 256
 _ACTION_TYPES = frozenset({ClosePosition, RequestExitSignal, MirrorBuyResult, UpdatePositionStrategy})
 _ANY_FIELD = frozenset(field for _, field in _INTENT_FIELDS.values())
 _FIELDS_BY_CODE: Dict[str, FrozenSet[str]] = {  # which intent changes an error code can be about
@@ -100,7 +101,8 @@ class Outbox:
         self._ws: Optional[Any] = None  # the live socket, or None while not ready
         self._pending: Deque[Tuple[ClientMessage, str]] = deque()
         self._unacked: Deque[Tuple[ClientMessage, str, int]] = deque()  # (command, text, inbound mark)
-        self._pings: Deque[Optional[IntentChange]] = deque()  # pings awaiting a pong, in order
+        # pings awaiting a pong, in order (bounded: a server that never answers cannot grow it)
+        self._pings: Deque[Optional[IntentChange]] = deque(maxlen=_MAX_PINGS)
         self._changes: Deque[IntentChange] = deque()
         self._accepted: Dict[str, Any] = {}  # field -> last value the server accepted
         self.inbound = 0  # frames received; bumped by the reader thread only
