@@ -415,7 +415,7 @@ def test_the_first_reconnect_after_a_healthy_connection_is_immediate(h: Harness)
 
 
 def test_a_frame_already_waiting_is_not_mistaken_for_silence() -> None:
-    from lasersell_sync.stream.connection import _data_waiting
+    from lasersell_sync.stream.wire import readable as _data_waiting
 
     a, b = socket.socketpair()
     try:

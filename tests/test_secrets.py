@@ -256,7 +256,7 @@ def test_websocket_trace_logs_show_no_secret(
     caplog.set_level(logging.DEBUG)
     configure = ls.encode_client(CONFIGURE)
     link = open_link(server.url + f"?token={SECRET}", KEY, configure, timeout=5.0, sslopt={}, max_payload=1 << 20)
-    link.ws.close()
+    link.wire.release()
     client_side = [text for name, text in messages(caplog) if not name.startswith("websockets.")]  # not the server
     assert any(f"GET /v1/ws?token={REDACTED} HTTP/1.1" in text for text in client_side)
     assert any(f"x-api-key: {REDACTED}" in text for text in client_side)

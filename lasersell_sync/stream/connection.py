@@ -10,7 +10,6 @@ no user code beyond the two callbacks, which must be quick. Sending goes through
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import ssl
 import threading
@@ -32,15 +31,16 @@ from ..proto import (
     Ping,
     Pong,
     ServerMessage,
+    StrategyConfig,
     UnknownMessage,
-    decode_server,
 )
 from .commands import configure_settings
 from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
-from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameTooLarge, WireViolation
+from .frames import ConnectionClosed, WireViolation
 from .keepalive import Keepalive
 from .link import FATAL_ERROR_CODES, Link, endpoint_url, open_link, tls_options
-from .outbox import IntentChange, Outbox, shutdown_socket
+from .outbox import IntentChange, Outbox
+from .wire import PeerClosed, Wire
 
 __all__ = ["StreamConnection", "TransportStats"]
 
@@ -87,6 +87,8 @@ class StreamConnection:
         replays: whether a command kept across a reconnect is still sent on the new connection
             (default: all are). A session re-applies per-position strategies itself, by token
             account, once positions are re-announced, so it keeps no stale position ids.
+        on_frame: ``(payload, received_at)`` for every text frame exactly as received, on the
+            reader thread, before it is delivered (a session records with it).
 
     Example:
         >>> conn = StreamConnection(key, configure, on_message=handle)
@@ -110,6 +112,7 @@ class StreamConnection:
         backoff: Backoff = _DEFAULT_BACKOFF,
         max_frame_bytes: int = 4 * 1024 * 1024,
         replays: Optional[Callable[[ClientMessage], bool]] = None,
+        on_frame: Optional[Callable[[bytes, float], None]] = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("api_key must be a non-empty string")
@@ -123,6 +126,7 @@ class StreamConnection:
         self._sslopt = tls_options(ssl_context, ca_bundle)
         self._on_message = on_message
         self._on_event = on_event or _ignore_event
+        self._on_frame = on_frame
         self._connect_timeout = connect_timeout
         self._keepalive = Keepalive(ping_interval, ping_timeout, app_ping_interval)
         self._backoff = backoff
@@ -256,23 +260,31 @@ class StreamConnection:
         """
         return self._outbox.update_intent(**configure_settings(send_mode, tip_lamports, mirror_config))
 
+    def set_position_strategy(self, token_account: str, strategy: Optional[StrategyConfig]) -> None:
+        """Make one position's own strategy part of the intent (None forgets it)."""
+        self._outbox.set_position_strategy(token_account, strategy)
+
+    def position_strategy(self, token_account: str) -> Optional[StrategyConfig]:
+        """A position's own strategy, if it was given one."""
+        return self._outbox.position_strategy(token_account)
+
     def reconnect(self) -> None:
         """Drop the current connection; the reconnect loop sends the current intent."""
-        ws = self._outbox.go_down()
-        if ws is not None:
-            shutdown_socket(ws)
+        wire = self._outbox.go_down()
+        if wire is not None:
+            wire.shutdown()
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and stop the reader thread. Idempotent, safe from any thread."""
-        first, ws = self._outbox.close()
+        first, wire = self._outbox.close()
         self._closing.set()
         if first:
-            if ws is not None:
-                self._send_close_frame(ws)
-                shutdown_socket(ws)
+            if wire is not None:
+                wire.send_close()
+                wire.shutdown()
             connecting = self._connecting
             if connecting is not None:
-                shutdown_socket(connecting)
+                connecting.shutdown()
         thread = self._thread
         if thread is not None and thread.is_alive():
             if thread is not threading.current_thread():
@@ -288,21 +300,21 @@ class StreamConnection:
             timeout=timeout,
             sslopt=self._sslopt,
             max_payload=self._max_frame_bytes,
-            on_socket=self._track_connecting,
+            on_wire=self._track_connecting,
         )
 
-    def _track_connecting(self, ws: Any) -> None:
-        self._connecting = ws
+    def _track_connecting(self, wire: Wire) -> None:
+        self._connecting = wire
         if self._closing.is_set():
-            shutdown_socket(ws)
+            wire.shutdown()
 
     def _go_live(self, link: Link) -> None:
         """Flush kept commands and accept direct writes on the new link."""
         self._connecting = None
         try:
-            self._outbox.go_live(link.ws)
+            self._outbox.go_live(link.wire)
         except BaseException:
-            link.ws.shutdown()
+            link.wire.release()
             raise
         self._link = link
         self._hello = link.hello
@@ -314,6 +326,9 @@ class StreamConnection:
         logger.info("connected to %s (session %d)", self._shown_url, link.hello.session_id)
         self._emit(Connected(hello=link.hello, reconnect=reconnect))
         received = time.monotonic()
+        if self._on_frame is not None:
+            for text in link.texts:
+                self._on_frame(text, received)
         self._deliver(link.hello, received)
         for item in link.early:
             if isinstance(item, Exception):
@@ -329,7 +344,7 @@ class StreamConnection:
                 assert link is not None
                 reason, cause = self._pump(link)
                 self._outbox.go_down()
-                link.ws.shutdown()
+                link.wire.release()
                 if self._closing.is_set():
                     break
                 logger.warning("disconnected from %s: %s", self._shown_url, reason)
@@ -345,7 +360,7 @@ class StreamConnection:
         finally:
             self._outbox.go_down()
             if self._link is not None:
-                self._link.ws.shutdown()
+                self._link.wire.release()
             reason = str(error) if error is not None else "closed"
             self._emit(Disconnected(reason=reason, error=error, will_reconnect=False))
             self._report_closed(error)
@@ -404,69 +419,56 @@ class StreamConnection:
 
     def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
         """Read frames until the connection breaks; returns why."""
-        ws, reader, clock = link.ws, link.reader, self._keepalive.start(time.monotonic())
-        outbox = self._outbox
+        wire, clock, outbox = link.wire, self._keepalive.start(time.monotonic()), self._outbox
         while True:
             timeout = clock.next_wakeup() - time.monotonic()
             if timeout <= 0:
                 now = time.monotonic()
                 action = clock.due(now)
                 if action == "dead":
-                    if _data_waiting(ws.sock):  # the reader was late, not the peer: it is alive
+                    if wire.data_waiting():  # the reader was late, not the peer: it is alive
                         clock.received(now)
                         continue
                     return (f"nothing received for {clock.ping_timeout:g} s after a ping", None)
                 try:
                     if action == "ping":
-                        self._outbox.write(ws, lambda w: w.ping())
+                        wire.send_ping()
                     elif action == "app_ping":
-                        self._outbox.send(Ping(client_time_ms=int(time.time() * 1000)))
+                        outbox.send(Ping(client_time_ms=int(time.time() * 1000)))
                 except (OSError, SessionClosedError) as exc:
                     return ("keepalive send failed", exc)
                 continue
             try:
-                ws.sock.settimeout(timeout)
-                opcode, payload = reader.read()
+                item = wire.receive(timeout)
             except socket.timeout:
-                continue
-            except FrameTooLarge as exc:
-                clock.received(time.monotonic())
-                self._report_bad_frame(ProtocolError(str(exc)))
                 continue
             except ConnectionClosed:
                 return ("connection closed without a close frame", None)
             except WireViolation as exc:
                 return (f"WebSocket protocol violation: {exc}", exc)
-            except (OSError, AttributeError) as exc:  # AttributeError: socket already released
+            except OSError as exc:
                 return (f"socket error: {exc}", exc)
             now = time.monotonic()
             clock.received(now)
             outbox.inbound += 1
-            if opcode == OP_TEXT:
+            if item is None:  # a control frame, already handled
+                continue
+            if self._on_frame is not None and wire.text is not None:
+                self._on_frame(wire.text, now)
+            kind = type(item)
+            if kind is ProtocolError:
                 self._frames += 1
-                try:
-                    message = decode_server(payload)
-                except ProtocolError as exc:
-                    self._report_bad_frame(exc)
-                else:
-                    if type(message) in _OUTBOX_OBSERVES:
-                        rejected = outbox.observe(message)
-                        if rejected is not None:
-                            assert isinstance(message, ErrorMessage)
-                            self._report_rejected([rejected], message.code, message.message)
-                    self._deliver(message, now)
-            elif opcode == OP_PING:
-                try:
-                    self._outbox.write(ws, _pong(payload))
-                except OSError as exc:
-                    return ("could not answer a ping", exc)
-            elif opcode == OP_CLOSE:
-                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-                detail = payload[2:].decode("utf-8", "replace")
-                self._send_close_frame(ws)
-                return (f"server closed the connection (code {code}{': ' + detail if detail else ''})", None)
-            elif opcode == OP_BINARY:
-                self._report_bad_frame(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
+                self._report_bad_frame(item)  # type: ignore[arg-type]
+            elif kind is PeerClosed:
+                return (str(item), None)
+            else:
+                self._frames += 1
+                if kind in _OUTBOX_OBSERVES:
+                    rejected = outbox.observe(item)  # type: ignore[arg-type]
+                    if rejected is not None:
+                        assert isinstance(item, ErrorMessage)
+                        self._report_rejected([rejected], item.code, item.message)
+                self._deliver(item, now)  # type: ignore[arg-type]
 
     def _deliver(self, message: ServerMessage, received_at: float) -> None:
         self._delivered += 1
@@ -500,35 +502,3 @@ class StreamConnection:
             self._outbox.closed = True
         logger.info("stream connection to %s closed%s", self._shown_url, f": {error}" if error else "")
         self._emit(Closed(error=error))
-
-    def _send_close_frame(self, ws: Any) -> None:
-        def send_close(w: Any) -> None:
-            if w.sock is not None:
-                w.sock.settimeout(1.0)
-                w.send_close(reason=b"client closing")
-
-        try:
-            self._outbox.write(ws, send_close)
-        except Exception:  # best effort: the socket may already be gone
-            logger.debug("could not send a close frame", exc_info=True)
-
-
-def _data_waiting(sock: Any) -> bool:
-    """Whether bytes from the peer wait unread (in the kernel, or decrypted in an SSL buffer)."""
-    if sock is None:
-        return False
-    try:
-        pending = getattr(sock, "pending", None)
-        if pending is not None and pending() > 0:
-            return True
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return bool(readable)
-
-
-def _pong(payload: bytes) -> Callable[[Any], None]:
-    def send_pong(ws: Any) -> None:
-        ws.pong(payload)
-
-    return send_pong

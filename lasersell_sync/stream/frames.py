@@ -12,15 +12,12 @@ connection.
 
 from __future__ import annotations
 
-import socket
 from typing import Any, Optional, Tuple
 
 __all__ = [
     "OP_BINARY",
     "OP_CLOSE",
-    "OP_CONT",
     "OP_PING",
-    "OP_PONG",
     "OP_TEXT",
     "ConnectionClosed",
     "FrameReader",
@@ -70,13 +67,12 @@ class FrameReader:
         "max_payload",
     )
 
-    def __init__(self, sock: Any, max_payload: int, initial: bytes = b"") -> None:
+    def __init__(self, sock: Any, max_payload: int) -> None:
         self._sock = sock
         self.max_payload = max_payload
-        self._buf = bytearray(max(_CHUNK, len(initial)))
-        self._buf[: len(initial)] = initial
+        self._buf = bytearray(_CHUNK)
         self._pos = 0  # data is buf[pos:end]
-        self._end = len(initial)
+        self._end = 0
         self._skip = 0  # bytes of an oversize frame still to discard
         self._fragments: list[bytes] = []
         self._fragments_op = 0
@@ -120,6 +116,10 @@ class FrameReader:
                 op, data = self._fragments_op, b"".join(self._fragments)
                 self._reset_fragments()
                 return op, data
+
+    def buffered(self) -> bool:
+        """Whether bytes already received wait in the buffer (a partial frame, say)."""
+        return self._end > self._pos
 
     def _reset_fragments(self) -> None:
         self._fragments = []
@@ -201,8 +201,3 @@ class FrameReader:
             remaining = self._end - self._pos
             self._buf[:remaining] = self._buf[self._pos : self._end]
             self._pos, self._end = 0, remaining
-
-
-def is_timeout(exc: BaseException) -> bool:
-    """Whether a socket exception is a timeout (``socket.timeout`` or an SSL read timeout)."""
-    return isinstance(exc, socket.timeout)

@@ -23,8 +23,8 @@ import websocket
 
 from .._redact import redact, register_secrets, safe_url, url_secrets
 from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
-from ..proto import ErrorMessage, HelloOk, ServerMessage, decode_server
-from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, FrameReader, FrameTooLarge
+from ..proto import ErrorMessage, HelloOk, ServerMessage
+from .wire import PeerClosed, Wire
 
 __all__ = [
     "AUTH_ERROR_CODES",
@@ -70,13 +70,13 @@ def tls_options(ssl_context: Optional[ssl.SSLContext], ca_bundle: Union[str, Pat
 
 @attrs.define
 class Link:
-    """An open, handshaken connection."""
+    """An open, handshaken connection: its wire, ``hello_ok``, and what came before it."""
 
-    ws: Any
-    reader: FrameReader
+    wire: Wire
     hello: HelloOk
-    early: List[Union[ServerMessage, Exception]] = attrs.field(factory=list)
+    early: List[Union[ServerMessage, ProtocolError]] = attrs.field(factory=list)
     text_frames: int = 1
+    texts: List[bytes] = attrs.field(factory=list)  # hello_ok, then the early text frames, as received
 
 
 _PROXY_ENV = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
@@ -93,13 +93,9 @@ def _fail(message: str, exc: Optional[BaseException], secrets: List[str]) -> Con
     return ConnectError(redact(message + detail, secrets))
 
 
-def _connect_socket(
-    url: str, api_key: str, timeout: float, sslopt: Dict[str, Any], on_socket: Callable[[Any], None]
-) -> Any:
-    ws: Any = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True, enable_multithread=False)
-    on_socket(ws)
+def _upgrade(wire: Wire, url: str, api_key: str, timeout: float) -> None:
     try:
-        ws.connect(url, header=[f"x-api-key: {api_key}"], timeout=timeout, suppress_origin=True)
+        wire.upgrade(url, [f"x-api-key: {api_key}"], timeout)
     except websocket.WebSocketBadStatusException as exc:
         # Errors are built here and raised below, outside the handler: no raw __context__.
         if exc.status_code in (401, 403):
@@ -113,8 +109,8 @@ def _connect_socket(
     except (ssl.SSLError, websocket.WebSocketException, OSError, ValueError) as exc:
         error = _fail(f"could not connect to {safe_url(url)}", exc, _secrets(url, api_key))
     else:
-        return ws
-    ws.shutdown()
+        return
+    wire.release()
     raise error
 
 
@@ -133,9 +129,11 @@ def open_link(
     timeout: float,
     sslopt: Dict[str, Any],
     max_payload: int,
-    on_socket: Callable[[Any], None] = lambda ws: None,
+    on_wire: Callable[[Wire], None] = lambda wire: None,
 ) -> Link:
     """Connect, send ``configure``, wait for ``hello_ok``.
+
+    ``on_wire`` receives the wire before it connects, so another thread can shut it down.
 
     Raises:
         AuthenticationError: HTTP 401/403, or an auth ``error`` code.
@@ -144,52 +142,42 @@ def open_link(
     """
     register_secrets([api_key, *url_secrets(url)])  # for websocket-client's trace log
     deadline = time.monotonic() + timeout
-    ws = _connect_socket(url, api_key, timeout, sslopt, on_socket)
+    wire = Wire(max_payload=max_payload, sslopt=sslopt)
+    on_wire(wire)
+    _upgrade(wire, url, api_key, timeout)
     try:
-        return _handshake(ws, configure_text, deadline, timeout, max_payload, lambda: _secrets(url, api_key))
+        return _handshake(wire, configure_text, deadline, timeout, lambda: _secrets(url, api_key))
     except ConnectError:
-        ws.shutdown()
+        wire.release()
         raise
     except (socket.timeout, websocket.WebSocketTimeoutException):
         error = ConnectError(f"no hello_ok within {timeout:g} s of connecting")
-    except Exception as exc:  # EOF, socket or websocket errors, an undecodable frame
+    except Exception as exc:  # EOF, socket or websocket errors
         error = _fail("connection lost during the handshake", exc, _secrets(url, api_key))
-    ws.shutdown()  # and raise outside the handler: no raw __context__
+    wire.release()  # and raise outside the handler: no raw __context__
     raise error
 
 
 def _handshake(
-    ws: Any, configure_text: str, deadline: float, timeout: float, max_payload: int, secrets: Callable[[], List[str]]
+    wire: Wire, configure_text: str, deadline: float, timeout: float, secrets: Callable[[], List[str]]
 ) -> Link:
-    ws.send(configure_text)
-    reader = FrameReader(ws.sock, max_payload)
-    early: List[Union[ServerMessage, Exception]] = []
+    wire.send_text(configure_text)
+    early: List[Union[ServerMessage, ProtocolError]] = []
+    texts: List[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ConnectError(f"no hello_ok within {timeout:g} s of connecting")
-        ws.sock.settimeout(remaining)
-        try:
-            opcode, payload = reader.read()
-        except FrameTooLarge as exc:
-            early.append(ProtocolError(str(exc)))
+        item = wire.receive(remaining)
+        if item is None:
             continue
-        if opcode == OP_TEXT:
-            try:
-                message = decode_server(payload)
-            except ProtocolError as exc:
-                early.append(exc)
-                continue
-            if type(message) is HelloOk:
-                frames = 1 + sum(1 for item in early if not isinstance(item, Exception))
-                return Link(ws=ws, reader=reader, hello=message, early=early, text_frames=frames)
-            if type(message) is ErrorMessage:
-                raise _server_error(message, secrets())
-            early.append(message)
-        elif opcode == OP_PING:
-            ws.pong(payload)
-        elif opcode == OP_CLOSE:
-            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-            raise ConnectError(f"server closed the connection before hello_ok (close code {code})")
-        elif opcode == OP_BINARY:
-            early.append(ProtocolError(f"binary frame of {len(payload)} bytes ignored"))
+        if type(item) is HelloOk:
+            frames = 1 + sum(1 for kept in early if not isinstance(kept, ProtocolError))
+            return Link(wire=wire, hello=item, early=early, text_frames=frames, texts=[wire.text or b"", *texts])
+        if wire.text is not None:
+            texts.append(wire.text)
+        if type(item) is ErrorMessage:
+            raise _server_error(item, secrets())
+        if isinstance(item, PeerClosed):
+            raise ConnectError(f"server closed the connection before hello_ok (close code {item.code})")
+        early.append(item)

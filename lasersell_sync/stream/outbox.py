@@ -1,5 +1,10 @@
 """The send path and the session intent, behind one lock.
 
+The intent is everything every (re)connect replays: the ``configure`` (wallets, strategy, send
+mode, tip, watch wallets, mirror config) and the per-position strategies, keyed by token account
+(the server forgets them on reconnect; the session re-applies them once positions are
+re-announced, under their new ids).
+
 A command sent while connected is written to the socket at once, on the caller's thread. While
 disconnected it waits in ``pending`` (except ``ping``); the next connection flushes the queue in
 order, under the same lock, before any newer command can be written.
@@ -21,9 +26,7 @@ has no acknowledgements (its errors name no request):
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -42,14 +45,16 @@ from ..proto import (
     Pong,
     RequestExitSignal,
     ServerMessage,
+    StrategyConfig,
     UpdatePositionStrategy,
     UpdateStrategy,
     UpdateWallets,
     UpdateWatchWallets,
     encode_client,
 )
+from .wire import Wire
 
-__all__ = ["IntentChange", "Outbox", "shutdown_socket"]
+__all__ = ["IntentChange", "Outbox"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +71,6 @@ _FIELDS_BY_CODE: Dict[str, FrozenSet[str]] = {  # which intent changes an error 
     "invalid_strategy": frozenset({"strategy"}),
     "capacity_exceeded": frozenset({"wallet_pubkeys", "watch_wallets"}),
 }
-
-
-def shutdown_socket(ws: Any) -> None:
-    """Wake any thread blocked on the socket; the owner closes it."""
-    sock = getattr(ws, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
 
 
 @attrs.define(eq=False)
@@ -98,13 +95,14 @@ class Outbox:
         self.lock = threading.Lock()
         self._replays = replays  # whether a kept command is still sent on a new connection
         self._intent = intent
-        self._ws: Optional[Any] = None  # the live socket, or None while not ready
+        self._wire: Optional[Wire] = None  # the live connection, or None while not ready
         self._pending: Deque[Tuple[ClientMessage, str]] = deque()
         self._unacked: Deque[Tuple[ClientMessage, str, int]] = deque()  # (command, text, inbound mark)
         # pings awaiting a pong, in order (bounded: a server that never answers cannot grow it)
         self._pings: Deque[Optional[IntentChange]] = deque(maxlen=_MAX_PINGS)
         self._changes: Deque[IntentChange] = deque()
         self._accepted: Dict[str, Any] = {}  # field -> last value the server accepted
+        self._position_strategies: Dict[str, StrategyConfig] = {}  # token account -> its strategy
         self.inbound = 0  # frames received; bumped by the reader thread only
         self.closed = False
 
@@ -116,7 +114,7 @@ class Outbox:
     @property
     def ready(self) -> bool:
         """Whether commands are written straight to a live socket."""
-        return self._ws is not None
+        return self._wire is not None
 
     def pending_count(self) -> int:
         """Commands kept for the next connection."""
@@ -132,16 +130,16 @@ class Outbox:
             if self.closed:
                 raise SessionClosedError("cannot send: the connection was closed")
             change = self._apply_intent(message) if kind in _INTENT_FIELDS else None
-            ws = self._ws
-            if ws is not None:
+            wire = self._wire
+            if wire is not None:
                 try:
-                    ws.send(text)
+                    wire.send_text(text)
                     if change is not None:
-                        self._write_barrier(ws, change)
+                        self._write_barrier(wire, change)
                 except Exception as exc:  # the socket broke under us: keep the command
                     logger.warning("send failed (%s); command kept for the next connection", exc)
                     self._link_lost()
-                    shutdown_socket(ws)
+                    wire.shutdown()
                     if kind is not Ping:
                         self._pending.append((message, text))
                     return False
@@ -155,6 +153,19 @@ class Outbox:
                     self._drop_pending(lambda kept: type(kept) is kind)
                 self._pending.append((message, text))
             return False
+
+    def set_position_strategy(self, token_account: str, strategy: Optional[StrategyConfig]) -> None:
+        """Remember (or, with None, forget) one position's own strategy across reconnects."""
+        with self.lock:
+            if strategy is None:
+                self._position_strategies.pop(token_account, None)
+            else:
+                self._position_strategies[token_account] = strategy
+
+    def position_strategy(self, token_account: str) -> Optional[StrategyConfig]:
+        """The strategy a position was given, if any."""
+        with self.lock:
+            return self._position_strategies.get(token_account)
 
     def update_intent(self, **changes: Any) -> Configure:
         """Change configure-only settings (send mode, tip, mirror config)."""
@@ -171,7 +182,7 @@ class Outbox:
                     change.state = "handshake"
             return encode_client(self._intent)
 
-    def go_live(self, ws: Any) -> None:
+    def go_live(self, wire: Wire) -> None:
         """The handshake succeeded: the intent it carried is accepted; flush what was kept, in
         order, then accept direct writes. Raises ConnectError."""
         with self.lock:
@@ -185,7 +196,7 @@ class Outbox:
                 while self._pending:
                     message, text = self._pending[0]
                     if replays is None or replays(message):
-                        ws.send(text)
+                        wire.send_text(text)
                     self._pending.popleft()
                     kind = type(message)
                     if kind in _ACTION_TYPES:
@@ -193,30 +204,25 @@ class Outbox:
                     elif kind in _INTENT_FIELDS:  # changed after this handshake's configure was built
                         for change in self._changes:
                             if change.command is message:
-                                self._write_barrier(ws, change)
+                                self._write_barrier(wire, change)
             except Exception as exc:
                 raise ConnectError(f"connection lost while flushing queued commands: {exc}") from None
-            self._ws = ws
+            self._wire = wire
 
-    def go_down(self) -> Optional[Any]:
-        """Stop direct writes; returns the socket that was live, if any."""
+    def go_down(self) -> Optional[Wire]:
+        """Stop direct writes; returns the connection that was live, if any."""
         with self.lock:
-            ws = self._ws
+            wire = self._wire
             self._link_lost()
-            return ws
+            return wire
 
-    def close(self) -> Tuple[bool, Optional[Any]]:
-        """Refuse further sends. Returns (first call?, the socket that was live)."""
+    def close(self) -> Tuple[bool, Optional[Wire]]:
+        """Refuse further sends. Returns (first call?, the connection that was live)."""
         with self.lock:
             first = not self.closed
             self.closed = True
-            ws, self._ws = self._ws, None
-            return first, ws
-
-    def write(self, ws: Any, action: Callable[[Any], Any]) -> None:
-        """Run a raw write (ping, pong, close frame) on ``ws`` under the send lock."""
-        with self.lock:
-            action(ws)
+            wire, self._wire = self._wire, None
+            return first, wire
 
     def observe(self, message: ServerMessage) -> Optional[IntentChange]:
         """A ``pong`` or ``error`` arrived on the live link; returns a change it rejected."""
@@ -269,9 +275,9 @@ class Outbox:
         self._intent = attrs.evolve(self._intent, **{field: value})
         return change
 
-    def _write_barrier(self, ws: Any, change: IntentChange) -> None:
+    def _write_barrier(self, wire: Wire, change: IntentChange) -> None:
         barrier = encode_client(Ping(client_time_ms=int(time.time() * 1000)))
-        ws.send(barrier)  # if this fails, the change stays offline: the next handshake confirms it
+        wire.send_text(barrier)  # if this fails, the change stays offline: the next handshake confirms it
         change.state = "link"
         self._pings.append(change)
 
@@ -283,7 +289,7 @@ class Outbox:
 
     def _link_lost(self) -> None:
         """The live link is gone: commands written after its last inbound frame go again."""
-        self._ws = None
+        self._wire = None
         self._pings.clear()
         for change in self._changes:
             if change.state == "link":

@@ -1,7 +1,8 @@
 """Record what a session receives to JSON Lines, and read it back (for the simulator's replay).
 
-Each line is ``{"t": seconds since the first message, "frame": "<the message as JSON text>"}``.
-Recording happens on the reader thread, so it is opt-in; lines are buffered and flushed on close.
+Each line is ``{"t": seconds since the first frame, "frame": "<the text frame exactly as received>"}``
+(undecodable frames too, so a replay reproduces them). Recording happens on the reader thread, so
+it is opt-in; lines are buffered and flushed on close.
 """
 
 from __future__ import annotations
@@ -11,27 +12,29 @@ import threading
 from pathlib import Path
 from typing import IO, List, Optional, Tuple, Union
 
-from ..proto import ServerMessage, encode_server
-
 __all__ = ["FrameRecorder", "read_recording"]
 
 
 class FrameRecorder:
+    """Writes received text frames to a JSON Lines file."""
+
     def __init__(self, path: Union[str, Path]) -> None:
         self._file: Optional[IO[str]] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._start: Optional[float] = None
         self._lock = threading.Lock()
 
-    def record(self, message: ServerMessage, received_at: float) -> None:
+    def record(self, payload: bytes, received_at: float) -> None:
+        """Append one frame (``received_at`` is ``time.monotonic()`` when it was read)."""
         with self._lock:
             if self._file is None:
                 return
             if self._start is None:
                 self._start = received_at
-            line = json.dumps({"t": round(received_at - self._start, 6), "frame": encode_server(message)})
-            self._file.write(line + "\n")
+            frame = payload.decode("utf-8", "replace")
+            self._file.write(json.dumps({"t": round(received_at - self._start, 6), "frame": frame}) + "\n")
 
     def close(self) -> None:
+        """Flush and close the file (idempotent)."""
         with self._lock:
             if self._file is not None:
                 self._file.close()

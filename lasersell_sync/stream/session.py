@@ -8,6 +8,7 @@ dispatcher's workers; commands go out on whichever thread calls them.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -96,9 +97,18 @@ class StreamSession(SessionCommands):
             share one GIL, so more CPU-bound workers would only slow the reader down).
         trade_tick_backlog: undelivered trade ticks kept; older ones are dropped and counted.
         deadline_timeout_sec: client-side maximum holding time; 0 disables it.
-        record_to: write every received message to this JSON Lines file (replayable by the
+        send_mode / tip_lamports / watch_wallets / mirror_config: the rest of the intent every
+            (re)connect sends (see :meth:`update_send_settings`).
+        backoff: reconnect timing (the first attempt after a drop is immediate).
+        record_to: write every received frame to this JSON Lines file (replayable by the
             simulator).
-        transport_options: passed to :class:`StreamConnection` (timeouts, TLS, keepalive).
+        ssl_context / ca_bundle: custom trust for ``wss://``; verification is always on.
+        connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok`` (also per reconnect).
+        ping_interval / ping_timeout: probe after this much silence; a link that stays silent
+            ``ping_timeout`` longer is replaced (defaults: 10 s and 4 s).
+        app_ping_interval: application ``ping`` period (the free tier's inactivity timeout);
+            None disables it.
+        max_frame_bytes: larger frames are skipped and reported.
 
     Example:
         >>> session = StreamSession(api_key=KEY, wallets=[WALLET], strategy=strategy)
@@ -125,7 +135,13 @@ class StreamSession(SessionCommands):
         mirror_config: Optional[MirrorConfig] = None,
         backoff: Backoff = _DEFAULT_BACKOFF,
         record_to: Optional[Union[str, Path]] = None,
-        **transport_options: Any,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        ca_bundle: Union[str, Path, None] = None,
+        connect_timeout: float = 10.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 4.0,
+        app_ping_interval: Optional[float] = 30.0,
+        max_frame_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         validate_strategy(strategy)
         ensure_exit_condition(strategy, deadline_timeout_sec)
@@ -145,19 +161,26 @@ class StreamSession(SessionCommands):
         self._ended = threading.Event()
         self._fatal: Optional[BaseException] = None
         self._rejected = 0
+        self._recorder = FrameRecorder(record_to) if record_to is not None else None
         self._conn = StreamConnection(
             api_key,
             configure,
             on_message=self._on_message,
             on_event=self._on_transport_event,
             endpoint=endpoint,
+            ssl_context=ssl_context,
+            ca_bundle=ca_bundle,
+            connect_timeout=connect_timeout,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            app_ping_interval=app_ping_interval,
             backoff=backoff,
+            max_frame_bytes=max_frame_bytes,
             replays=_replayable,
-            **transport_options,
+            on_frame=self._recorder.record if self._recorder is not None else None,
         )
         self._api_key_mask = mask(api_key)
-        self._recorder = FrameRecorder(record_to) if record_to is not None else None
-        self._upkeep = PositionUpkeep(self._book, self._conn.send, deadline_timeout_sec)
+        self._upkeep = PositionUpkeep(self._book, self._conn, deadline_timeout_sec)
         self._executor: Optional[ExitExecutor] = None
 
     def __repr__(self) -> str:
@@ -419,8 +442,6 @@ class StreamSession(SessionCommands):
     # -- reader-thread callbacks ---------------------------------------------------------
 
     def _on_message(self, message: ServerMessage, received_at: float) -> None:
-        if self._recorder is not None:
-            self._recorder.record(message, received_at)
         handle = self._book.apply(message)
         self._upkeep.observe(message, handle, received_at)
         self._dispatcher.submit(Event(event_name(message), message, handle, received_at))

@@ -1,9 +1,10 @@
 """Client-side duties per position: deadline timers and strategy overrides across reconnects.
 
-Deadlines (a client-side maximum holding time): the clock starts at a position's first sighting, preferring the
-server's ``opened_at_ms`` (converted with the ``hello_ok`` clock offset), and a reconnect's
-re-announcement does not restart it. Overrides: the server forgets per-position strategies on
-reconnect, so each one is sent again once its position is re-announced, under its new id.
+Deadlines (a client-side maximum holding time): the clock starts at a position's first sighting,
+preferring the server's ``opened_at_ms`` (converted with the ``hello_ok`` clock offset), and a
+reconnect's re-announcement does not restart it. Per-position strategies are part of the session
+intent (kept by the connection); the server forgets them on reconnect, so each one is sent again
+once its position is re-announced, under its new id.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Callable, Dict, Optional, Set
+from typing import TYPE_CHECKING, Dict, Optional, Set
 
 from ..errors import SessionClosedError
 from ..proto import (
-    ClientMessage,
     HelloOk,
     PositionClosed,
     PositionOpened,
@@ -28,22 +28,25 @@ from ..proto import (
 from .deadlines import DeadlineScheduler
 from .positions import PositionBook, PositionHandle
 
+if TYPE_CHECKING:
+    from .connection import StreamConnection
+
 __all__ = ["PositionUpkeep"]
 
 logger = logging.getLogger(__name__)
 
 
 class PositionUpkeep:
-    """Updated on the reader thread, before dispatch; commands go out through ``send``."""
+    """Updated on the reader thread, before dispatch; commands go out through the connection."""
 
-    def __init__(self, book: PositionBook, send: Callable[[ClientMessage], bool], deadline_sec: int) -> None:
+    def __init__(self, book: PositionBook, conn: StreamConnection, deadline_sec: int) -> None:
         self._book = book
-        self._send = send
+        self._conn = conn
+        self._send = conn.send
         self.deadline_sec = deadline_sec
         self._deadlines = DeadlineScheduler(self._expired)
         self._opened_at: Dict[str, float] = {}  # token account -> first sighting (monotonic)
-        self._overrides: Dict[str, StrategyConfig] = {}  # token account -> its own strategy
-        self._overrides_sent: Set[str] = set()
+        self._overrides_sent: Set[str] = set()  # token accounts re-applied on this connection
         self._clock_offset_ms = 0.0
         self._lock = threading.Lock()
         self._stopped = False
@@ -55,18 +58,19 @@ class PositionUpkeep:
         elif kind is PositionClosed and handle is not None:
             self._deadlines.cancel(handle.token_account)
             self._opened_at.pop(handle.token_account, None)
-            with self._lock:
-                self._overrides.pop(handle.token_account, None)
+            self._conn.set_position_strategy(handle.token_account, None)
         elif kind is HelloOk:
             self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
 
     def reconnected(self) -> None:
+        """A new connection: every per-position strategy must be applied again."""
         with self._lock:
             self._overrides_sent.clear()
 
     def set_override(self, handle: PositionHandle, strategy: StrategyConfig) -> None:
+        """Give a position its own strategy (the command itself is the caller's to send)."""
+        self._conn.set_position_strategy(handle.token_account, strategy)
         with self._lock:
-            self._overrides[handle.token_account] = strategy
             self._overrides_sent.add(handle.token_account)
 
     def set_deadline(self, deadline_sec: int) -> None:
@@ -94,8 +98,8 @@ class PositionUpkeep:
         opened = self._opened_at.setdefault(account, opened)  # first sighting survives reconnects
         if self.deadline_sec > 0:
             self._deadlines.schedule(account, opened + self.deadline_sec)
+        override = self._conn.position_strategy(account)
         with self._lock:
-            override = self._overrides.get(account)
             resend = override is not None and account not in self._overrides_sent
             if resend:
                 self._overrides_sent.add(account)

@@ -1,0 +1,178 @@
+"""``Wire``: the one owner of a stream socket.
+
+It performs the WebSocket upgrade (websocket-client's handshake), reads frames with the buffered
+:class:`~lasersell_sync.stream.frames.FrameReader`, writes every frame (text, ping, pong, close)
+under its own lock, and shuts the socket down. Nothing else touches the raw socket.
+
+:meth:`Wire.receive` is the one frame handler, shared by the handshake and the connection's
+pump: it answers pings itself and turns each frame into a decoded message, a ``ProtocolError``
+(undecodable, binary or oversize: reported and skipped), a :class:`PeerClosed`, or ``None`` for
+a control frame that needs nothing more. Every frame, control frames included, is proof that
+the peer is alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import socket
+import threading
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import attrs
+import websocket
+
+from ..errors import ProtocolError
+from ..proto import ServerMessage, decode_server
+from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
+
+__all__ = ["Incoming", "PeerClosed", "Wire", "readable"]
+
+logger = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class PeerClosed:
+    """The server sent a close frame (already answered); the connection is over."""
+
+    code: Optional[int]
+    reason: str
+
+    def __str__(self) -> str:
+        detail = f": {self.reason}" if self.reason else ""
+        return f"server closed the connection (code {self.code}{detail})"
+
+
+Incoming = Union[ServerMessage, ProtocolError, PeerClosed, None]
+"""What :meth:`Wire.receive` returns for one frame."""
+
+
+class Wire:
+    """One WebSocket to the stream, from upgrade to shutdown.
+
+    Args:
+        max_payload: larger data frames are skipped (reported as a ``ProtocolError``).
+        sslopt: websocket-client TLS options (verification always on; see ``tls_options``).
+    """
+
+    def __init__(self, *, max_payload: int, sslopt: Dict[str, Any]) -> None:
+        self._ws: Any = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True, enable_multithread=False)
+        self._max_payload = max_payload
+        self._reader: Optional[FrameReader] = None
+        self._lock = threading.Lock()  # every write; reads belong to one thread at a time
+        self.text: Optional[bytes] = None  # the payload of the last frame read, if it was text
+
+    def upgrade(self, url: str, headers: List[str], timeout: float) -> None:
+        """TCP, TLS and the HTTP upgrade. Raises websocket-client's and socket errors as they are."""
+        self._ws.connect(url, header=headers, timeout=timeout, suppress_origin=True)
+        self._reader = FrameReader(self._ws.sock, self._max_payload)
+
+    # -- reading (one thread) ------------------------------------------------------------------
+
+    def receive(self, timeout: float) -> Incoming:
+        """Read one frame (waiting at most ``timeout`` seconds) and handle it.
+
+        Raises:
+            socket.timeout: nothing arrived in time (any partial frame is kept).
+            ConnectionClosed, WireViolation, OSError: the connection is unusable (OSError also
+                when answering a ping failed).
+        """
+        reader, sock = self._reader, self._ws.sock
+        if reader is None or sock is None:
+            raise ConnectionClosed("the connection was released")
+        sock.settimeout(timeout)
+        self.text = None
+        try:
+            opcode, payload = reader.read()
+        except FrameTooLarge as exc:
+            return ProtocolError(str(exc))
+        if opcode == OP_TEXT:
+            self.text = payload
+            try:
+                return decode_server(payload)
+            except ProtocolError as exc:
+                return exc
+        if opcode == OP_PING:
+            self.send_pong(payload)
+            return None
+        if opcode == OP_CLOSE:
+            closed = PeerClosed(
+                int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None,
+                payload[2:].decode("utf-8", "replace"),
+            )
+            self.send_close()
+            return closed
+        if opcode == OP_BINARY:
+            return ProtocolError(f"binary frame of {len(payload)} bytes ignored")
+        return None  # a pong
+
+    def data_waiting(self) -> bool:
+        """Whether bytes from the peer wait unread (kernel, SSL or our own buffer)."""
+        if self._reader is not None and self._reader.buffered():
+            return True
+        return readable(self._ws.sock)
+
+    # -- writing (any thread) ------------------------------------------------------------------
+
+    def send_text(self, text: str) -> None:
+        """One text frame. Raises OSError when the connection is broken."""
+        self._write(lambda ws: ws.send(text))
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        """A WebSocket ping (keepalive)."""
+        self._write(lambda ws: ws.ping(payload))
+
+    def send_pong(self, payload: bytes) -> None:
+        """The answer to the server's ping."""
+        self._write(lambda ws: ws.pong(payload))
+
+    def send_close(self, status: int = 1000, reason: bytes = b"client closing") -> None:
+        """A close frame, best effort: the socket may already be gone."""
+        with self._lock:
+            sock = self._ws.sock
+            if sock is None:
+                return
+            try:
+                sock.settimeout(1.0)  # never hang a close on a full send buffer
+                self._ws.send_close(status, reason)
+            except Exception:
+                logger.debug("could not send a close frame", exc_info=True)
+
+    def _write(self, action: Callable[[Any], Any]) -> None:
+        with self._lock:
+            try:
+                action(self._ws)
+            except websocket.WebSocketException as exc:  # e.g. the socket is already closed
+                error = OSError(f"{type(exc).__name__}: {exc}")
+            else:
+                return
+        raise error
+
+    # -- ending ----------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Wake a thread blocked reading or connecting; :meth:`release` frees the socket."""
+        sock = self._ws.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def release(self) -> None:
+        """Close the socket (idempotent)."""
+        with contextlib.suppress(Exception):
+            self._ws.shutdown()
+
+
+def readable(sock: Any) -> bool:
+    """Whether a socket has bytes to read now (in the kernel, or decrypted in an SSL buffer)."""
+    if sock is None:
+        return False
+    try:
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending() > 0:
+            return True
+        ready, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
