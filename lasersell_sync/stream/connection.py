@@ -10,44 +10,36 @@ no user code beyond the two callbacks, which must be quick. Sending goes through
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Optional, Set, Union
 
 import attrs
 
 from .._redact import mask, safe_url
 from ..backoff import Backoff
-from ..errors import AuthenticationError, ConnectError, ProtocolError, SessionClosedError, StreamServerError
+from ..errors import SessionClosedError
 from ..proto import (
     ClientMessage,
     Configure,
-    ErrorMessage,
     HelloOk,
     MirrorConfig,
-    Ping,
-    Pong,
     ServerMessage,
     StrategyConfig,
-    UnknownMessage,
 )
 from .commands import configure_settings
-from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
-from .frames import ConnectionClosed, WireViolation
+from .events import TransportEvent
 from .keepalive import Keepalive
-from .link import FATAL_ERROR_CODES, Link, endpoint_url, open_link, tls_options
-from .outbox import IntentChange, Outbox
-from .wire import PeerClosed, Wire
+from .link import Link, endpoint_url, tls_options
+from .outbox import Outbox
+from .reader import ReaderLoop
 
 __all__ = ["StreamConnection", "TransportStats"]
 
 logger = logging.getLogger(__name__)
 
 _DEFAULT_BACKOFF = Backoff()
-_OUTBOX_OBSERVES = frozenset({Pong, ErrorMessage})  # they confirm or reject intent changes
 
 
 def _ignore_event(event: TransportEvent) -> None:
@@ -66,7 +58,7 @@ class TransportStats:
     connected: bool
 
 
-class StreamConnection:
+class StreamConnection(ReaderLoop):
     """A self-healing connection to the LaserSell stream.
 
     Args:
@@ -291,214 +283,3 @@ class StreamConnection:
                 thread.join(timeout)
         elif first:
             self._report_closed(None)
-
-    def _open(self, timeout: float) -> Link:
-        return open_link(
-            self._url,
-            self._api_key,
-            self._outbox.configure_text(),
-            timeout=timeout,
-            sslopt=self._sslopt,
-            max_payload=self._max_frame_bytes,
-            on_wire=self._track_connecting,
-        )
-
-    def _track_connecting(self, wire: Wire) -> None:
-        self._connecting = wire
-        if self._closing.is_set():
-            wire.shutdown()
-
-    def _go_live(self, link: Link) -> None:
-        """Flush kept commands and accept direct writes on the new link."""
-        self._connecting = None
-        try:
-            self._outbox.go_live(link.wire)
-        except BaseException:
-            link.wire.release()
-            raise
-        self._link = link
-        self._hello = link.hello
-        self._frames += link.text_frames
-        self._connected_at = time.monotonic()
-
-    def _announce(self, link: Link, reconnect: bool) -> None:
-        """Report the connection, then ``hello_ok`` and what came before it."""
-        logger.info("connected to %s (session %d)", self._shown_url, link.hello.session_id)
-        self._emit(Connected(hello=link.hello, reconnect=reconnect))
-        received = time.monotonic()
-        if self._on_frame is not None:
-            for text in link.texts:
-                self._on_frame(text, received)
-        self._deliver(link.hello, received)
-        for item in link.early:
-            if isinstance(item, Exception):
-                self._report_bad_frame(item)
-            else:
-                self._deliver(item, received)
-
-    def _run(self) -> None:
-        error: Optional[BaseException] = None
-        try:
-            while not self._closing.is_set():
-                link = self._link
-                assert link is not None
-                reason, cause = self._pump(link)
-                self._outbox.go_down()
-                link.wire.release()
-                if self._closing.is_set():
-                    break
-                logger.warning("disconnected from %s: %s", self._shown_url, reason)
-                self._emit(Disconnected(reason=reason, error=cause, will_reconnect=True))
-                if time.monotonic() - self._connected_at >= self._backoff.healthy_after:
-                    self._failures = 0
-                error = self._reconnect()
-                if error is not None:
-                    break
-        except BaseException as exc:  # pragma: no cover - a bug; report it rather than die silently
-            logger.exception("reader thread failed")
-            error = exc
-        finally:
-            self._outbox.go_down()
-            if self._link is not None:
-                self._link.wire.release()
-            reason = str(error) if error is not None else "closed"
-            self._emit(Disconnected(reason=reason, error=error, will_reconnect=False))
-            self._report_closed(error)
-
-    def _reconnect(self) -> Optional[BaseException]:
-        """Retry until connected or closed (None), or a fatal error (returned)."""
-        limit = self._backoff.max_attempts
-        last_error: Optional[ConnectError] = None
-        retry_now = False
-        while not self._closing.is_set():
-            self._failures += 1
-            attempt = self._failures
-            if limit is not None and attempt > limit:
-                return ConnectError(f"gave up reconnecting after {limit} attempts")
-            delay = 0.0 if retry_now else self._backoff.delay(attempt)
-            retry_now = False
-            logger.info("reconnecting in %.3f s (attempt %d)", delay, attempt)
-            self._emit(Reconnecting(attempt=attempt, delay=delay, last_error=last_error))
-            if delay and self._closing.wait(delay):
-                return None
-            try:
-                link = self._open(self._connect_timeout)
-                self._go_live(link)
-                self._announce(link, reconnect=True)
-            except SessionClosedError:
-                return None
-            except AuthenticationError as exc:
-                return exc
-            except StreamServerError as exc:
-                rejected = self._outbox.reject_for_handshake(exc.code)
-                if rejected:  # the refusal was about changes made while offline: drop them, retry
-                    self._report_rejected(rejected, exc.code, exc.server_message)
-                    retry_now = True
-                elif exc.code in FATAL_ERROR_CODES:
-                    return exc
-                else:
-                    logger.warning("reconnect attempt %d refused: %s", attempt, exc)
-                last_error = exc
-            except ConnectError as exc:
-                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
-                last_error = exc
-            else:
-                self._reconnects += 1
-                return None
-        return None
-
-    def _report_rejected(self, changes: List[IntentChange], code: str, detail: str) -> None:
-        for change in changes:
-            logger.warning(
-                "the server rejected %s [%s]: %s; the session intent was rolled back",
-                change.command.TYPE,
-                code,
-                detail,
-            )
-            self._emit(CommandRejected(command=change.command, code=code, message=detail))
-
-    def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
-        """Read frames until the connection breaks; returns why."""
-        wire, clock, outbox = link.wire, self._keepalive.start(time.monotonic()), self._outbox
-        while True:
-            timeout = clock.next_wakeup() - time.monotonic()
-            if timeout <= 0:
-                now = time.monotonic()
-                action = clock.due(now)
-                if action == "dead":
-                    if wire.data_waiting():  # the reader was late, not the peer: it is alive
-                        clock.received(now)
-                        continue
-                    return (f"nothing received for {clock.ping_timeout:g} s after a ping", None)
-                try:
-                    if action == "ping":
-                        wire.send_ping()
-                    elif action == "app_ping":
-                        outbox.send(Ping(client_time_ms=int(time.time() * 1000)))
-                except (OSError, SessionClosedError) as exc:
-                    return ("keepalive send failed", exc)
-                continue
-            try:
-                item = wire.receive(timeout)
-            except socket.timeout:
-                continue
-            except ConnectionClosed:
-                return ("connection closed without a close frame", None)
-            except WireViolation as exc:
-                return (f"WebSocket protocol violation: {exc}", exc)
-            except OSError as exc:
-                return (f"socket error: {exc}", exc)
-            now = time.monotonic()
-            clock.received(now)
-            outbox.inbound += 1
-            if item is None:  # a control frame, already handled
-                continue
-            if self._on_frame is not None and wire.text is not None:
-                self._on_frame(wire.text, now)
-            kind = type(item)
-            if kind is ProtocolError:
-                self._frames += 1
-                self._report_bad_frame(item)  # type: ignore[arg-type]
-            elif kind is PeerClosed:
-                return (str(item), None)
-            else:
-                self._frames += 1
-                if kind in _OUTBOX_OBSERVES:
-                    rejected = outbox.observe(item)  # type: ignore[arg-type]
-                    if rejected is not None:
-                        assert isinstance(item, ErrorMessage)
-                        self._report_rejected([rejected], item.code, item.message)
-                self._deliver(item, now)  # type: ignore[arg-type]
-
-    def _deliver(self, message: ServerMessage, received_at: float) -> None:
-        self._delivered += 1
-        if type(message) is UnknownMessage and message.type not in self._unknown_types:
-            self._unknown_types.add(message.type)
-            logger.warning(
-                "received a message of unknown type %r (a newer protocol?); delivered as UnknownMessage",
-                message.type,
-            )
-        try:
-            self._on_message(message, received_at)
-        except Exception:
-            logger.exception("on_message callback failed")
-
-    def _report_bad_frame(self, error: Exception) -> None:
-        self._bad_frames += 1
-        logger.warning("skipped a bad frame: %s", error)
-        self._emit(BadFrame(error=error))
-
-    def _emit(self, event: TransportEvent) -> None:
-        try:
-            self._on_event(event)
-        except Exception:
-            logger.exception("on_event callback failed")
-
-    def _report_closed(self, error: Optional[BaseException]) -> None:
-        with self._outbox.lock:
-            if self._closed_reported:
-                return
-            self._closed_reported = True
-            self._outbox.closed = True
-        logger.info("stream connection to %s closed%s", self._shown_url, f": {error}" if error else "")
-        self._emit(Closed(error=error))

@@ -48,7 +48,7 @@ class Dispatcher:
     def __init__(self, registry: HandlerRegistry, max_workers: int, low_workers: int, tick_limit: int) -> None:
         self.registry = registry
         self.high = Lane("worker", max_workers, self._run)
-        self.low = Lane("low", low_workers, self._run, bound=tick_limit, yield_gil=True)
+        self.low = Lane("low", low_workers, self._run, bound=tick_limit, bounded_what="trade_tick", yield_gil=True)
         self._tick_limit = tick_limit
         self._errors_lock = threading.Lock()
         self.handler_errors = 0

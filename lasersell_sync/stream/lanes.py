@@ -120,7 +120,7 @@ class Lane:
         run: Callable[[Any], None],
         *,
         bound: int = 0,
-        bounded_what: str = "trade_tick",
+        bounded_what: str = "bounded item",
         yield_gil: bool = False,
     ) -> None:
         self.name = name

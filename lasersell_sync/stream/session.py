@@ -17,10 +17,8 @@ from typing import (
     Any,
     Callable,
     Iterable,
-    List,
     Optional,
     Sequence,
-    Tuple,
     Type,
     TypeVar,
     Union,
@@ -37,11 +35,9 @@ from ..proto import (
     Configure,
     ExitSignalWithTx,
     HelloOk,
-    Limits,
     MirrorConfig,
     PositionClosed,
     ServerMessage,
-    SlippageBand,
     StrategyConfig,
     UpdatePositionStrategy,
     UpdateWallets,
@@ -58,10 +54,11 @@ from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, 
 from .exit_types import ExitPolicy
 from .exits import ExitExecutor
 from .iterator import EventIterator
-from .positions import PositionBook, PositionHandle, PositionRef
+from .positions import PositionBook
 from .recording import FrameRecorder
 from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
 from .session_commands import SessionCommands
+from .session_state import SessionState
 from .stats import SessionStats
 from .upkeep import PositionUpkeep
 
@@ -87,7 +84,7 @@ _DEFAULT_BACKOFF = Backoff()
 _DEFAULT_POLICY = ExitPolicy()
 
 
-class StreamSession(SessionCommands):
+class StreamSession(SessionCommands, SessionState):
     """A LaserSell stream session with decorator-registered handlers.
 
     Args:
@@ -375,46 +372,6 @@ class StreamSession(SessionCommands):
         self.close()
 
     # -- state ---------------------------------------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        """Whether the stream is connected right now."""
-        return self._conn.connected
-
-    @property
-    def closed(self) -> bool:
-        """True once the session has ended: ``close()`` was called or a fatal error ended it."""
-        return self._ended.is_set()
-
-    @property
-    def limits(self) -> Optional[Limits]:
-        """The limits of the current connection's ``hello_ok``, once connected."""
-        hello = self._conn.hello
-        return hello.limits if hello is not None else None
-
-    def positions(self) -> List[PositionHandle]:
-        """Every tracked position."""
-        return self._book.all()
-
-    def position(self, position: PositionRef) -> Optional[PositionHandle]:
-        """The tracked handle for a position id or token account (or a handle), else None."""
-        return self._book.resolve(position)
-
-    def positions_for_wallet_mint(self, wallet: str, mint: str) -> List[PositionHandle]:
-        """Tracked positions of one wallet in one token."""
-        return self._book.for_wallet_mint(wallet, mint)
-
-    def slippage_bands(self, position: PositionRef) -> Optional[Tuple[SlippageBand, ...]]:
-        """The latest liquidity bands of a position, if a snapshot arrived."""
-        return self._book.bands(position)
-
-    def max_sell_at_slippage(self, position: PositionRef, slippage_bps: int) -> Optional[int]:
-        """Tokens sellable within ``slippage_bps``: the widest band not above it, else None."""
-        return self._book.max_sell_at_slippage(position, slippage_bps)
-
-    def liquidity_trend(self, position: PositionRef) -> Optional[str]:
-        """The latest liquidity trend of a position (``growing``, ``stable``, ``draining``)."""
-        return self._book.liquidity_trend(position)
 
     def stats(self) -> SessionStats:
         """A snapshot of the session's counters."""
