@@ -1,12 +1,17 @@
-"""lasersell_sync: a synchronous Python SDK for the LaserSell Exit Intelligence Stream."""
+"""lasersell_sync: a synchronous Python SDK for the LaserSell Exit Intelligence Stream.
+
+The names here are the public API: the protocol models and their codec, the stream session and
+its events, the Exit API, transactions, wallets, errors and backoff. Everything else lives in a
+submodule (``lasersell_sync.proto.to_wire``, ``lasersell_sync.tx.recent_blockhash``, ...), and
+the embedded simulator is imported on its own: ``from lasersell_sync.simulator import Simulator``.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
-from . import proto
 from .backoff import LOW_LATENCY_RETRY_POLICY, Backoff, RetryPolicy
 from .errors import (
     AuthenticationError,
@@ -26,17 +31,67 @@ from .exit_api import (
     BuildTxResponse,
     BuyInput,
     ExitApiClient,
+    SellablePosition,
     SellOutput,
     TxMode,
-    WalletProof,
 )
-from .proto import *  # noqa: F403 - the protocol models are part of the public API
-from .proto import __all__ as _proto_all
+from .proto import (
+    JSON_BACKEND,
+    MARKET_TYPES,
+    AutoBuyConfig,
+    BalanceUpdate,
+    ClientMessage,
+    ClosePosition,
+    Configure,
+    ErrorMessage,
+    ExitSignalWithTx,
+    HelloOk,
+    Limits,
+    LiquiditySnapshot,
+    MarketContext,
+    MarketType,
+    MeteoraDammV2Context,
+    MeteoraDbcContext,
+    MirrorBuyFailed,
+    MirrorBuyResult,
+    MirrorBuySignal,
+    MirrorConfig,
+    MirrorWalletAutoDisabled,
+    Ping,
+    PnlUpdate,
+    Pong,
+    PositionClosed,
+    PositionOpened,
+    PumpFunContext,
+    PumpSwapContext,
+    RaydiumCpmmContext,
+    RaydiumLaunchpadContext,
+    RequestExitSignal,
+    ServerMessage,
+    SlippageBand,
+    StrategyConfig,
+    TakeProfitLevel,
+    TradeTick,
+    UnknownMessage,
+    UpdatePositionStrategy,
+    UpdateStrategy,
+    UpdateWallets,
+    UpdateWatchWallets,
+    WalletProof,
+    WatchWalletEntry,
+    decode_client,
+    decode_server,
+    encode_client,
+    encode_server,
+    ensure_exit_condition,
+    validate_strategy,
+)
 from .stream import (
     DEFAULT_ENDPOINT,
     EVENT_NAMES,
     BadFrame,
     Closed,
+    CommandRejected,
     Connected,
     Disconnected,
     Event,
@@ -49,10 +104,13 @@ from .stream import (
     ExitStats,
     ExitSubmitted,
     PositionHandle,
+    PositionRef,
     Reconnecting,
     SessionStats,
     StreamConnection,
     StreamSession,
+    TransportEvent,
+    TransportStats,
 )
 from .tx import (
     MAINNET_BETA_RPC_URL,
@@ -79,76 +137,140 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+_MOVED = {"to_wire": "lasersell_sync.proto", "from_wire": "lasersell_sync.proto"}
+"""Names that left the top level, and where they live now."""
 
-def __getattr__(name: str) -> Any:
-    """``ls.simulator`` is imported on first use: it needs the ``simulator`` extra."""
-    if name == "simulator":
-        return importlib.import_module(".simulator", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+if not TYPE_CHECKING:  # mypy keeps rejecting unknown names; at run time old code keeps working
+
+    def __getattr__(name: str) -> Any:
+        """Names that moved to a submodule still resolve, with a DeprecationWarning saying where."""
+        home = _MOVED.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        warnings.warn(
+            f"lasersell_sync.{name} moved to {home}.{name}; the top-level name will be removed",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from . import proto
+
+        return getattr(proto, name)
 
 
 __all__ = [
     "DEFAULT_ENDPOINT",
     "EVENT_NAMES",
+    "JSON_BACKEND",
     "LOW_LATENCY_RETRY_POLICY",
     "MAINNET_BETA_RPC_URL",
+    "MARKET_TYPES",
+    "AuthenticationError",
+    "AutoBuyConfig",
+    "Backoff",
+    "BadFrame",
+    "BalanceUpdate",
     "BuildBuyTxRequest",
     "BuildSellTxRequest",
     "BuildTxResponse",
     "BuyInput",
-    "ExitApiClient",
-    "ExitApiError",
-    "RetryPolicy",
-    "SellOutput",
-    "SendTarget",
-    "SendTargetAstralane",
-    "SendTargetHeliusSender",
-    "SendTargetRpc",
-    "TxMode",
-    "Confirmation",
-    "SignatureStatus",
-    "Submission",
-    "TxSender",
-    "TxSubmitError",
-    "confirm_transaction",
-    "is_blockhash_valid",
-    "send_and_confirm",
-    "WalletProof",
-    "decode_unsigned_tx",
-    "encode_signed_tx",
-    "load_keypair",
-    "prove_ownership",
-    "send_transaction",
-    "send_transaction_b64",
-    "sign_unsigned_tx",
-    "AuthenticationError",
-    "Backoff",
-    "CommandRejectedError",
-    "BadFrame",
+    "ClientMessage",
+    "ClosePosition",
     "Closed",
+    "CommandRejected",
+    "CommandRejectedError",
+    "Configure",
+    "Confirmation",
     "ConnectError",
     "Connected",
     "Disconnected",
+    "ErrorMessage",
     "Event",
     "EventIterator",
+    "ExitApiClient",
+    "ExitApiError",
     "ExitExecutor",
     "ExitFailed",
     "ExitLanded",
     "ExitPolicy",
     "ExitRefusedError",
+    "ExitSignalWithTx",
     "ExitStats",
     "ExitSubmitted",
-    "PositionHandle",
-    "Reconnecting",
-    "SessionStats",
-    "StreamSession",
+    "HelloOk",
     "InvalidStrategyError",
     "LaserSellError",
+    "Limits",
+    "LiquiditySnapshot",
+    "MarketContext",
+    "MarketType",
+    "MeteoraDammV2Context",
+    "MeteoraDbcContext",
+    "MirrorBuyFailed",
+    "MirrorBuyResult",
+    "MirrorBuySignal",
+    "MirrorConfig",
+    "MirrorWalletAutoDisabled",
+    "Ping",
+    "PnlUpdate",
+    "Pong",
+    "PositionClosed",
+    "PositionHandle",
+    "PositionOpened",
+    "PositionRef",
     "ProtocolError",
+    "PumpFunContext",
+    "PumpSwapContext",
+    "RaydiumCpmmContext",
+    "RaydiumLaunchpadContext",
+    "Reconnecting",
+    "RequestExitSignal",
+    "RetryPolicy",
+    "SellOutput",
+    "SellablePosition",
+    "SendTarget",
+    "SendTargetAstralane",
+    "SendTargetHeliusSender",
+    "SendTargetRpc",
+    "ServerMessage",
     "SessionClosedError",
+    "SessionStats",
+    "SignatureStatus",
+    "SlippageBand",
+    "StrategyConfig",
     "StreamConnection",
     "StreamServerError",
+    "StreamSession",
+    "Submission",
+    "TakeProfitLevel",
+    "TradeTick",
+    "TransportEvent",
+    "TransportStats",
+    "TxMode",
+    "TxSender",
+    "TxSubmitError",
+    "UnknownMessage",
+    "UpdatePositionStrategy",
+    "UpdateStrategy",
+    "UpdateWallets",
+    "UpdateWatchWallets",
+    "WalletProof",
+    "WatchWalletEntry",
     "__version__",
-    "proto",
-    *_proto_all,
+    "confirm_transaction",
+    "decode_client",
+    "decode_server",
+    "decode_unsigned_tx",
+    "encode_client",
+    "encode_server",
+    "encode_signed_tx",
+    "ensure_exit_condition",
+    "is_blockhash_valid",
+    "load_keypair",
+    "prove_ownership",
+    "send_and_confirm",
+    "send_transaction",
+    "send_transaction_b64",
+    "sign_unsigned_tx",
+    "validate_strategy",
 ]

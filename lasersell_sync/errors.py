@@ -147,8 +147,10 @@ class TxSubmitError(LaserSellError):
     """Decoding, signing or submitting a transaction failed.
 
     Attributes:
-        kind: ``"decode"``, ``"sign"``, ``"http_status"``, ``"rpc_error"``, ``"missing_result"``
-            or ``"transport"``.
+        kind: ``"decode"`` (the transaction to sign is not base64 of a ``VersionedTransaction``),
+            ``"sign"``, ``"transport"``, ``"http_status"``, ``"decode_response"`` (an RPC answer
+            that is not a JSON object, or a malformed signature status), ``"rpc_error"`` or
+            ``"missing_result"``.
         target: the send target's name (``"rpc"``, ``"helius sender"``, ``"astralane"``), or
             ``None`` before sending.
         status: the HTTP status, when there was a response.

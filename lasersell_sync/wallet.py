@@ -9,7 +9,7 @@ from typing import Optional, Union
 
 from solders.keypair import Keypair
 
-from .exit_api.models import WalletProof
+from .proto.wallet_proof import WalletProof
 
 __all__ = ["WalletProof", "load_keypair", "ownership_message", "prove_ownership"]
 

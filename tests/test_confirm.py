@@ -166,7 +166,8 @@ def test_signatures_in_flight_share_one_call_per_poll_and_idle_polls_nothing(cha
     [
         (reply(503, "overloaded"), "http_status"),
         (reply(200, {"jsonrpc": "2.0", "id": 1, "error": {"code": -32005, "message": "behind"}}), "rpc_error"),
-        (reply(200, "not json"), "decode"),
+        (reply(200, "not json"), "decode_response"),
+        (reply(200, {"jsonrpc": "2.0", "id": 1, "result": {"value": [{"slot": "one"}]}}), "decode_response"),
         (reply(200, {"jsonrpc": "2.0", "id": 1, "result": {"context": {"slot": 1}, "value": []}}), "missing_result"),
     ],
 )

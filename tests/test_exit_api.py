@@ -125,6 +125,19 @@ def test_partial_sell_helper_sends_only_the_position_basics(http: ScriptedHttp, 
     assert list(http.requests[0].json()) == list(expected)
 
 
+def test_partial_sell_helper_takes_anything_with_a_mint_and_a_wallet(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
+    """The Exit API sits below the stream: it asks for two attributes, not for a PositionHandle."""
+
+    class Holding:
+        mint = MINT
+        wallet_pubkey = USER
+
+    http.queue("/v1/sell", reply(200, OK))
+    api.build_partial_sell_tx(Holding(), amount_tokens=5, slippage_bps=100)
+    body = http.requests[0].json()
+    assert (body["mint"], body["user_pubkey"], body["amount_tokens"], body["slippage_bps"]) == (MINT, USER, 5, 100)
+
+
 @pytest.mark.parametrize(
     ("fixture", "tx", "debug"),
     [
@@ -350,3 +363,14 @@ def test_defaults_follow_the_spec() -> None:
     assert RetryPolicy().delay(1, rand=lambda: 1.0) == pytest.approx(0.05)
     assert ls.LOW_LATENCY_RETRY_POLICY.delay(3, rand=lambda: 0.0) == pytest.approx(0.1)
     client.close()
+
+
+def test_the_low_latency_preset_really_differs_from_the_defaults(http: ScriptedHttp) -> None:
+    """With 2 attempts only the first delay is ever used; the preset's third attempt uses the doubling."""
+    preset, default = ls.LOW_LATENCY_RETRY_POLICY, ls.RetryPolicy()
+    assert (preset.max_attempts, default.max_attempts) == (3, 2)
+    assert preset.delay(2, rand=lambda: 0.0) == pytest.approx(0.05)  # the wait before the third attempt
+    http.queue("/v1/sell", reply(503, {"error": "busy"}), reply(503, {"error": "busy"}), reply(200, OK))
+    with ls.ExitApiClient(KEY, base_url=http.url, retry=preset, timeout=2.0, connect_timeout=1.0) as client:
+        assert client.build_sell_tx(sell()).tx == "AQAB"
+    assert len(http.requests) == 3

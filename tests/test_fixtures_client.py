@@ -184,13 +184,13 @@ def test_update_watch_wallets_always_writes_the_list() -> None:
 
 
 def test_watch_wallet_entry_always_writes_mirror_sell() -> None:
-    wire = ls.to_wire(ls.WatchWalletEntry(pubkey=K1))
+    wire = ls.proto.to_wire(ls.WatchWalletEntry(pubkey=K1))
     assert wire == {"pubkey": K1, "mirror_sell": False}
 
 
 def test_mirror_config_writes_documented_defaults() -> None:
     """An absent key means 0 to the server, so all five defaulted fields are sent (Q14)."""
-    assert ls.to_wire(ls.MirrorConfig()) == {
+    assert ls.proto.to_wire(ls.MirrorConfig()) == {
         "max_positions_per_wallet": 1,
         "cooldown_sec": 30,
         "skip_creator_tokens": False,
@@ -242,7 +242,7 @@ def test_selectors_decode_in_any_combination() -> None:
 
 def test_to_wire_rejects_non_protocol_values() -> None:
     with pytest.raises(TypeError, match="not a LaserSell protocol value"):
-        ls.to_wire(object())
+        ls.proto.to_wire(object())
 
 
 def test_the_converter_has_tagged_unions_for_both_directions() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
+import attrs
 import pytest
 
 import lasersell_sync as ls
@@ -427,14 +428,14 @@ def test_unknown_market_type_is_kept_and_written_back() -> None:
     assert isinstance(opened, ls.PositionOpened)
     assert opened.market_context is not None
     assert opened.market_context.market_type == "future_dex"
-    assert ls.to_wire(opened.market_context) == fixture_json(name)["market_context"]
+    assert ls.proto.to_wire(opened.market_context) == fixture_json(name)["market_context"]
 
 
 @pytest.mark.parametrize("name", sorted(MARKET_CONTEXTS))
 def test_market_context_fixture(name: str) -> None:
-    value = ls.from_wire(ls.MarketContext, fixture_json(name))
+    value = ls.proto.from_wire(ls.MarketContext, fixture_json(name))
     assert value == MARKET_CONTEXTS[name]
-    assert ls.to_wire(value) == fixture_json(name)
+    assert ls.proto.to_wire(value) == fixture_json(name)
 
 
 def test_messages_are_frozen_and_hashable() -> None:
@@ -443,3 +444,14 @@ def test_messages_are_frozen_and_hashable() -> None:
         pong.server_time_ms = 1  # type: ignore[misc]
     snapshot = ls.decode_server(fixture_bytes("server_liquidity_snapshot.json"))
     assert hash(snapshot) == hash(ls.decode_server(fixture_bytes("server_liquidity_snapshot.json")))
+
+
+@pytest.mark.parametrize("name", sorted(name for name in EXPECTED if name.startswith("server_position_opened")))
+def test_a_position_handle_copies_every_field_of_its_position_opened(name: str) -> None:
+    opened = ls.decode_server(fixture_bytes(name))
+    assert isinstance(opened, ls.PositionOpened)
+    handle = ls.PositionHandle.from_opened(opened)
+    fields = [field.name for field in attrs.fields(ls.PositionHandle)]
+    assert len(fields) == 17
+    assert {field: getattr(handle, field) for field in fields} == {field: getattr(opened, field) for field in fields}
+    assert handle.market_type == (opened.market_context.market_type if opened.market_context else None)

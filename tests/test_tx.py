@@ -154,8 +154,8 @@ def test_signatures_are_verified_by_the_rpc_server(rpc: ScriptedHttp, sender: ls
         ("rpc_send_transaction_response_error.json", 200, "rpc_error", '"code":-32002'),
         ("rpc_send_transaction_response_empty_result.json", 200, "missing_result", "no signature in result"),
         ({"jsonrpc": "2.0", "id": 1}, 200, "missing_result", "no signature in result"),
-        ("not json at all", 200, "decode", "response is not JSON"),
-        ([1], 200, "decode", "not a JSON object"),
+        ("not json at all", 200, "decode_response", "response is not JSON"),
+        ([1], 200, "decode_response", "not a JSON object"),
         ({"error": "overloaded"}, 503, "http_status", "HTTP 503"),
     ],
 )

@@ -1,12 +1,18 @@
-"""Client-side strategy validation (PROTOCOL.md 7.9 and Q9)."""
+"""Client-side validation: strategies (PROTOCOL.md 7.9 and Q9), and the input checks shared by commands and requests."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 import lasersell_sync as ls
+from lasersell_sync._checks import SEND_MODES, U64_MAX, check_choice
+from lasersell_sync.proto.scalars import U64
+from lasersell_sync.stream.commands import check_slippage, check_tip, selector
+from lasersell_sync.tx import SEND_MODE_OF
+
+K = "11111111111111111111111111111112"
 
 
 def strategy(**overrides: Any) -> ls.StrategyConfig:
@@ -100,3 +106,60 @@ def test_any_single_exit_condition_is_enough(overrides: Any, deadline: Any) -> N
 def test_bad_deadlines(deadline: Any, message: str) -> None:
     with pytest.raises(ls.InvalidStrategyError, match=message):
         ls.ensure_exit_condition(strategy(), deadline_timeout_sec=deadline)
+
+
+# -- the shared input checks (lasersell_sync._checks): one definition for the stream and the Exit API
+
+
+def test_the_u64_bound_is_the_one_the_codec_enforces() -> None:
+    bounds = get_args(U64)[1]
+    assert (bounds.name, bounds.low, bounds.high) == ("u64", 0, U64_MAX) == ("u64", 0, 2**64 - 1)
+
+
+def test_the_send_modes_are_the_targets_send_modes() -> None:
+    assert set(SEND_MODE_OF.values()) == SEND_MODES
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [(None, True), ("rpc", True), ("astralane", True), ("carrier_pigeon", False), (7, False), (["rpc"], False)],
+)
+def test_check_choice(value: Any, accepted: bool) -> None:
+    if accepted:
+        assert check_choice(value, "send_mode", SEND_MODES) == value
+    else:
+        with pytest.raises(
+            ValueError, match=r"send_mode must be one of \['astralane', 'helius_sender', 'rpc'\] or None"
+        ):
+            check_choice(value, "send_mode", SEND_MODES, suffix=" or None")
+
+
+def test_check_choice_accepts_an_enum_member_by_its_value() -> None:
+    assert check_choice(ls.TxMode.FAST, "mode", {"fast", "secure"}) is ls.TxMode.FAST
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            lambda: ls.BuildSellTxRequest(mint=K, user_pubkey=K, amount_tokens=1, slippage_bps=10_001).validate(),
+            "slippage_bps",
+        ),
+        (
+            lambda: ls.BuildSellTxRequest(mint=K, user_pubkey=K, amount_tokens=2**64, slippage_bps=1).validate(),
+            "amount_tokens",
+        ),
+    ],
+)
+def test_exit_api_requests_use_the_shared_bounds(command: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"{message} must be within"):
+        command()
+
+
+def test_session_commands_use_the_shared_bounds() -> None:
+    assert check_slippage(10_000) == 10_000
+    with pytest.raises(ValueError, match=r"slippage_bps must be within 0..10000"):
+        check_slippage(10_001)
+    with pytest.raises(ValueError, match=r"tip_lamports must be within 0..18446744073709551615"):
+        check_tip(2**64)
+    assert selector(2**64 - 1) == {"position_id": 2**64 - 1}

@@ -38,3 +38,10 @@ def on_error(error: BaseException, event: Optional[ls.Event[Any]]) -> None: ...
 
 
 assert_type(on_exit, Callable[[ls.Event[ls.ExitSignalWithTx]], None])  # the decorator keeps the type
+
+
+def partial_sell(api: ls.ExitApiClient, handle: ls.PositionHandle, ref: ls.PositionRef) -> None:
+    """A PositionHandle is a SellablePosition without the Exit API importing the stream."""
+    api.build_partial_sell_tx(handle, amount_tokens=1, slippage_bps=100)
+    api.build_partial_sell_tx(ref, amount_tokens=1, slippage_bps=100)  # type: ignore[arg-type]
+    session.close_position(ref)

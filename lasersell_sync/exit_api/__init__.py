@@ -1,8 +1,11 @@
-"""The Exit API (REST): build unsigned buy/sell transactions, register wallets."""
+"""The Exit API (REST): build unsigned buy/sell transactions, register wallets.
+
+Response parsing (``exit_api.responses``) is an implementation detail of the client.
+"""
 
 from __future__ import annotations
 
-from .client import DEFAULT_BASE_URL, ExitApiClient
+from .client import DEFAULT_BASE_URL, ExitApiClient, SellablePosition
 from .models import (
     BuildBuyTxRequest,
     BuildSellTxRequest,
@@ -12,7 +15,6 @@ from .models import (
     TxMode,
     WalletProof,
 )
-from .responses import parse_build_tx_response, summarize_error_body
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -22,8 +24,7 @@ __all__ = [
     "BuyInput",
     "ExitApiClient",
     "SellOutput",
+    "SellablePosition",
     "TxMode",
     "WalletProof",
-    "parse_build_tx_response",
-    "summarize_error_body",
 ]

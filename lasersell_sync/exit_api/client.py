@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .._checks import HttpSettings, Proxies, Verify, pooled_session
+from .._http import HttpSettings, Proxies, Verify, pooled_session
 from .._redact import mask, redact, register_secrets, safe_url
 from ..backoff import RetryPolicy
 from ..errors import ExitApiError
 from ..proto import jsonlib, to_wire
-from ..stream.positions import PositionHandle
 from .models import BuildBuyTxRequest, BuildSellTxRequest, BuildTxResponse, SellOutput, WalletProof
 from .responses import parse_build_tx_response, retry_after_seconds, summarize_error_body
 
-__all__ = ["DEFAULT_BASE_URL", "ExitApiClient"]
+__all__ = ["DEFAULT_BASE_URL", "ExitApiClient", "SellablePosition"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +31,23 @@ DEFAULT_BASE_URL = "https://api.lasersell.io"
 _PATHS = ("/v1/sell", "/v1/buy", "/v1/wallets/register")
 _DEFAULT_RETRY = RetryPolicy()
 T = TypeVar("T")
+
+
+class SellablePosition(Protocol):
+    """Anything naming a mint and the wallet holding it, e.g. a stream ``PositionHandle``.
+
+    A protocol rather than the handle itself, so the Exit API does not import the stream above it.
+    """
+
+    @property
+    def mint(self) -> str:
+        """The token's mint (base58)."""
+        ...
+
+    @property
+    def wallet_pubkey(self) -> str:
+        """The wallet that holds the tokens (base58)."""
+        ...
 
 
 def _join(base: str, path: str) -> str:
@@ -128,12 +144,15 @@ class ExitApiClient:
 
     def build_partial_sell_tx(
         self,
-        handle: PositionHandle,
+        handle: SellablePosition,
         amount_tokens: int,
         slippage_bps: int,
         output: str = SellOutput.SOL,
     ) -> BuildTxResponse:
-        """Sell part of a tracked position (e.g. what ``max_sell_at_slippage`` allows)."""
+        """Sell part of a tracked position (e.g. what ``max_sell_at_slippage`` allows).
+
+        ``handle`` is a ``PositionHandle`` or anything else with ``mint`` and ``wallet_pubkey``.
+        """
         return self.build_sell_tx(
             BuildSellTxRequest(
                 mint=handle.mint,

@@ -1,4 +1,7 @@
-"""Exit API request and response types (build sell, build buy, register wallet), with their input checks.
+"""Exit API request and response types (build sell, build buy), with their input checks.
+
+``WalletProof`` (the register body) is defined in ``proto.wallet_proof``, below ``wallet`` which
+makes it, and re-exported here.
 
 Requests serialise in the official key order with unset optional fields omitted. ``validate()``
 runs before any network call, so a bad amount or a malformed public key costs no round trip.
@@ -12,9 +15,10 @@ from typing import Any, Optional
 
 import attrs
 
-from .._checks import check_int, check_pubkey
+from .._checks import MAX_SLIPPAGE_BPS, SEND_MODES, U64_MAX, check_choice, check_int, check_pubkey
 from ..proto import MarketContext
 from ..proto.scalars import U16, U64, optional
+from ..proto.wallet_proof import WalletProof
 
 __all__ = [
     "BuildBuyTxRequest",
@@ -26,11 +30,8 @@ __all__ = [
     "WalletProof",
 ]
 
-MAX_SLIPPAGE_BPS = 10_000
 MAX_PARTNER_FEE_BPS = 50
 MAX_PARTNER_FEE_LAMPORTS = 50_000_000
-_U64_MAX = 2**64 - 1
-SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
 
 
 class SellOutput(str, enum.Enum):
@@ -51,19 +52,14 @@ class TxMode(str, enum.Enum):
     SECURE = "secure"
 
 
-def _choice(name: str, value: Any, allowed: Any) -> None:
-    if value is not None and str(getattr(value, "value", value)) not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
-
-
 def _common(request: Any) -> None:
     check_pubkey(request.mint, "mint")
     check_pubkey(request.user_pubkey, "user_pubkey")
     check_int(request.slippage_bps, "slippage_bps", 0, MAX_SLIPPAGE_BPS)
-    _choice("mode", request.mode, {m.value for m in TxMode})
-    _choice("send_mode", request.send_mode, SEND_MODES)
+    check_choice(request.mode, "mode", {m.value for m in TxMode})
+    check_choice(request.send_mode, "send_mode", SEND_MODES)
     if request.tip_lamports is not None:
-        check_int(request.tip_lamports, "tip_lamports", 0, _U64_MAX)
+        check_int(request.tip_lamports, "tip_lamports", 0, U64_MAX)
     fee_bps, fee_lamports = request.partner_fee_bps, request.partner_fee_lamports
     if fee_bps is not None and fee_lamports is not None:
         raise ValueError("partner_fee_bps and partner_fee_lamports are mutually exclusive")
@@ -97,8 +93,8 @@ class BuildSellTxRequest:
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
         _common(self)
-        check_int(self.amount_tokens, "amount_tokens", 1, _U64_MAX)
-        _choice("output", self.output, {o.value for o in SellOutput})
+        check_int(self.amount_tokens, "amount_tokens", 1, U64_MAX)
+        check_choice(self.output, "output", {o.value for o in SellOutput})
         if self.market_context is not None and not isinstance(self.market_context, MarketContext):
             raise ValueError("market_context must be a MarketContext")
 
@@ -123,11 +119,11 @@ class BuildBuyTxRequest:
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
         _common(self)
-        _choice("input", self.input, {o.value for o in SellOutput})
+        check_choice(self.input, "input", {o.value for o in SellOutput})
         if (self.amount is None) == (self.amount_in_total is None):
             raise ValueError("give exactly one of amount (human units) and amount_in_total (atomic units)")
         if self.amount_in_total is not None:
-            check_int(self.amount_in_total, "amount_in_total", 1, _U64_MAX)
+            check_int(self.amount_in_total, "amount_in_total", 1, U64_MAX)
         if self.amount is not None:
             if isinstance(self.amount, bool) or not isinstance(self.amount, (int, float)):
                 raise ValueError(f"amount must be a number, got {self.amount!r}")
@@ -142,12 +138,3 @@ class BuildTxResponse:
     tx: str
     route: Any = None
     debug: Any = None
-
-
-@attrs.frozen(kw_only=True)
-class WalletProof:
-    """Proof that the holder of a wallet's key asked to register it. Holds no secret."""
-
-    wallet_pubkey: str
-    signature: str
-    message: str

@@ -1,4 +1,9 @@
-"""The LaserSell stream wire format: typed models and the codec. No I/O, no threads."""
+"""The LaserSell wire formats: typed models and the codec. No I/O, no threads.
+
+The stream's messages (``client``, ``server``) and their nested ``types``, the codec
+(``decode_server``/``encode_client``; ``to_wire``/``from_wire`` for one model), the strategy
+checks, and the one REST body shared by ``wallet`` and ``exit_api`` (``WalletProof``).
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ from .types import (
     WatchWalletEntry,
 )
 from .validation import ensure_exit_condition, validate_strategy
+from .wallet_proof import WalletProof
 
 __all__ = [
     "JSON_BACKEND",
@@ -95,6 +101,7 @@ __all__ = [
     "UpdateStrategy",
     "UpdateWallets",
     "UpdateWatchWallets",
+    "WalletProof",
     "WatchWalletEntry",
     "decode_client",
     "decode_server",

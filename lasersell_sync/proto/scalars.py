@@ -3,6 +3,7 @@
 The protocol is defined by a Rust crate, so amounts are u64/i64/u32/u16/u8. In Python they are
 plain ``int`` (mypy sees ``int``); the ``Annotated`` bound is what the codec checks on decode, so a
 negative ``proceeds_units`` or a ``slippage_bps`` of 70000 is rejected, never wrapped or floated.
+The u64 ceiling is the one the input checks use (``lasersell_sync._checks``), defined there once.
 
 Field presence (required, optional, defaulted) is declared next to each field with the helpers below:
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Tuple
 
 import attrs
+
+from .._checks import U64_MAX
 
 __all__ = [
     "ALIASES",
@@ -48,7 +51,7 @@ class IntBounds:
     high: int
 
 
-U64 = Annotated[int, IntBounds("u64", 0, 2**64 - 1)]
+U64 = Annotated[int, IntBounds("u64", 0, U64_MAX)]
 I64 = Annotated[int, IntBounds("i64", -(2**63), 2**63 - 1)]
 U32 = Annotated[int, IntBounds("u32", 0, 2**32 - 1)]
 U16 = Annotated[int, IntBounds("u16", 0, 2**16 - 1)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .connection import StreamConnection, TransportStats
-from .events import BadFrame, Closed, Connected, Disconnected, Reconnecting, TransportEvent
+from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .exit_types import ExitFailed, ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
 from .exits import ExitExecutor, ExitRefusedError
 from .iterator import EventIterator
@@ -18,6 +18,7 @@ __all__ = [
     "EVENT_NAMES",
     "BadFrame",
     "Closed",
+    "CommandRejected",
     "Connected",
     "Disconnected",
     "Event",

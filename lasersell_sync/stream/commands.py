@@ -1,15 +1,17 @@
-"""Input checks for the session's commands: fail with a clear ValueError before sending."""
+"""Input checks for the session's commands: fail with a clear ValueError before sending.
+
+The checks and bounds themselves are shared with the Exit API requests (``lasersell_sync._checks``).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from .._checks import check_int, check_pubkey
+from .._checks import MAX_SLIPPAGE_BPS, SEND_MODES, U64_MAX, check_choice, check_int, check_pubkey
 from ..proto import MirrorConfig, WatchWalletEntry
 from .positions import PositionHandle
 
 __all__ = [
-    "SEND_MODES",
     "check_mint",
     "check_mirror_config",
     "check_send_mode",
@@ -20,11 +22,6 @@ __all__ = [
     "configure_settings",
     "selector",
 ]
-
-_U64_MAX = 2**64 - 1
-MAX_SLIPPAGE_BPS = 10_000
-SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
-"""How the client submits exits, so the server can shape the transactions it builds."""
 
 
 def check_mirror_config(mirror_config: Any) -> Optional[MirrorConfig]:
@@ -45,6 +42,7 @@ def configure_settings(send_mode: Any, tip_lamports: Any, mirror_config: Any) ->
 
 
 def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:
+    """At least one public key, no duplicates: what ``configure``/``update_wallets`` may send."""
     if isinstance(wallets, str):
         raise ValueError("wallets must be a list of public keys, not a single string")
     checked = tuple(check_pubkey(w, "wallet") for w in wallets)
@@ -56,6 +54,7 @@ def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:
 
 
 def check_watch_wallets(entries: Iterable[WatchWalletEntry]) -> Tuple[WatchWalletEntry, ...]:
+    """``WatchWalletEntry`` values with valid public keys (an empty list stops watching)."""
     checked = tuple(entries)
     for entry in checked:
         if not isinstance(entry, WatchWalletEntry):
@@ -65,6 +64,7 @@ def check_watch_wallets(entries: Iterable[WatchWalletEntry]) -> Tuple[WatchWalle
 
 
 def check_slippage(slippage_bps: Any) -> Any:
+    """None (the server's default) or a slippage within ``0..MAX_SLIPPAGE_BPS``."""
     if slippage_bps is None:
         return None
     return check_int(slippage_bps, "slippage_bps", 0, MAX_SLIPPAGE_BPS)
@@ -77,16 +77,14 @@ def check_mint(mint: Any) -> str:
 
 def check_send_mode(send_mode: Any) -> Optional[str]:
     """None (the server's default) or one of :data:`SEND_MODES`."""
-    if send_mode is not None and send_mode not in SEND_MODES:
-        raise ValueError(f"send_mode must be one of {sorted(SEND_MODES)} or None, got {send_mode!r}")
-    return send_mode  # type: ignore[no-any-return]
+    return check_choice(send_mode, "send_mode", SEND_MODES, suffix=" or None")
 
 
 def check_tip(tip_lamports: Any) -> Optional[int]:
     """None (the server's default) or a lamport amount within u64."""
     if tip_lamports is None:
         return None
-    return check_int(tip_lamports, "tip_lamports", 0, _U64_MAX)
+    return check_int(tip_lamports, "tip_lamports", 0, U64_MAX)
 
 
 def selector(position: Any) -> Dict[str, Any]:
@@ -100,7 +98,7 @@ def selector(position: Any) -> Dict[str, Any]:
     if isinstance(position, bool):
         raise ValueError("a position must be a PositionHandle, a position id or a token account, not a bool")
     if isinstance(position, int):
-        return {"position_id": check_int(position, "position id", 0, _U64_MAX)}
+        return {"position_id": check_int(position, "position id", 0, U64_MAX)}
     if isinstance(position, str) and position:
         return {"token_account": check_pubkey(position, "position (a token account)")}
     raise ValueError(f"a position must be a PositionHandle, a position id or a token account, got {position!r}")

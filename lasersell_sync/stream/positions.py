@@ -56,25 +56,12 @@ class PositionHandle:
 
     @classmethod
     def from_opened(cls, message: PositionOpened) -> PositionHandle:
-        return cls(
-            position_id=message.position_id,
-            token_account=message.token_account,
-            wallet_pubkey=message.wallet_pubkey,
-            mint=message.mint,
-            token_program=message.token_program,
-            tokens=message.tokens,
-            entry_quote_units=message.entry_quote_units,
-            market_context=message.market_context,
-            token_name=message.token_name,
-            token_symbol=message.token_symbol,
-            token_decimals=message.token_decimals,
-            token_price_quote=message.token_price_quote,
-            market_cap_quote=message.market_cap_quote,
-            pool_liquidity_quote=message.pool_liquidity_quote,
-            opened_at_ms=message.opened_at_ms,
-            watched=message.watched,
-            mirror_source=message.mirror_source,
-        )
+        """The handle a ``position_opened`` describes: each of its fields, copied from the message."""
+        return cls(**{name: getattr(message, name) for name in _HANDLE_FIELDS})
+
+
+_HANDLE_FIELDS = tuple(field.name for field in attrs.fields(PositionHandle))
+"""Every field of a handle; each is a field of ``PositionOpened`` of the same name."""
 
 
 PositionRef = Union[PositionHandle, int, str]
@@ -148,14 +135,17 @@ class PositionBook:
             return self._by_account.get(ref)
 
     def all(self) -> List[PositionHandle]:
+        """Every tracked position, in the order they were first opened."""
         with self._lock:
             return list(self._by_account.values())
 
     def for_wallet_mint(self, wallet: str, mint: str) -> List[PositionHandle]:
+        """The tracked positions of one wallet in one mint."""
         with self._lock:
             return [h for h in self._by_account.values() if h.wallet_pubkey == wallet and h.mint == mint]
 
     def snapshot(self, ref: PositionRef) -> Optional[LiquiditySnapshot]:
+        """The latest liquidity snapshot of a position, or None (untracked, or none received yet)."""
         handle = self.resolve(ref)
         if handle is not None:
             position_id = handle.position_id
@@ -167,6 +157,7 @@ class PositionBook:
             return self._liquidity.get(position_id)
 
     def bands(self, ref: PositionRef) -> Optional[Tuple[SlippageBand, ...]]:
+        """The slippage bands of the latest snapshot, or None without one."""
         snapshot = self.snapshot(ref)
         return snapshot.bands if snapshot is not None else None
 
@@ -181,5 +172,6 @@ class PositionBook:
         return max(fitting, key=lambda band: band.slippage_bps).max_tokens
 
     def liquidity_trend(self, ref: PositionRef) -> Optional[str]:
+        """The latest snapshot's trend (``growing``, ``stable``, ``draining``), or None without one."""
         snapshot = self.snapshot(ref)
         return snapshot.liquidity_trend if snapshot is not None else None

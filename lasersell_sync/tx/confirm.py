@@ -93,7 +93,7 @@ def parse_statuses(result: Any, count: int, name: str) -> List[Optional[Signatur
             continue
         slot = entry.get("slot") if isinstance(entry, dict) else None
         if not isinstance(slot, int):
-            raise TxSubmitError("decode", f"malformed signature status: {str(entry)[:120]}", target=name)
+            raise TxSubmitError("decode_response", f"malformed signature status: {str(entry)[:120]}", target=name)
         confirmations = entry.get("confirmations")
         level = entry.get("confirmationStatus")
         statuses.append(

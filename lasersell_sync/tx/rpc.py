@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import requests
 
-from .._checks import HttpSettings
+from .._http import HttpSettings
 from .._redact import redact, safe_url
 from ..errors import TxSubmitError
 from ..proto import jsonlib
@@ -47,7 +47,7 @@ class JsonRpc:
         """The answer object (its ``result`` is the caller's to check).
 
         Raises:
-            TxSubmitError: kind ``transport``, ``http_status``, ``decode`` or ``rpc_error``.
+            TxSubmitError: kind ``transport``, ``http_status``, ``decode_response`` or ``rpc_error``.
         """
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         extra: Dict[str, str] = dict(headers or {})
@@ -90,9 +90,9 @@ def _result(status: int, text: str, name: str, secrets: Callable[[], List[str]])
     if not 200 <= status < 300:
         kind, prefix, detail = "http_status", f"HTTP {status}: ", text
     elif body is _NOT_JSON:
-        kind, prefix, detail = "decode", "response is not JSON: ", text
+        kind, prefix, detail = "decode_response", "response is not JSON: ", text
     elif not isinstance(body, dict):
-        kind, prefix, detail = "decode", "response is not a JSON object: ", text
+        kind, prefix, detail = "decode_response", "response is not a JSON object: ", text
     elif "error" in body:
         kind, prefix, detail = "rpc_error", "", json.dumps(body["error"], separators=(",", ":"))
     else:

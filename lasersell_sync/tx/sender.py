@@ -17,7 +17,7 @@ import attrs
 from solders.hash import Hash
 from solders.transaction import VersionedTransaction
 
-from .._checks import HttpSettings, Proxies, Verify, pooled_session
+from .._http import HttpSettings, Proxies, Verify, pooled_session
 from .._redact import register_secrets, url_secrets
 from ..errors import TxSubmitError
 from .confirm import Confirmation, SignatureStatus, StatusPoller, parse_statuses
@@ -197,7 +197,7 @@ class TxSender:
         same time on the same RPC (from any thread) shares one call per poll.
 
         Raises:
-            TxSubmitError: the RPC failed (transport, http_status, decode, rpc_error,
+            TxSubmitError: the RPC failed (transport, http_status, decode_response, rpc_error,
                 missing_result).
         """
         if not isinstance(signature, str) or not signature:
