@@ -85,12 +85,16 @@ class PumpFunContext:
 
 @attrs.frozen(kw_only=True)
 class PumpSwapContext:
+    """PumpSwap AMM: the pool (and its global config, when given)."""
+
     pool: str
     global_config: Optional[str] = optional()
 
 
 @attrs.frozen(kw_only=True)
 class MeteoraDbcContext:
+    """Meteora Dynamic Bonding Curve: the pool, its config and the quote mint."""
+
     pool: str
     config: str
     quote_mint: str
@@ -98,11 +102,15 @@ class MeteoraDbcContext:
 
 @attrs.frozen(kw_only=True)
 class MeteoraDammV2Context:
+    """Meteora DAMM v2: the pool."""
+
     pool: str
 
 
 @attrs.frozen(kw_only=True)
 class RaydiumLaunchpadContext:
+    """Raydium Launchpad (LaunchLab): the pool, config, platform, quote mint and the user's quote account."""
+
     pool: str
     config: str
     platform: str
@@ -112,6 +120,8 @@ class RaydiumLaunchpadContext:
 
 @attrs.frozen(kw_only=True)
 class RaydiumCpmmContext:
+    """Raydium CPMM: the pool, config, quote mint and the user's quote account."""
+
     pool: str
     config: str
     quote_mint: str

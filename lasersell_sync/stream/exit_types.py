@@ -10,9 +10,11 @@ from typing import Optional, Tuple
 
 import attrs
 
+from .._checks import MAX_SLIPPAGE_BPS
+
 __all__ = ["ExitFailed", "ExitLanded", "ExitPolicy", "ExitStats", "ExitSubmitted"]
 
-_MAX_BPS = 10_000
+_MAX_BPS = MAX_SLIPPAGE_BPS
 
 
 def _bps(instance: object, attribute: attrs.Attribute[int], value: int) -> None:

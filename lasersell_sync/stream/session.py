@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     Iterable,
@@ -30,6 +29,7 @@ from solders.keypair import Keypair
 from .._redact import mask
 from ..backoff import Backoff
 from ..errors import CommandRejectedError, SessionClosedError
+from ..exit_api import ExitApiClient
 from ..proto import (
     ClientMessage,
     Configure,
@@ -41,6 +41,7 @@ from ..proto import (
     StrategyConfig,
     UpdatePositionStrategy,
     UpdateWallets,
+    WalletProof,
     WatchWalletEntry,
     ensure_exit_condition,
     validate_strategy,
@@ -61,9 +62,6 @@ from .session_commands import SessionCommands
 from .session_state import SessionState
 from .stats import SessionStats
 from .upkeep import PositionUpkeep
-
-if TYPE_CHECKING:
-    from ..exit_api import ExitApiClient, WalletProof
 
 __all__ = ["StreamSession"]
 
@@ -312,8 +310,6 @@ class StreamSession(SessionCommands, SessionState):
         """
         proofs = list(proofs)
         if exit_api is None:
-            from ..exit_api import ExitApiClient
-
             with ExitApiClient(self._conn.api_key) as client:
                 registered = client.register_wallets(proofs)
         else:
