@@ -7,6 +7,9 @@ timeout) the slippage is bumped, ``request_exit_signal`` asks for a fresh transa
 refreshed signal is tried, up to ``max_retries`` times. A newer signal for the same tranche that
 arrives while a sell is in flight never starts a second sell; another tranche waits its turn.
 
+Signing is the in-place fast path (``tx.fastsign``): the keypair must be the fee payer and the
+only signer, which is what an exit transaction is.
+
 No tranche is sold twice. Before any retry the previous signatures are checked one last time
 (one that landed ends the exit). A full exit may be retried right after a timeout: if the first
 lands late, the retry fails on chain for lack of tokens. A partial sell (``sell_tokens`` set) is
@@ -32,8 +35,8 @@ from solders.keypair import Keypair
 
 from ..errors import LaserSellError, SessionClosedError, TxSubmitError
 from ..proto import ExitSignalWithTx, PositionClosed
-from ..tx import Confirmation, SendTarget, TxSender, check_fee_payer, decode_unsigned_tx, recent_blockhash
-from ..tx.signing import sign_transaction
+from ..tx import Confirmation, SendTarget, TxSender
+from ..tx.fastsign import fast_sign
 from .deadlines import DeadlineScheduler
 from .exit_state import ACTIVE, Exit, exit_key, failed_event, landed_attempt, tranche_of
 from .exit_types import ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
@@ -188,17 +191,15 @@ class ExitExecutor:
         try:
             if keypair is None:
                 raise ExitRefusedError(f"no keypair for wallet {message.wallet_pubkey}; refusing to sign its exit")
-            unsigned = decode_unsigned_tx(message.unsigned_tx_b64)
-            check_fee_payer(unsigned, keypair.pubkey())
-            signed = sign_transaction(unsigned, keypair)
+            signed = fast_sign(message.unsigned_tx_b64, keypair)  # checks the fee payer too
         except (ExitRefusedError, TxSubmitError) as exc:
             self._refuse(ex, exc)
             return
-        signature, blockhash = str(signed.signatures[0]), str(recent_blockhash(signed))
+        signature = signed.signature
         with self._cond:
-            ex.signatures.append((signature, blockhash))
+            ex.signatures.append((signature, signed.blockhash))
         try:
-            submission = self._sender.send_many(self._targets, signed)
+            submission = self._sender.send_many_b64(self._targets, signed.tx_b64, signature)
         except TxSubmitError as exc:
             self._attempt_failed(ex, f"send failed: {exc}", dead=False)
             return

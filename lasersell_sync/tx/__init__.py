@@ -8,6 +8,7 @@ where they go; ``sender`` submits them (``sendTransaction``) and ``confirm`` wat
 from __future__ import annotations
 
 from .confirm import Confirmation, SignatureStatus
+from .fastsign import FastSigned, fast_sign
 from .sender import (
     Submission,
     TxSender,
@@ -42,6 +43,7 @@ __all__ = [
     "MAINNET_BETA_RPC_URL",
     "SEND_MODE_OF",
     "Confirmation",
+    "FastSigned",
     "SendTarget",
     "SendTargetAstralane",
     "SendTargetHeliusSender",
@@ -53,6 +55,7 @@ __all__ = [
     "confirm_transaction",
     "decode_unsigned_tx",
     "encode_signed_tx",
+    "fast_sign",
     "is_blockhash_valid",
     "recent_blockhash",
     "send_and_confirm",

@@ -145,9 +145,11 @@ class TxSender:
             TxSubmitError: every target refused it (the first target's error, with the others'
                 in its message).
         """
+        return self.send_many_b64(targets, encode_signed_tx(_check_tx(tx)), str(tx.signatures[0]))
+
+    def send_many_b64(self, targets: Targets, tx_b64: str, signature: str) -> Submission:
+        """:meth:`send_many` for a transaction already encoded (e.g. by ``fast_sign``)."""
         chosen = _targets(targets)
-        tx_b64 = encode_signed_tx(_check_tx(tx))
-        signature = str(tx.signatures[0])
         futures: List[Tuple[SendTarget, Future[str]]] = [
             (t, self._executor().submit(self.send_b64, t, tx_b64)) for t in chosen[1:]
         ]
