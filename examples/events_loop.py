@@ -1,6 +1,6 @@
 """A plain loop instead of handlers, for code that prefers to pull events.
 
-python examples/events_loop.py [--seconds 5]
+python examples/events_loop.py [--seconds 5] [--positions N]
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import lasersell_sync as ls
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--seconds", type=float, default=5.0, help="stop after this long")
+    p.add_argument("--positions", type=int, default=None, help="stop once this many positions closed")
     args = parse(p, argv)
     strategy = ls.StrategyConfig(target_profit_pct=20, stop_loss_pct=10)
     with service(p, args, scenario="pump") as svc:
@@ -24,15 +25,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         stop_at = time.monotonic() + args.seconds
         target = ls.SendTargetRpc(url=svc.rpc_url)
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], strategy, endpoint=svc.stream_url)
+        closed = 0
         with session, ls.TxSender() as sender:
-            for event in session.events(timeout=1.0):
+            # the loop also ends should the stream stay quiet for the whole time
+            for event in session.events(timeout=args.seconds):
                 message = event.message
                 if isinstance(message, ls.ExitSignalWithTx):
                     signature = sender.send(target, ls.sign_unsigned_tx(message.unsigned_tx_b64, keypair))
                     print(f"exit #{message.position_id} ({message.reason}): {signature[:12]}...")
                 elif isinstance(message, ls.PositionClosed):
                     print(f"closed #{message.position_id}: {message.reason}")
-                if time.monotonic() >= stop_at:
+                    closed += 1
+                if (args.positions is not None and closed >= args.positions) or time.monotonic() >= stop_at:
                     break
     return 0
 

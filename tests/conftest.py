@@ -6,6 +6,7 @@ from typing import Iterator
 import pytest
 
 from tests.httpserver import ScriptedHttp
+from tests.support import Collect, Collector
 from tests.wsserver import ScriptedServer
 
 
@@ -23,6 +24,17 @@ def http() -> Iterator[ScriptedHttp]:
     srv = ScriptedHttp()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def collect() -> Collect:
+    """Makes collectors: ``collect()`` is a thread-safe list to pass as a handler and wait on.
+
+    ``items = collect("pongs"); session.on(ls.Pong, items); items.wait_count(2)`` waits (up to
+    ``tests.support.WAIT``, a bound only a failing test reaches) instead of sleeping; see
+    :class:`tests.support.Collector` for ``wait(predicate)``, ``wait_of(kind)`` and ``of(kind)``.
+    """
+    return Collector
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Dict
@@ -26,6 +27,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MINT = str(Pubkey.new_unique())
 SETTINGS = ("LASERSELL_API_KEY", "LASERSELL_KEYPAIR_PATH", "LASERSELL_KEYPAIR", "LASERSELL_RPC_URL")
 ALL_EXAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.py") if not path.stem.startswith("_"))
+# Each example stops as soon as its goal (positions closed, mirrors, events) is reached, so its time
+# budget only bounds a run that would fail anyway: long enough for any runner, within pytest's 60 s.
+BUDGET = "45"
 
 
 def example(name: str) -> ModuleType:
@@ -125,7 +129,9 @@ def test_auto_sell_runs_against_the_simulator(
 ) -> None:
     for variable in SETTINGS:
         monkeypatch.delenv(variable, raising=False)
-    assert example("auto_sell").main(["--seconds", "10", "--positions", "2", "--scenario", "pump", "--seed", "3"]) == 0
+    assert (
+        example("auto_sell").main(["--seconds", BUDGET, "--positions", "2", "--scenario", "pump", "--seed", "3"]) == 0
+    )
     out = capsys.readouterr().out
     assert "using the embedded simulator" in out
     assert out.count("closed   #") >= 2
@@ -140,9 +146,9 @@ def test_auto_sell_runs_against_the_simulator(
         ("build_buy", [], "unsigned buy transaction"),
         ("build_and_send_sell", [], "sent: "),
         ("connect_and_register", ["--events", "2"], "connected as session 1"),
-        ("copy_trading", ["--seconds", "10", "--mirrors", "1"], "mirrored position #"),
-        ("exit_ladder", ["--seconds", "10"], "level 0: selling"),
-        ("events_loop", ["--seconds", "3"], "closed #"),
+        ("copy_trading", ["--seconds", BUDGET, "--mirrors", "1"], "mirrored position #"),
+        ("exit_ladder", ["--seconds", BUDGET], "level 0: selling"),  # stops at the first position sold out
+        ("events_loop", ["--seconds", BUDGET, "--positions", "1"], "closed #"),
     ],
 )
 def test_every_example_runs_against_the_simulator(
@@ -187,7 +193,7 @@ def test_auto_sell_takes_the_real_service_settings_from_the_environment(
         monkeypatch.setenv("LASERSELL_API_KEY", sim.api_key)
         monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", str(wallet_file))
         monkeypatch.setenv("LASERSELL_RPC_URL", sim.rpc_url)
-        assert example("auto_sell").main(["--stream-url", sim.stream_url, "--seconds", "10", "--positions", "1"]) == 0
+        assert example("auto_sell").main(["--stream-url", sim.stream_url, "--seconds", BUDGET, "--positions", "1"]) == 0
     out = capsys.readouterr().out
     assert "using the LaserSell service" in out
     assert "embedded simulator" not in out
@@ -265,9 +271,10 @@ def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
         for label, (name, args, env) in RUNS.items()
     }
     results = {}
+    deadline = time.monotonic() + 50  # they run at once; this bounds a hang, within pytest's 60 s
     try:
         for label, proc in procs.items():
-            out, err = proc.communicate(timeout=30)
+            out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
             results[label] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     finally:
         for proc in procs.values():

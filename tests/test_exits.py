@@ -3,7 +3,8 @@
 Every outcome is proven on the simulator's ledger (``sim.settlements()``): one successful sell
 per tranche, never two. Nothing waits by sleeping: tests wait on the executor's events and on
 the simulator's own clock; where a race could decide an outcome, ``sim.pause()`` freezes the
-chain or a fault that never lands makes a timeout certain.
+chain or a fault that never lands makes a timeout certain, and a timeout that must not expire
+(a retry's confirmation) is seconds for what takes milliseconds.
 """
 
 from __future__ import annotations
@@ -28,8 +29,13 @@ HOLD = ls.StrategyConfig(target_profit_pct=100_000, stop_loss_pct=0)  # never ex
 LADDER = ls.StrategyConfig(
     target_profit_pct=0, stop_loss_pct=0, take_profit_levels=(ls.TakeProfitLevel(profit_pct=20, sell_pct=50),)
 )
-PATIENT = ls.ExitPolicy(confirm_timeout=10.0, refresh_timeout=10.0)  # no timeout decides these tests
-QUICK = ls.ExitPolicy(confirm_timeout=0.5, refresh_timeout=10.0)  # for sells that can never land
+PATIENT = ls.ExitPolicy(confirm_timeout=60.0, refresh_timeout=60.0)  # no timeout decides these tests
+# For a first attempt that can never land (paused chain, dropped): its timeout is certain, and a
+# partial sell's later attempts are watched until provably dead, whatever this timeout.
+QUICK = ls.ExitPolicy(confirm_timeout=0.5, refresh_timeout=60.0)
+# For a full exit whose first attempt can never land: the retry must confirm within this, which
+# takes a few 8 ms slots; seconds of margin, so only a runner stalled for that long could miss it.
+RETRY = ls.ExitPolicy(confirm_timeout=2.0, refresh_timeout=60.0)
 WAIT = 15.0
 
 
@@ -117,7 +123,7 @@ def test_an_exit_signal_becomes_one_confirmed_sell(sim: Simulator) -> None:
 
 
 def test_a_dropped_sell_is_retried_with_a_bumped_slippage(sim: Simulator) -> None:
-    with Bot(sim, policy=QUICK) as bot:
+    with Bot(sim, policy=RETRY) as bot:
         position = bot.position()
         sim.faults.drop_transactions(1.0, count=1)
         bot.sell(position)
@@ -148,13 +154,20 @@ def test_a_newer_signal_refreshes_the_sell_in_flight_instead_of_starting_another
 
 
 def test_a_full_exit_that_lands_late_is_retried_harmlessly(sim: Simulator) -> None:
-    with Bot(sim, policy=QUICK) as bot:
+    with Bot(sim, policy=RETRY) as bot:
         position = bot.position()
-        sim.faults.land_late(3.0, count=1)  # lands long after the 0.5 s confirmation timeout
+        sim.faults.drop_transactions(1.0, count=1)  # the first attempt is held up on its way...
         bot.sell(position)
+        signal = bot.signals.get(timeout=WAIT)
         first, second = bot.submitted.get(timeout=WAIT), bot.submitted.get(timeout=WAIT)
-        late = sim.wait_for_settlement(first.signature, timeout=WAIT)
         landed = bot.landed.get(timeout=WAIT)
+        # ...and lands late, once the retry sold everything: the very same transaction, re-sent
+        # now, so the order of the two landings is certain, not a race against a delay
+        late_tx = ls.sign_unsigned_tx(signal.unsigned_tx_b64, sim.wallet)
+        assert str(late_tx.signatures[0]) == first.signature
+        with ls.TxSender() as sender:
+            assert sender.send(ls.SendTargetRpc(url=sim.rpc_url), late_tx) == first.signature
+        late = sim.wait_for_settlement(first.signature, timeout=WAIT)
         assert bot.failed.empty()
     assert late is not None
     assert late.err == INSUFFICIENT_FUNDS_ERROR  # the retry had sold everything: nothing left
@@ -285,7 +298,9 @@ def test_close_reports_sells_in_flight_as_abandoned(sim: Simulator) -> None:
     sim.pause()  # the sell cannot land
     bot.sell(position)
     submitted = bot.submitted.get(timeout=WAIT)
-    bot.session.close(timeout=0.2)
+    # the sell cannot land, so close() waits half its timeout for it, then reports it abandoned;
+    # the other half lets the handlers finish: 2 s, so a stalled runner cannot cut them short
+    assert bot.session.close(timeout=4.0) is True
     failed = bot.failed.get_nowait()  # handled before close() returned
     assert (failed.reason, failed.signature) == ("abandoned", submitted.signature)
     assert bot.landed.empty()

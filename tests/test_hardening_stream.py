@@ -20,12 +20,12 @@ import pytest
 
 import lasersell_sync as ls
 from lasersell_sync.stream.keepalive import Keepalive
+from tests.support import WAIT, Collect
 from tests.test_session_dispatch import (
     KEY,
     STRATEGY,
     WALLET,
     Harness,
-    Recorder,
     balance,
     exit_signal,
     liquidity,
@@ -38,7 +38,6 @@ from tests.wsserver import ScriptedServer
 FAST = ls.Backoff(initial=0.01, maximum=0.04, healthy_after=0.0)
 OTHER = "So11111111111111111111111111111111111111112"
 ACCOUNT = "LbUiWL3xVV8hTFYBVdbTNrpDo41NKS6o3LHHuDzjfcY"
-WAIT = 5.0
 
 
 @pytest.fixture
@@ -128,9 +127,9 @@ def test_logged_errors_are_not_printed_twice(h: Harness, capsys: pytest.CaptureF
 
 
 @pytest.mark.parametrize("error", [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), BaseException("odd")])
-def test_a_worker_survives_any_base_exception(h: Harness, error: BaseException) -> None:
+def test_a_worker_survives_any_base_exception(h: Harness, error: BaseException, collect: Collect) -> None:
     session = h.session(max_workers=2)
-    handled, errors = Recorder(), Recorder()
+    handled, errors = collect(), collect()
 
     @session.on(ls.ExitSignalWithTx)
     def on_exit(event: ls.Event[ls.ExitSignalWithTx]) -> None:
@@ -168,9 +167,9 @@ def test_async_handlers_are_refused_at_registration(h: Harness, handler: Any) ->
         session.on_any(handler)
 
 
-def test_a_handler_returning_a_coroutine_is_reported(h: Harness) -> None:
+def test_a_handler_returning_a_coroutine_is_reported(h: Harness, collect: Collect) -> None:
     session = h.session()
-    errors = Recorder()
+    errors = collect()
     session.on(ls.ExitSignalWithTx, lambda event: asyncio.sleep(0))
     session.on_error(lambda exc, event: errors.add(exc))
     session.connect()
@@ -183,11 +182,11 @@ def test_a_handler_returning_a_coroutine_is_reported(h: Harness) -> None:
 # -- 3. lifecycle events run one at a time, in order -------------------------------------------
 
 
-def test_a_slow_disconnected_handler_finishes_before_the_next_connected_one(h: Harness) -> None:
+def test_a_slow_disconnected_handler_finishes_before_the_next_connected_one(h: Harness, collect: Collect) -> None:
     session = h.session(backoff=FAST)
-    order = Recorder()
+    order = collect()
     gate = h.gate()
-    hellos = Recorder()
+    hellos = collect()
 
     @session.on("disconnected")
     def on_disconnected(event: ls.Event[ls.Disconnected]) -> None:
@@ -208,11 +207,13 @@ def test_a_slow_disconnected_handler_finishes_before_the_next_connected_one(h: H
 # -- 4. the intent keeps only what the server accepted -----------------------------------------
 
 
-def test_a_rejected_wallet_update_is_rolled_back_and_does_not_poison_the_reconnect(h: Harness) -> None:
+def test_a_rejected_wallet_update_is_rolled_back_and_does_not_poison_the_reconnect(
+    h: Harness, collect: Collect
+) -> None:
     h.server.unregistered = {OTHER}
     h.server.answer_pings = True
     session = h.session(backoff=FAST)
-    errors, connected = Recorder(), Recorder()
+    errors, connected = collect(), collect()
     session.on_error(lambda exc, event: errors.add(exc))
     session.on("connected", connected.add)
     session.connect()
@@ -231,10 +232,10 @@ def test_a_rejected_wallet_update_is_rolled_back_and_does_not_poison_the_reconne
     assert not session.closed
 
 
-def test_an_accepted_update_is_not_rolled_back_by_a_later_error(h: Harness) -> None:
+def test_an_accepted_update_is_not_rolled_back_by_a_later_error(h: Harness, collect: Collect) -> None:
     h.server.answer_pings = True
     session = h.session(backoff=FAST)
-    pongs, errors, connected = Recorder(), Recorder(), Recorder()
+    pongs, errors, connected = collect(), collect(), collect()
     session.on(ls.Pong, pongs.add)
     session.on(ls.ErrorMessage, errors.add)
     session.on("connected", connected.add)
@@ -249,9 +250,9 @@ def test_an_accepted_update_is_not_rolled_back_by_a_later_error(h: Harness) -> N
     assert session.stats().commands_rejected == 0
 
 
-def test_a_change_made_offline_and_refused_by_the_handshake_is_rolled_back(h: Harness) -> None:
+def test_a_change_made_offline_and_refused_by_the_handshake_is_rolled_back(h: Harness, collect: Collect) -> None:
     session = h.session(backoff=FAST)
-    errors, connected, disconnected = Recorder(), Recorder(), Recorder()
+    errors, connected, disconnected = collect(), collect(), collect()
     session.on_error(lambda exc, event: errors.add(exc))
     session.on("connected", connected.add)
     session.on("disconnected", disconnected.add)
@@ -402,9 +403,9 @@ def test_a_command_written_into_a_silent_link_is_sent_again_after_the_reconnect(
     assert [d for _, d in h.server.frames("close_position")].count({"type": "close_position", "position_id": 7}) == 1
 
 
-def test_the_first_reconnect_after_a_healthy_connection_is_immediate(h: Harness) -> None:
+def test_the_first_reconnect_after_a_healthy_connection_is_immediate(h: Harness, collect: Collect) -> None:
     session = h.session(backoff=ls.Backoff(initial=5.0, maximum=5.0, healthy_after=0.0))
-    attempts, connected = Recorder(), Recorder()
+    attempts, connected = collect(), collect()
     session.on("reconnecting", attempts.add)
     session.on("connected", connected.add)
     session.connect()
@@ -471,11 +472,11 @@ def test_connect_refuses_a_timeout_that_is_not_positive(server: ScriptedServer, 
 
 
 def test_each_unknown_message_type_is_logged_once_and_still_delivered(
-    h: Harness, caplog: pytest.LogCaptureFixture
+    h: Harness, caplog: pytest.LogCaptureFixture, collect: Collect
 ) -> None:
     caplog.set_level(logging.WARNING, logger="lasersell_sync")
     session = h.session()
-    unknown = Recorder()
+    unknown = collect()
     session.on("unknown", unknown.add)
     session.connect()
     h.server.send_many(['{"type":"new_thing","a":1}', '{"type":"new_thing","a":2}', '{"type":"other"}'])

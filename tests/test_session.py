@@ -9,12 +9,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 
 import lasersell_sync as ls
 from lasersell_sync.backoff import Backoff
+from tests.support import WAIT, Collect, Collector
 from tests.wsserver import ScriptedServer
 
 W1, W2 = "1" * 32, "So11111111111111111111111111111111111111112"
@@ -59,29 +60,6 @@ def snapshot(position_id: int) -> str:
     )
 
 
-class Seen:
-    """Events seen by an on_any handler, with a condition to wait on."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.events: List[ls.Event[Any]] = []
-
-    def __call__(self, event: ls.Event[Any]) -> None:
-        with self.cond:
-            self.events.append(event)
-            self.cond.notify_all()
-
-    def wait(self, predicate: Callable[[List[ls.Event[Any]]], Any], timeout: float = 5.0) -> Any:
-        with self.cond:
-            result = self.cond.wait_for(lambda: predicate(self.events), timeout)
-        assert result, "event not seen in time"
-        return result
-
-    def of(self, name: str) -> List[ls.Event[Any]]:
-        with self.cond:
-            return [e for e in self.events if e.type == name]
-
-
 @pytest.fixture
 def make(server: ScriptedServer) -> Iterator[Callable[..., ls.StreamSession]]:
     made: List[ls.StreamSession] = []
@@ -100,16 +78,25 @@ def make(server: ScriptedServer) -> Iterator[Callable[..., ls.StreamSession]]:
         session.close()
 
 
-def connected(make: Callable[..., ls.StreamSession], **options: Any) -> tuple[ls.StreamSession, Seen]:
-    session = make(**options)
-    seen = Seen()
-    session.on_any(seen)
-    session.connect(timeout=5)
-    return session, seen
+Connect = Callable[..., Tuple[ls.StreamSession, Collector]]
 
 
-def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+@pytest.fixture
+def connected(make: Callable[..., ls.StreamSession], collect: Collect) -> Connect:
+    """Makes a connected session, with a collector of every event it dispatches."""
+
+    def factory(**options: Any) -> Tuple[ls.StreamSession, Collector]:
+        session = make(**options)
+        seen = collect("events")
+        session.on_any(seen)
+        session.connect(timeout=30)
+        return session, seen
+
+    return factory
+
+
+def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     server.send_many([opened(1, "TA1", token_symbol="AAA"), opened(2, "TA2"), snapshot(1)])
     server.send(ls.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7)))
     seen.wait(lambda events: any(e.type == "pnl_update" for e in events))
@@ -129,8 +116,8 @@ def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, ma
     assert session.limits.max_positions_per_session == 500
 
 
-def test_position_closed_removes_the_handle_and_its_liquidity(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+def test_position_closed_removes_the_handle_and_its_liquidity(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     server.send_many([opened(1, "TA1"), snapshot(1), closed(1, "TA1")])
     seen.wait(lambda events: any(e.type == "position_closed" for e in events))
     (event,) = seen.of("position_closed")
@@ -140,8 +127,8 @@ def test_position_closed_removes_the_handle_and_its_liquidity(server: ScriptedSe
     assert session.liquidity_trend(1) is None
 
 
-def test_reannounced_token_account_refreshes_the_handle_and_id(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+def test_reannounced_token_account_refreshes_the_handle_and_id(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     server.send(opened(1, "TA1"))
     server.drop()
     seen.wait(lambda events: any(e.type == "connected" and e.message.reconnect for e in events))
@@ -153,8 +140,8 @@ def test_reannounced_token_account_refreshes_the_handle_and_id(server: ScriptedS
     assert session.position(9) == handle
 
 
-def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     server.send(opened(5, TA5))
     seen.wait(lambda events: any(e.type == "position_opened" for e in events))
     handle = session.position(5)
@@ -210,8 +197,8 @@ def test_constructor_validates_before_connecting(make: Any) -> None:
         make(strategy=ls.StrategyConfig(target_profit_pct=5, stop_loss_pct=-1))
 
 
-def test_position_override_is_reapplied_after_reconnect(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+def test_position_override_is_reapplied_after_reconnect(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     server.send(opened(1, "TA1"))
     seen.wait(lambda events: any(e.type == "position_opened" for e in events))
     override = ls.StrategyConfig(target_profit_pct=99, stop_loss_pct=3)
@@ -225,11 +212,11 @@ def test_position_override_is_reapplied_after_reconnect(server: ScriptedServer, 
     assert frames[1][1]["strategy"]["target_profit_pct"] == 99.0
 
 
-def test_deadline_fires_once_per_position(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make, deadline_timeout_sec=1)
+def test_deadline_fires_once_per_position(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected(deadline_timeout_sec=1)
     sent_at = time.monotonic()
     server.send(opened(3, "TA3"))
-    frames = server.wait_frames("request_exit_signal", 1, timeout=5)
+    frames = server.wait_frames("request_exit_signal", 1, timeout=WAIT)
     assert time.monotonic() - sent_at >= 0.9  # not before the deadline
     assert frames[0][1] == {"type": "request_exit_signal", "token_account": "TA3"}
     assert session.stats().deadline_timers == 0
@@ -238,28 +225,28 @@ def test_deadline_fires_once_per_position(server: ScriptedServer, make: Any) -> 
     assert len(server.frames("request_exit_signal")) == 1
 
 
-def test_update_strategy_reschedules_deadlines_from_the_open_time(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make, deadline_timeout_sec=3600)
+def test_update_strategy_reschedules_deadlines_from_the_open_time(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected(deadline_timeout_sec=3600)
     server.send_many([opened(1, "TA1"), opened(2, "TA2")])
     seen.wait(lambda events: len([e for e in events if e.type == "position_opened"]) == 2)
     assert session.stats().deadline_timers == 2
     session.update_strategy(STRATEGY, deadline_timeout_sec=0)  # disable
     assert session.stats().deadline_timers == 0
     session.update_strategy(STRATEGY, deadline_timeout_sec=1)  # already past for neither; fires at ~1 s
-    frames = server.wait_frames("request_exit_signal", 2, timeout=5)
+    frames = server.wait_frames("request_exit_signal", 2, timeout=WAIT)
     assert {d["token_account"] for _, d in frames} == {"TA1", "TA2"}
 
 
-def test_deadline_uses_the_servers_open_time(server: ScriptedServer, make: Any) -> None:
-    connected(make, deadline_timeout_sec=30)
-    opened_ms = 1706000000000 - 60_000  # server clock in hello_ok is 1706000000000: a minute old
+def test_deadline_uses_the_servers_open_time(server: ScriptedServer, connected: Connect) -> None:
+    connected(deadline_timeout_sec=3600)
+    opened_ms = 1706000000000 - 7_200_000  # server clock in hello_ok is 1706000000000: two hours old
     server.send(opened(1, "TA1", opened_at_ms=opened_ms))
-    frames = server.wait_frames("request_exit_signal", 1, timeout=5)  # already past due: immediate
+    frames = server.wait_frames("request_exit_signal", 1, timeout=WAIT)  # already past due: immediate
     assert frames[0][1]["token_account"] == "TA1"
 
 
-def test_close_cancels_deadlines_and_leaves_no_threads(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make, deadline_timeout_sec=3600)
+def test_close_cancels_deadlines_and_leaves_no_threads(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected(deadline_timeout_sec=3600)
     server.send(opened(1, "TA1"))
     seen.wait(lambda events: any(e.type == "position_opened" for e in events))
     assert session.stats().deadline_timers == 1
@@ -278,8 +265,8 @@ def test_context_manager_connects_and_closes(server: ScriptedServer) -> None:
     assert not [t.name for t in threading.enumerate() if t.name.startswith("lasersell-")]
 
 
-def test_stats_count_what_happened(server: ScriptedServer, make: Any) -> None:
-    session, seen = connected(make)
+def test_stats_count_what_happened(server: ScriptedServer, connected: Connect) -> None:
+    session, seen = connected()
     errors: List[BaseException] = []
     session.on_error(lambda exc, event: seen(ls.Event("error-report", exc, None, 0.0)))
     server.send_many([opened(1, "TA1"), "garbage", ls.encode_server(ls.Pong(server_time_ms=1))])
@@ -296,11 +283,29 @@ def test_stats_count_what_happened(server: ScriptedServer, make: Any) -> None:
 
 
 BOT = """
+import signal
 import sys
 import lasersell_sync as ls
+# Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the runner started the tests as a
+# background job (whose children inherit an ignored SIGINT)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 session = ls.StreamSession("k", ["1" * 32], ls.StrategyConfig(target_profit_pct=5, stop_loss_pct=1), endpoint=sys.argv[1])
-session.on("connected", lambda event: print("ready", flush=True))
 session.on("closed", lambda event: print("closed-event", flush=True))
+session.connect()
+
+
+def ready_once_waiting(frame, event, arg):
+    # "ready" as run_forever's Event.wait, holding its lock, calls Condition.wait: Ctrl-C can then
+    # only land in that wait, never in connect() nor between two statements (the test would race
+    # the bot; a KeyboardInterrupt in connect() is a separate matter, not what this test is about)
+    if event == "call" and frame.f_code.co_name == "wait" and frame.f_back is not None:
+        caller = frame.f_back.f_back
+        if frame.f_back.f_code.co_name == "wait" and caller is not None and caller.f_code.co_name == "run_forever":
+            sys.setprofile(None)
+            print("ready", flush=True)
+
+
+sys.setprofile(ready_once_waiting)
 session.run_forever()
 print("exited cleanly", flush=True)
 """
@@ -321,7 +326,7 @@ def test_ctrl_c_closes_run_forever_gracefully(server: ScriptedServer, tmp_path: 
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -334,8 +339,8 @@ def test_ctrl_c_closes_run_forever_gracefully(server: ScriptedServer, tmp_path: 
     assert server.connection().close_code == 1000
 
 
-def test_run_forever_raises_the_fatal_error(server: ScriptedServer, make: Any) -> None:
-    session, _ = connected(make)
+def test_run_forever_raises_the_fatal_error(server: ScriptedServer, connected: Connect) -> None:
+    session, _ = connected()
     server.reject_status = 401
     server.drop()
     with pytest.raises(ls.AuthenticationError):

@@ -15,6 +15,7 @@ from typing import Any, Callable, DefaultDict, Dict, Iterator, List, Optional, T
 import pytest
 
 import lasersell_sync as ls
+from tests.support import WAIT, Collect, Collector
 from tests.wsserver import ScriptedServer
 
 KEY = "sk-test-dispatch"
@@ -22,7 +23,6 @@ WALLET = "1" * 32
 MINT = "3" * 32
 STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
 FAST = ls.Backoff(initial=0.01, maximum=0.04)
-WAIT = 5.0  # only reached when a test fails
 
 
 # -- frames ----------------------------------------------------------------------------------
@@ -85,35 +85,6 @@ def balance(mint: str = MINT) -> str:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-class Recorder:
-    """A thread-safe list that tests wait on instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.items: List[Any] = []
-
-    def add(self, item: Any) -> None:
-        with self.cond:
-            self.items.append(item)
-            self.cond.notify_all()
-
-    __call__ = add
-
-    def snapshot(self) -> List[Any]:
-        with self.cond:
-            return list(self.items)
-
-    def wait(self, predicate: Callable[[List[Any]], Any], timeout: float = WAIT) -> List[Any]:
-        with self.cond:
-            ok = self.cond.wait_for(lambda: predicate(self.items), timeout)
-            items = list(self.items)
-        assert ok, f"condition not reached in time; recorded: {items[:20]!r}"
-        return items
-
-    def wait_count(self, count: int, timeout: float = WAIT) -> List[Any]:
-        return self.wait(lambda items: len(items) >= count, timeout)
-
-
 class Harness:
     """Builds sessions against the server; closes them (releasing every gate first) afterwards."""
 
@@ -163,7 +134,7 @@ def flag_on(session: ls.StreamSession, name: str) -> threading.Event:
     ("trade_tick", tick, lambda m: m.time_ms),
 ])  # fmt: skip
 def test_per_key_order_and_exclusion_with_parallel_keys(
-    h: Harness, name: str, frame: Callable[[int, int], str], seq_of: Callable[[Any], int]
+    h: Harness, name: str, frame: Callable[[int, int], str], seq_of: Callable[[Any], int], collect: Collect
 ) -> None:
     keys, per_key = [1, 2, 3, 4, 5], 40
     session = h.session(max_workers=4, low_priority_workers=4)
@@ -173,7 +144,7 @@ def test_per_key_order_and_exclusion_with_parallel_keys(
     seen: DefaultDict[int, List[int]] = defaultdict(list)
     barrier = threading.Barrier(2, timeout=WAIT)
     barrier_results: List[str] = []
-    done = Recorder()
+    done = collect()
 
     @session.on(name)
     def handle(event: ls.Event[Any]) -> None:
@@ -211,11 +182,11 @@ def test_per_key_order_and_exclusion_with_parallel_keys(
 # -- 2. high priority vs low-priority saturation ----------------------------------------------
 
 
-def test_high_priority_handler_starts_while_every_low_worker_is_blocked(h: Harness) -> None:
+def test_high_priority_handler_starts_while_every_low_worker_is_blocked(h: Harness, collect: Collect) -> None:
     low_workers, flood = 2, 20
     session = h.session(max_workers=4, low_priority_workers=low_workers)
     release = h.gate()
-    started, finished = Recorder(), Recorder()
+    started, finished = collect(), collect()
     at_exit: List[Tuple[bool, int, int]] = []
     exit_ran = threading.Event()
 
@@ -251,12 +222,12 @@ def test_high_priority_handler_starts_while_every_low_worker_is_blocked(h: Harne
     ("liquidity_snapshot", liquidity, lambda m: m.server_time_ms),
 ])  # fmt: skip
 def test_undelivered_update_is_replaced_by_the_newest(
-    h: Harness, name: str, frame: Callable[[int, int], str], value_of: Callable[[Any], int]
+    h: Harness, name: str, frame: Callable[[int, int], str], value_of: Callable[[Any], int], collect: Collect
 ) -> None:
     session = h.session(low_priority_workers=1)
     release = h.gate()
     blocked = threading.Event()
-    seen = Recorder()
+    seen = collect()
 
     @session.on(ls.PnlUpdate)
     def blocker(event: ls.Event[ls.PnlUpdate]) -> None:
@@ -290,10 +261,9 @@ def test_undelivered_update_is_replaced_by_the_newest(
 # -- 4. trade_tick backlog -----------------------------------------------------------------------
 
 
-def _fill_tick_backlog(h: Harness, session: ls.StreamSession, release: threading.Event) -> Recorder:
-    """Block the only low worker, then send 100 ticks for position 2; returns what it sees."""
+def _fill_tick_backlog(h: Harness, session: ls.StreamSession, release: threading.Event, seen: Collector) -> None:
+    """Block the only low worker, then send 100 ticks for position 2; ``seen`` gets their time_ms."""
     blocked = threading.Event()
-    seen = Recorder()
 
     @session.on(ls.PnlUpdate)
     def blocker(event: ls.Event[ls.PnlUpdate]) -> None:
@@ -307,14 +277,14 @@ def _fill_tick_backlog(h: Harness, session: ls.StreamSession, release: threading
     assert blocked.wait(WAIT)
     h.server.send_many([tick(2, seq) for seq in range(1, 101)] + [balance()])
     assert marker.wait(WAIT)  # all 100 ticks have been submitted
-    return seen
 
 
-def test_trade_tick_backlog_keeps_the_newest(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+def test_trade_tick_backlog_keeps_the_newest(h: Harness, caplog: pytest.LogCaptureFixture, collect: Collect) -> None:
     caplog.set_level(logging.WARNING, logger="lasersell_sync")
     session = h.session(low_priority_workers=1, trade_tick_backlog=10)
     release = h.gate()
-    seen = _fill_tick_backlog(h, session, release)
+    seen = collect()
+    _fill_tick_backlog(h, session, release, seen)
     assert session.stats().low_priority_dropped == 90
     warnings = [r for r in caplog.records if "trade_tick backlog full" in r.getMessage()]
     assert len(warnings) == 1  # rate-limited: one warning, not ninety
@@ -329,11 +299,11 @@ def test_trade_tick_backlog_keeps_the_newest(h: Harness, caplog: pytest.LogCaptu
     assert stats.events_dispatched["trade_tick"] == 100
 
 
-def test_trade_tick_backlog_queue_depth_counts_only_the_kept_ticks(h: Harness) -> None:
+def test_trade_tick_backlog_queue_depth_counts_only_the_kept_ticks(h: Harness, collect: Collect) -> None:
     """The backlog bound should bound what is queued, not just which events survive."""
     session = h.session(low_priority_workers=1, trade_tick_backlog=10)
     release = h.gate()
-    _fill_tick_backlog(h, session, release)
+    _fill_tick_backlog(h, session, release, collect())
     assert session.stats().low_priority_dropped == 90
     # 10 ticks wait; the 90 dropped ones left the queue.
     assert session.stats().queue_depths["low"] == 10
@@ -342,10 +312,10 @@ def test_trade_tick_backlog_queue_depth_counts_only_the_kept_ticks(h: Harness) -
 # -- 5. parallel high-priority handlers --------------------------------------------------------
 
 
-def test_ten_exit_signals_for_ten_positions_run_in_parallel(h: Harness) -> None:
+def test_ten_exit_signals_for_ten_positions_run_in_parallel(h: Harness, collect: Collect) -> None:
     session = h.session(max_workers=10)
     barrier = threading.Barrier(10, timeout=WAIT)
-    results = Recorder()
+    results = collect()
 
     @session.on(ls.ExitSignalWithTx)
     def handle(event: ls.Event[ls.ExitSignalWithTx]) -> None:
@@ -366,13 +336,13 @@ def test_ten_exit_signals_for_ten_positions_run_in_parallel(h: Harness) -> None:
 
 
 def test_handler_error_goes_to_on_error_and_the_session_carries_on(
-    h: Harness, caplog: pytest.LogCaptureFixture
+    h: Harness, caplog: pytest.LogCaptureFixture, collect: Collect
 ) -> None:
     caplog.set_level(logging.ERROR, logger="lasersell_sync")
     session = h.session()
     boom = RuntimeError("boom")
-    calls = Recorder()
-    errors = Recorder()
+    calls = collect()
+    errors = collect()
 
     @session.on(ls.ExitSignalWithTx)
     def failing(event: ls.Event[ls.ExitSignalWithTx]) -> None:
@@ -420,9 +390,9 @@ def test_handler_error_goes_to_on_error_and_the_session_carries_on(
 # -- 7. protocol errors --------------------------------------------------------------------------
 
 
-def test_malformed_frame_reaches_on_error_without_an_event(h: Harness) -> None:
+def test_malformed_frame_reaches_on_error_without_an_event(h: Harness, collect: Collect) -> None:
     session = h.session()
-    errors, pnls = Recorder(), Recorder()
+    errors, pnls = collect(), collect()
     session.on_error(lambda exc, event: errors.add((exc, event)))
     session.on(ls.PnlUpdate, pnls)
     session.connect()
@@ -441,14 +411,14 @@ def test_malformed_frame_reaches_on_error_without_an_event(h: Harness) -> None:
 # -- 8. close() from a handler ---------------------------------------------------------------
 
 
-def test_close_from_inside_a_handler_does_not_deadlock(h: Harness) -> None:
+def test_close_from_inside_a_handler_does_not_deadlock(h: Harness, collect: Collect) -> None:
     session = h.session()
     close_returned = threading.Event()
-    closed = Recorder()
+    closed = collect()
 
     @session.on(ls.ExitSignalWithTx)
     def stop(event: ls.Event[ls.ExitSignalWithTx]) -> None:
-        session.close()
+        session.close(timeout=WAIT)  # the other workers deliver "closed" within it, then exit
         close_returned.set()
 
     @session.on("closed")
@@ -461,7 +431,7 @@ def test_close_from_inside_a_handler_does_not_deadlock(h: Harness) -> None:
     (event,) = closed.wait_count(1)
     assert isinstance(event.message, ls.Closed)
     assert event.message.error is None
-    session.close()  # idempotent; from here it joins every worker
+    assert session.close(timeout=WAIT) is True  # idempotent; from here it joins every worker
     assert not session.connected
     alive = [t.name for t in threading.enumerate() if t.name.startswith("lasersell-") and t.is_alive()]
     assert alive == []
@@ -473,7 +443,7 @@ def test_close_from_inside_a_handler_does_not_deadlock(h: Harness) -> None:
 # -- 9. registration errors --------------------------------------------------------------------
 
 
-def test_registration_is_validated_when_registering(h: Harness) -> None:
+def test_registration_is_validated_when_registering(h: Harness, collect: Collect) -> None:
     session = h.session()
 
     def one(event: Any) -> None:
@@ -513,7 +483,7 @@ def test_registration_is_validated_when_registering(h: Harness) -> None:
 
     assert session.on("pnl_update", optional_extra) is optional_extra  # one required arg is enough
 
-    by_class, by_name = Recorder(), Recorder()
+    by_class, by_name = collect(), collect()
 
     def class_handler(event: ls.Event[ls.ExitSignalWithTx]) -> None:
         by_class.add(event)
@@ -540,9 +510,9 @@ def _seq(event: ls.Event[Any]) -> Optional[int]:
     return getattr(event.message, "triggered_at_ms", None)
 
 
-def test_on_any_runs_after_exact_handlers_and_lifecycle_events_are_delivered(h: Harness) -> None:
+def test_on_any_runs_after_exact_handlers_and_lifecycle_events_are_delivered(h: Harness, collect: Collect) -> None:
     session = h.session()
-    calls = Recorder()
+    calls = collect()
     lifecycle: Dict[str, List[ls.Event[Any]]] = defaultdict(list)
 
     @session.on_any  # registered first, still runs after the exact handlers
@@ -586,9 +556,9 @@ def test_on_any_runs_after_exact_handlers_and_lifecycle_events_are_delivered(h: 
 # -- 11. the events() iterator ---------------------------------------------------------------
 
 
-def test_events_iterator_yields_each_lane_in_arrival_order_alongside_handlers(h: Harness) -> None:
+def test_events_iterator_yields_each_lane_in_arrival_order_alongside_handlers(h: Harness, collect: Collect) -> None:
     session = h.session()
-    by_handler = Recorder()
+    by_handler = collect()
     session.on(ls.TradeTick, by_handler)
     marker = flag_on(session, "balance_update")
     events = session.events(timeout=WAIT)
@@ -612,35 +582,34 @@ def test_events_iterator_yields_each_lane_in_arrival_order_alongside_handlers(h:
         next(events)
 
 
-def test_events_iterator_created_after_close_ends(h: Harness) -> None:
+def test_events_iterator_created_after_close_ends(h: Harness, collect: Collect) -> None:
     """``events()`` says it ends when the session closes; one made afterwards must not block."""
     session = h.session()
     session.connect()
     session.close()
     events = session.events()  # no timeout: only the session's end can stop it
-    outcome = Recorder()
+    outcome = collect()
 
     def consume() -> None:
         outcome.add(next(events, "ended"))
 
     thread = threading.Thread(target=consume, name="test-events-consumer", daemon=True)
     thread.start()
-    finished = outcome.cond
-    with finished:
-        finished.wait_for(lambda: bool(outcome.items), 1.0)  # detects a hang; not a time budget
-    if not outcome.snapshot():
+    ended_by_itself = outcome.reached(bool)  # at once; the bound is only reached if it hangs
+    if not ended_by_itself:
         events.close()  # do not leave the consumer thread behind
     thread.join(WAIT)
+    assert ended_by_itself, "an iterator created after close() blocks forever"
     assert outcome.snapshot() == ["ended"], "an iterator created after close() blocks forever"
 
 
 # -- 12. event objects -------------------------------------------------------------------------
 
 
-def test_event_carries_the_typed_message_the_position_handle_and_a_monotonic_time(h: Harness) -> None:
+def test_event_carries_the_typed_message_the_position_handle_and_a_monotonic_time(h: Harness, collect: Collect) -> None:
     session = h.session()
     account = "4" * 32
-    opens, pnls = Recorder(), Recorder()
+    opens, pnls = collect(), collect()
     session.on(ls.PositionOpened, opens)
     session.on(ls.PnlUpdate, lambda event: pnls.add((event, time.monotonic())))
     session.connect()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import lasersell_sync as ls
 from lasersell_sync.stream.recording import read_recording
-from tests.test_session_dispatch import KEY, STRATEGY, WALLET, Recorder, balance
+from tests.support import Collect
+from tests.test_session_dispatch import KEY, STRATEGY, WALLET, balance
 from tests.wsserver import ScriptedServer
 
 ACCOUNT = "LbUiWL3xVV8hTFYBVdbTNrpDo41NKS6o3LHHuDzjfcY"
@@ -29,9 +30,9 @@ def test_the_recorder_writes_frames_exactly_as_received(server: ScriptedServer, 
     assert frames[1:] == [odd, "garbage", balance()]
 
 
-def test_send_settings_and_position_strategies_are_one_intent(server: ScriptedServer) -> None:
+def test_send_settings_and_position_strategies_are_one_intent(server: ScriptedServer, collect: Collect) -> None:
     session = ls.StreamSession(KEY, [WALLET], STRATEGY, endpoint=server.url, backoff=ls.Backoff(initial=0.01))
-    connected = Recorder()
+    connected = collect()
     session.on("connected", connected.add)
     session.connect()
     intent = session.update_send_settings(send_mode="helius_sender", tip_lamports=5000, reconnect=True)
