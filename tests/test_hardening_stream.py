@@ -489,9 +489,9 @@ def test_each_unknown_message_type_is_logged_once_and_still_delivered(
 
 @pytest.mark.parametrize(("wire", "canonical"), [("pumpfun", "pump_fun"), ("pumpswap", "pump_swap")])
 def test_unseparated_market_type_spellings_decode_to_the_wire_values(wire: str, canonical: str) -> None:
-    context = ls.from_wire(ls.MarketContext, {"market_type": wire})
+    context = ls.proto.from_wire(ls.MarketContext, {"market_type": wire})
     assert context.market_type == canonical
-    assert ls.to_wire(context) == {"market_type": canonical}
+    assert ls.proto.to_wire(context) == {"market_type": canonical}
 
 
 def test_close_reports_a_handler_still_running(h: Harness, caplog: pytest.LogCaptureFixture) -> None:

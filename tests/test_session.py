@@ -163,7 +163,7 @@ def test_commands_are_validated_and_sent_with_one_selector(server: ScriptedServe
         {
             "type": "update_position_strategy",
             "position_id": 5,
-            "strategy": ls.to_wire(ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1)),
+            "strategy": ls.proto.to_wire(ls.StrategyConfig(target_profit_pct=1, stop_loss_pct=1)),
         },
         {"type": "mirror_buy_result", "mint": MINTX, "success": False},
         {"type": "update_watch_wallets", "watch_wallets": [{"pubkey": W2, "mirror_sell": False}]},
@@ -369,3 +369,41 @@ def test_register_and_connect_adds_the_proved_wallets(server: ScriptedServer, ma
         assert len(server.frames("configure")) == 1  # nothing connected after a failed registration
     finally:
         http.stop()
+
+
+CONNECT_BOT = """
+import os
+import signal
+import sys
+import lasersell_sync as ls
+signal.signal(signal.SIGINT, signal.default_int_handler)
+session = ls.StreamSession("k", ["1" * 32], ls.StrategyConfig(target_profit_pct=5, stop_loss_pct=1), endpoint=sys.argv[1])
+# Ctrl-C while connect() is still announcing the connection
+session.on("connected", lambda event: os.kill(os.getpid(), signal.SIGINT))
+try:
+    session.connect()
+    session.run_forever()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+finally:
+    print("closed" if session.close() else "close gave up", flush=True)
+"""
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_ctrl_c_during_connect_never_hangs_close(server: ScriptedServer, tmp_path: Path, attempt: int) -> None:
+    """The connection's callbacks run on the reader thread, so Ctrl-C cannot strand a lock."""
+    script = tmp_path / "bot.py"
+    script.write_text(CONNECT_BOT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), server.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        out, err = proc.communicate(timeout=30)  # a hang fails here, at the bound
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert out.strip().splitlines()[-1] == "closed", (out, err)

@@ -127,6 +127,7 @@ class StreamConnection(ReaderLoop):
         self._link: Optional[Link] = None
         self._connecting: Optional[Any] = None
         self._closing = threading.Event()
+        self._announced = threading.Event()  # the first connection's events were handed over
         self._closed_reported = False
         self._thread: Optional[threading.Thread] = None
         self._hello: Optional[HelloOk] = None
@@ -209,12 +210,12 @@ class StreamConnection(ReaderLoop):
         except BaseException:
             self._thread = None
             raise
-        # The link is live: the reader thread owns it even if the announcement below is
-        # interrupted (Ctrl-C in a handler-less script), so close() can always stop it.
-        try:
-            self._announce(link, reconnect=False)
-        finally:
-            thread.start()
+        # From here the reader thread owns the link: it announces it (the callbacks run there,
+        # never on the caller's thread, so a Ctrl-C in the caller cannot interrupt them holding a
+        # lock), then pumps it; close() can always stop it. Returning after the announcement
+        # keeps "events from now on" meaning the same thing as before.
+        thread.start()
+        self._announced.wait()
         return link.hello
 
     def __enter__(self) -> StreamConnection:

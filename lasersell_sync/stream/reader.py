@@ -49,6 +49,7 @@ class ReaderLoop:
     _link: Optional[Link]
     _connecting: Optional[Wire]
     _closing: threading.Event
+    _announced: threading.Event
     _closed_reported: bool
     _hello: Optional[HelloOk]
     _failures: int
@@ -106,6 +107,11 @@ class ReaderLoop:
     def _run(self) -> None:
         error: Optional[BaseException] = None
         try:
+            assert self._link is not None
+            try:
+                self._announce(self._link, reconnect=False)
+            finally:
+                self._announced.set()
             while not self._closing.is_set():
                 link = self._link
                 assert link is not None
