@@ -13,7 +13,7 @@ import logging
 import ssl
 import threading
 from pathlib import Path
-from typing import Any, Callable, Optional, Set, Union
+from typing import Any, Callable, List, Optional, Set, Union
 
 import attrs
 
@@ -81,6 +81,8 @@ class StreamConnection(ReaderLoop):
             account, once positions are re-announced, so it keeps no stale position ids.
         on_frame: ``(payload, received_at)`` for every text frame exactly as received, on the
             reader thread, before it is delivered (a session records with it).
+        on_messages: ``(messages, received_at)``: the messages of a burst in one call, in order,
+            instead of one ``on_message`` call each (a session hands them over in one batch).
 
     Example:
         >>> conn = StreamConnection(key, configure, on_message=handle)
@@ -105,6 +107,7 @@ class StreamConnection(ReaderLoop):
         max_frame_bytes: int = 4 * 1024 * 1024,
         replays: Optional[Callable[[ClientMessage], bool]] = None,
         on_frame: Optional[Callable[[bytes, float], None]] = None,
+        on_messages: Optional[Callable[[List[ServerMessage], float], None]] = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("api_key must be a non-empty string")
@@ -119,6 +122,7 @@ class StreamConnection(ReaderLoop):
         self._on_message = on_message
         self._on_event = on_event or _ignore_event
         self._on_frame = on_frame
+        self._on_messages = on_messages
         self._connect_timeout = connect_timeout
         self._keepalive = Keepalive(ping_interval, ping_timeout, app_ping_interval)
         self._backoff = backoff

@@ -29,7 +29,7 @@ import traceback
 from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple
 
 from .iterator import EventIterator, EventQueue
-from .lanes import Lane
+from .lanes import Lane, Submission
 from .registry import LIFECYCLE_TYPES, Event, HandlerRegistry
 
 __all__ = ["LOW_PRIORITY", "Dispatcher"]
@@ -48,7 +48,9 @@ class Dispatcher:
     def __init__(self, registry: HandlerRegistry, max_workers: int, low_workers: int, tick_limit: int) -> None:
         self.registry = registry
         self.high = Lane("worker", max_workers, self._run)
-        self.low = Lane("low", low_workers, self._run, bound=tick_limit, bounded_what="trade_tick", yield_gil=True)
+        self.low = Lane(
+            "low", low_workers, self._run, bound=tick_limit, bounded_what="trade_tick", yield_gil=True, take=32
+        )
         self._tick_limit = tick_limit
         self._errors_lock = threading.Lock()
         self.handler_errors = 0
@@ -69,6 +71,31 @@ class Dispatcher:
             for queue in self._queues:
                 queue.put_high(event)
             self.high.submit(_key(event), event, name)
+
+    def submit_many(self, events: List[Event[Any]]) -> None:
+        """Queue a burst of events in arrival order: one lock and one wake-up per lane."""
+        if len(events) == 1:
+            self.submit(events[0])
+            return
+        low: List[Submission] = []
+        high: List[Submission] = []
+        queues = self._queues
+        for event in events:
+            name = event.type
+            if name in LOW_PRIORITY:
+                position_id = event.message.position_id
+                conflate = (name, position_id) if name in _CONFLATED else None
+                for queue in queues:
+                    queue.put_low(event, conflate)
+                low.append((position_id, event, name, conflate, conflate is None))
+            else:
+                for queue in queues:
+                    queue.put_high(event)
+                high.append((_key(event), event, name, None, False))
+        if high:
+            self.high.submit_many(high)
+        if low:
+            self.low.submit_many(low)
 
     def report_later(self, error: BaseException, event: Optional[Event[Any]] = None) -> None:
         """Hand ``error`` to the error handlers on a worker (never on the calling thread).

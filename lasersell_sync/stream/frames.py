@@ -86,12 +86,29 @@ class FrameReader:
             ConnectionClosed: EOF. WireViolation: broken framing. FrameTooLarge: skipped frame.
             OSError: any socket error.
         """
+        message = self._next(block=True)
+        assert message is not None
+        return message
+
+    def read_buffered(self) -> Optional[Tuple[int, bytes]]:
+        """The next message if it is already complete in the buffer, else None (no system call).
+
+        Raises:
+            WireViolation, FrameTooLarge: as :meth:`read`.
+        """
+        return self._next(block=False)
+
+    def _next(self, block: bool) -> Optional[Tuple[int, bytes]]:
         while True:
             if self._skip:
+                if not block and self._pos >= self._end:
+                    return None
                 self._discard()
                 continue
             frame = self._parse()
             if frame is None:
+                if not block:
+                    return None
                 self._fill()
                 continue
             fin, opcode, payload = frame

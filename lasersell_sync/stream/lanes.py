@@ -15,14 +15,18 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Hashable, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Hashable, List, Optional, Sequence, Tuple
 
-__all__ = ["Lane", "LaneSnapshot", "LowPolicy", "Slot"]
+__all__ = ["Lane", "LaneSnapshot", "LowPolicy", "Slot", "Submission"]
 
 logger = logging.getLogger(__name__)
 
 _WARN_EVERY = 60.0  # seconds between two backlog warnings
 _YIELD_AFTER = 20e-6  # a handler that ran longer than this yields the GIL (when asked to)
+
+
+Submission = Tuple[Hashable, Any, str, Optional[Tuple[str, int]], bool]
+"""``(key, item, name, conflate, bounded)``: one item for :meth:`Lane.submit_many`."""
 
 
 class Slot:
@@ -111,6 +115,8 @@ class Lane:
             them in the backlog warning.
         yield_gil: after an item that ran longer than 20 µs, yield the GIL so a CPU-bound
             handler cannot starve the reader thread.
+        take: how many queued items of one key a worker takes at once (fewer lock round trips
+            under a flood; the key's order is kept, other keys wait at most that many items).
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class Lane:
         bound: int = 0,
         bounded_what: str = "bounded item",
         yield_gil: bool = False,
+        take: int = 1,
     ) -> None:
         self.name = name
         self.max_workers = max_workers
@@ -131,6 +138,7 @@ class Lane:
         self._ready: Deque[Hashable] = deque()
         self._policy = LowPolicy(bound, bounded_what)
         self._yield_gil = yield_gil
+        self._take = take  # items of one key a worker takes per lock acquisition
         self._idle = 0
         self._threads: List[threading.Thread] = []
         self._busy: Dict[threading.Thread, Any] = {}
@@ -154,35 +162,56 @@ class Lane:
         ``bounded`` apply the backlog policy described in the module docstring.
         """
         with self._cond:
+            if not self._stopping and self._admit(key, item, name, conflate, bounded):
+                self._wake(1)
+
+    def submit_many(self, entries: Sequence[Submission]) -> None:
+        """Queue several items (``(key, item, name, conflate, bounded)``) with one lock and at
+        most one wake-up per worker needed."""
+        with self._cond:
             if self._stopping:
                 return
-            if name:
-                counts = self._counts
-                counts[name] = counts.get(name, 0) + 1
-            policy = self._policy
-            if conflate is not None and policy.replace(conflate, item):
-                return
-            slot = Slot(item, key, conflate)
-            victim = policy.admit(slot, bounded)
-            if victim is not None:  # still queued, near the front of its mailbox
-                box = self._boxes.get(victim.key)
-                if box is not None:
-                    box.remove(victim)
-                self._pending -= 1
-            self._pending += 1
-            box = self._boxes.get(key)
+            admit, ready = self._admit, 0
+            for key, item, name, conflate, bounded in entries:
+                if admit(key, item, name, conflate, bounded):
+                    ready += 1
+            if ready:
+                self._wake(ready)
+
+    def _admit(self, key: Hashable, item: Any, name: str, conflate: Optional[Tuple[str, int]], bounded: bool) -> bool:
+        """Under the lock: queue one item; True when its key just became ready."""
+        if name:
+            counts = self._counts
+            counts[name] = counts.get(name, 0) + 1
+        policy = self._policy
+        if conflate is not None and policy.replace(conflate, item):
+            return False
+        slot = Slot(item, key, conflate)
+        victim = policy.admit(slot, bounded)
+        if victim is not None:  # still queued, near the front of its mailbox
+            box = self._boxes.get(victim.key)
             if box is not None:
-                box.append(slot)  # the key is ready or running: its worker will get to it
-                return
-            # Order matters if Ctrl-C interrupts the main thread here: a ready key without a
-            # mailbox is skipped by the worker, whereas a mailbox never marked ready would stall.
-            self._ready.append(key)
-            self._boxes[key] = deque((slot,))
-            if self._idle:
-                self._idle -= 1
-                self._cond.notify()
-            elif len(self._threads) < self.max_workers:
-                self._spawn()
+                box.remove(victim)
+            self._pending -= 1
+        self._pending += 1
+        box = self._boxes.get(key)
+        if box is not None:
+            box.append(slot)  # the key is ready or running: its worker will get to it
+            return False
+        # Order matters if Ctrl-C interrupts the main thread here: a ready key without a
+        # mailbox is skipped by the worker, whereas a mailbox never marked ready would stall.
+        self._ready.append(key)
+        self._boxes[key] = deque((slot,))
+        return True
+
+    def _wake(self, ready: int) -> None:
+        """Under the lock: wake idle workers (or start new ones) for ``ready`` new keys."""
+        woken = min(ready, self._idle)
+        if woken:
+            self._idle -= woken
+            self._cond.notify(woken)
+        for _ in range(min(ready - woken, self.max_workers - len(self._threads))):
+            self._spawn()
 
     def snapshot(self) -> LaneSnapshot:
         """Queue depth and counters, consistent with each other."""
@@ -227,19 +256,24 @@ class Lane:
                 if not box:  # only after an interrupted submit (see submit)
                     self._boxes.pop(key, None)
                     continue
-                slot = box.popleft()
-                item, slot.item = slot.item, None
-                self._policy.taken(slot)
-                self._pending -= 1
+                items = []
+                for _ in range(min(len(box), self._take)):  # a run of one key: one lock for all
+                    slot = box.popleft()
+                    items.append(slot.item)
+                    slot.item = None
+                    self._policy.taken(slot)
+                self._pending -= len(items)
                 self._busy[me] = key
             try:
-                if self._yield_gil:
-                    started = time.perf_counter()
-                    self._run(item)
-                    if time.perf_counter() - started > _YIELD_AFTER:
-                        time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
-                else:
-                    self._run(item)
+                run = self._run
+                for item in items:
+                    if self._yield_gil:
+                        started = time.perf_counter()
+                        run(item)
+                        if time.perf_counter() - started > _YIELD_AFTER:
+                            time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
+                    else:
+                        run(item)
             finally:
                 with self._cond:
                     del self._busy[me]

@@ -29,6 +29,7 @@ __all__ = ["ReaderLoop"]
 logger = logging.getLogger(__name__)
 
 _OUTBOX_OBSERVES = frozenset({Pong, ErrorMessage})  # they confirm or reject intent changes
+_BATCH = 256  # frames handed over together when a burst sits in the read buffer
 
 
 class ReaderLoop:
@@ -44,6 +45,7 @@ class ReaderLoop:
     _backoff: Backoff
     _outbox: Outbox
     _on_message: Callable[[ServerMessage, float], None]
+    _on_messages: Optional[Callable[[List[ServerMessage], float], None]]
     _on_event: Callable[[TransportEvent], None]
     _on_frame: Optional[Callable[[bytes, float], None]]
     _link: Optional[Link]
@@ -193,6 +195,7 @@ class ReaderLoop:
     def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
         """Read frames until the connection breaks; returns why."""
         wire, clock, outbox = link.wire, self._keepalive.start(time.monotonic()), self._outbox
+        texts: Optional[List[bytes]] = [] if self._on_frame is not None else None
         while True:
             timeout = clock.next_wakeup() - time.monotonic()
             if timeout <= 0:
@@ -212,7 +215,7 @@ class ReaderLoop:
                     return ("keepalive send failed", exc)
                 continue
             try:
-                item = wire.receive(timeout)
+                items = wire.receive_batch(timeout, _BATCH, texts)
             except socket.timeout:
                 continue
             except ConnectionClosed:
@@ -223,38 +226,63 @@ class ReaderLoop:
                 return (f"socket error: {exc}", exc)
             now = time.monotonic()
             clock.received(now)
-            outbox.inbound += 1
-            if item is None:  # a control frame, already handled
-                continue
-            if self._on_frame is not None and wire.text is not None:
-                self._on_frame(wire.text, now)
-            kind = type(item)
-            if kind is ProtocolError:
+            outbox.inbound += len(items)
+            if texts:
+                on_frame = self._on_frame
+                assert on_frame is not None
+                for text in texts:
+                    on_frame(text, now)
+                texts.clear()
+            closed: Optional[PeerClosed] = None
+            messages: List[ServerMessage] = []
+            for item in items:
+                if item is None:  # a control frame, already handled
+                    continue
+                kind = type(item)
+                if kind is PeerClosed:
+                    closed = item  # type: ignore[assignment]
+                    break
                 self._frames += 1
-                self._report_bad_frame(item)  # type: ignore[arg-type]
-            elif kind is PeerClosed:
-                return (str(item), None)
-            else:
-                self._frames += 1
+                if kind is ProtocolError:
+                    self._report_bad_frame(item)  # type: ignore[arg-type]
+                    continue
                 if kind in _OUTBOX_OBSERVES:
                     rejected = outbox.observe(item)  # type: ignore[arg-type]
                     if rejected is not None:
                         assert isinstance(item, ErrorMessage)
                         self._report_rejected([rejected], item.code, item.message)
-                self._deliver(item, now)  # type: ignore[arg-type]
+                elif kind is UnknownMessage:
+                    self._note_unknown(item)  # type: ignore[arg-type]
+                messages.append(item)  # type: ignore[arg-type]
+            if messages:
+                self._hand_over(messages, now)
+            if closed is not None:
+                return (str(closed), None)
 
-    def _deliver(self, message: ServerMessage, received_at: float) -> None:
-        self._delivered += 1
-        if type(message) is UnknownMessage and message.type not in self._unknown_types:
+    def _hand_over(self, messages: List[ServerMessage], received_at: float) -> None:
+        """Deliver a batch: to ``on_messages`` in one call, else to ``on_message`` one by one."""
+        self._delivered += len(messages)
+        try:
+            if self._on_messages is not None:
+                self._on_messages(messages, received_at)
+            else:
+                for message in messages:
+                    self._on_message(message, received_at)
+        except Exception:
+            logger.exception("on_message callback failed")
+
+    def _note_unknown(self, message: UnknownMessage) -> None:
+        if message.type not in self._unknown_types:
             self._unknown_types.add(message.type)
             logger.warning(
                 "received a message of unknown type %r (a newer protocol?); delivered as UnknownMessage",
                 message.type,
             )
-        try:
-            self._on_message(message, received_at)
-        except Exception:
-            logger.exception("on_message callback failed")
+
+    def _deliver(self, message: ServerMessage, received_at: float) -> None:
+        if type(message) is UnknownMessage:
+            self._note_unknown(message)
+        self._hand_over([message], received_at)
 
     def _report_bad_frame(self, error: Exception) -> None:
         self._bad_frames += 1

@@ -16,6 +16,7 @@ from typing import (
     Any,
     Callable,
     Iterable,
+    List,
     Optional,
     Sequence,
     Type,
@@ -161,6 +162,7 @@ class StreamSession(SessionCommands, SessionState):
             api_key,
             configure,
             on_message=self._on_message,
+            on_messages=self._on_messages,
             on_event=self._on_transport_event,
             endpoint=endpoint,
             ssl_context=ssl_context,
@@ -395,9 +397,16 @@ class StreamSession(SessionCommands, SessionState):
     # -- reader-thread callbacks ---------------------------------------------------------
 
     def _on_message(self, message: ServerMessage, received_at: float) -> None:
-        handle = self._book.apply(message)
-        self._upkeep.observe(message, handle, received_at)
-        self._dispatcher.submit(Event(event_name(message), message, handle, received_at))
+        self._on_messages([message], received_at)
+
+    def _on_messages(self, messages: List[ServerMessage], received_at: float) -> None:
+        """A burst, in arrival order: book and upkeep first, then one hand-off to the lanes."""
+        book, upkeep, events = self._book, self._upkeep, []
+        for message in messages:
+            handle = book.apply(message)
+            upkeep.observe(message, handle, received_at)
+            events.append(Event(event_name(message), message, handle, received_at))
+        self._dispatcher.submit_many(events)
 
     def _publish(self, message: Any) -> None:
         """An event the session itself produces (exit outcomes), into the dispatcher."""
