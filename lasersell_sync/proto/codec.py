@@ -16,6 +16,7 @@ from ..errors import ProtocolError
 from . import jsonlib
 from .client import CLIENT_MESSAGE_TYPES, CLIENT_TYPE_ALIASES, ClientMessage
 from .converter import converter, describe_error, json_kind
+from .fastpath import fast_structure
 from .server import (
     SERVER_MESSAGE_TYPES,
     ExitSignalWithTx,
@@ -40,8 +41,15 @@ T = TypeVar("T")
 _EXCERPT = 120
 
 
-def _hooks(classes: Tuple[Any, ...], aliases: Mapping[str, Any]) -> Dict[str, Tuple[_StructureFn, Any]]:
-    table = {cls.TYPE: (converter.get_structure_hook(cls), cls) for cls in classes}
+_Entry = Tuple[Optional[Callable[[Dict[str, Any]], Any]], _StructureFn, Any]
+
+
+def _hooks(classes: Tuple[Any, ...], aliases: Mapping[str, Any]) -> Dict[str, _Entry]:
+    """Per ``type``: the generated fast path (when the class is flat enough), the general hook."""
+    table: Dict[str, _Entry] = {
+        cls.TYPE: (fast_structure(cls, converter.get_structure_hook), converter.get_structure_hook(cls), cls)
+        for cls in classes
+    }
     for alias, cls in aliases.items():
         table[alias] = table[cls.TYPE]
     return table
@@ -90,7 +98,7 @@ def _as_object(obj: Any) -> Dict[str, Any]:
     return obj
 
 
-def _structure(obj: Dict[str, Any], table: Dict[str, Tuple[_StructureFn, Any]]) -> Any:
+def _structure(obj: Dict[str, Any], table: Dict[str, _Entry]) -> Any:
     tag = obj.get("type")
     if type(tag) is not str:
         problem = "missing" if tag is None else f"not a string ({json_kind(tag)})"
@@ -98,7 +106,12 @@ def _structure(obj: Dict[str, Any], table: Dict[str, Tuple[_StructureFn, Any]]) 
     entry = table.get(tag)
     if entry is None:
         return UnknownMessage(type=tag, fields={k: v for k, v in obj.items() if k != "type"})
-    structure, cls = entry
+    fast, structure, cls = entry
+    if fast is not None:
+        try:
+            return fast(obj)
+        except Exception:  # anything unusual: the general path decides, with its own errors
+            pass
     try:
         return structure(obj, cls)
     except Exception as exc:  # any failure of a generated hook is a bad field

@@ -191,7 +191,7 @@ class Dispatcher:
         for handler in self.registry.handlers(item.type):
             try:
                 result = handler(item)
-                if inspect.isawaitable(result):  # e.g. a lambda returning a coroutine
+                if result is not None and inspect.isawaitable(result):  # a lambda returning a coroutine
                     _discard(result)
                     raise TypeError(f"handler {handler!r} returned an awaitable; handlers must be plain functions")
             except BaseException as exc:  # sys.exit() in a handler must not kill a worker

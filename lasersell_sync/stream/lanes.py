@@ -115,8 +115,8 @@ class Lane:
             them in the backlog warning.
         yield_gil: after an item that ran longer than 20 µs, yield the GIL so a CPU-bound
             handler cannot starve the reader thread.
-        take: how many queued items of one key a worker takes at once (fewer lock round trips
-            under a flood; the key's order is kept, other keys wait at most that many items).
+        take: how many queued items of one key a worker takes per lock round trip (fewer lock
+            round trips under a flood; the key's order is kept).
     """
 
     def __init__(
@@ -141,7 +141,7 @@ class Lane:
         self._take = take  # items of one key a worker takes per lock acquisition
         self._idle = 0
         self._threads: List[threading.Thread] = []
-        self._busy: Dict[threading.Thread, Any] = {}
+        self._busy: Dict[threading.Thread, Any] = {}  # worker -> the (first) key it is running
         self._stopping = False
         self._abandon = False
         self._pending = 0
@@ -251,36 +251,53 @@ class Lane:
                         return
                     self._idle += 1
                     self._cond.wait()
-                key = self._ready.popleft()
-                box = self._boxes.get(key)
-                if not box:  # only after an interrupted submit (see submit)
-                    self._boxes.pop(key, None)
-                    continue
-                items = []
-                for _ in range(min(len(box), self._take)):  # a run of one key: one lock for all
-                    slot = box.popleft()
-                    items.append(slot.item)
-                    slot.item = None
-                    self._policy.taken(slot)
-                self._pending -= len(items)
-                self._busy[me] = key
+                taken = self._take_ready()
+                self._busy[me] = taken[0][0] if taken else None
             try:
-                run = self._run
-                for item in items:
-                    if self._yield_gil:
-                        started = time.perf_counter()
-                        run(item)
-                        if time.perf_counter() - started > _YIELD_AFTER:
-                            time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
-                    else:
-                        run(item)
+                self._run_all(taken)
             finally:
                 with self._cond:
                     del self._busy[me]
-                    if box:
-                        self._ready.append(key)
-                    else:
-                        del self._boxes[key]
+                    for key, box, _ in taken:
+                        if box:
+                            self._ready.append(key)
+                        else:
+                            del self._boxes[key]
+
+    def _take_ready(self) -> List[Tuple[Hashable, Deque[Slot], List[Any]]]:
+        """Under the lock: up to ``take`` items of the next ready key, in order. The key stays out
+        of ``ready`` (so no other worker runs it) until they are done. One key at a time: a worker
+        blocked in a handler never holds other keys' items back from an idle worker."""
+        taken: List[Tuple[Hashable, Deque[Slot], List[Any]]] = []
+        budget, ready, boxes, policy = self._take, self._ready, self._boxes, self._policy
+        while budget > 0 and not taken and ready:  # one key: other keys stay free for other workers
+            key = ready.popleft()
+            box = boxes.get(key)
+            if not box:  # only after an interrupted submit (see submit)
+                boxes.pop(key, None)
+                continue
+            items = []
+            for _ in range(min(len(box), budget)):
+                slot = box.popleft()
+                items.append(slot.item)
+                slot.item = None
+                policy.taken(slot)
+            budget -= len(items)
+            self._pending -= len(items)
+            taken.append((key, box, items))
+        return taken
+
+    def _run_all(self, taken: List[Tuple[Hashable, Deque[Slot], List[Any]]]) -> None:
+        run, yield_gil = self._run, self._yield_gil
+        for _, _, items in taken:
+            for item in items:
+                if yield_gil:
+                    started = time.perf_counter()
+                    run(item)
+                    if time.perf_counter() - started > _YIELD_AFTER:
+                        time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
+                else:
+                    run(item)
 
     def stop(self, abandon: bool = False) -> None:
         """Accept nothing more; workers exit once the queue is empty (now, if ``abandon``)."""
