@@ -83,10 +83,27 @@ def _generate(cls: Any, nested: Callable[[Any], Any]) -> Fast:
             lines.append("    else:")
             lines.extend(f"        {check}" for check in checks)
         names.append(f"{field.name}={var}")
-    lines.append(f"    return _cls({', '.join(names)})")
+    if _plain_slots(cls):  # fill the slots directly: the frozen __init__ costs twice as much
+        lines.append("    o = _new(_cls)")
+        for index, field in enumerate(attrs.fields(cls)):
+            env[f"_set{index}"] = getattr(cls, field.name).__set__
+            lines.append(f"    _set{index}(o, v{index})")
+        lines.append("    return o")
+        env["_new"] = object.__new__
+    else:
+        lines.append(f"    return _cls({', '.join(names)})")
     exec("\n".join(lines), env)  # our own generated source, from attrs metadata
     fast: Fast = env["fast"]
     return fast
+
+
+def _plain_slots(cls: Any) -> bool:
+    """Whether ``__init__`` only stores its arguments (no converter, validator or post-init)."""
+    return (
+        "__slots__" in cls.__dict__
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(f.converter is None and f.validator is None for f in attrs.fields(cls))
+    )
 
 
 class _Slow(Exception):

@@ -244,60 +244,70 @@ class Lane:
                     self._spawn()
 
     def _serve(self, me: threading.Thread) -> None:
-        while True:
+        done: Optional[Tuple[Hashable, Deque[Slot]]] = None  # the key just run, not yet released
+        try:
+            while True:
+                with self._cond:  # one lock round trip per run: release the last key, take the next
+                    if done is not None:
+                        self._release(*done)
+                        done = None
+                    while not self._ready or self._abandon:
+                        if self._stopping and (self._abandon or not self._ready):
+                            return
+                        self._idle += 1
+                        self._cond.wait()
+                    taken = self._take_ready()
+                    if taken is None:
+                        continue
+                    key, box, items = taken
+                    self._busy[me] = key
+                done = (key, box)
+                self._run_all(items)
+        finally:
             with self._cond:
-                while not self._ready or self._abandon:
-                    if self._stopping and (self._abandon or not self._ready):
-                        return
-                    self._idle += 1
-                    self._cond.wait()
-                taken = self._take_ready()
-                self._busy[me] = taken[0][0] if taken else None
-            try:
-                self._run_all(taken)
-            finally:
-                with self._cond:
-                    del self._busy[me]
-                    for key, box, _ in taken:
-                        if box:
-                            self._ready.append(key)
-                        else:
-                            del self._boxes[key]
+                self._busy.pop(me, None)
+                if done is not None:
+                    self._release(*done)
 
-    def _take_ready(self) -> List[Tuple[Hashable, Deque[Slot], List[Any]]]:
-        """Under the lock: up to ``take`` items of the next ready key, in order. The key stays out
-        of ``ready`` (so no other worker runs it) until they are done. One key at a time: a worker
-        blocked in a handler never holds other keys' items back from an idle worker."""
-        taken: List[Tuple[Hashable, Deque[Slot], List[Any]]] = []
-        budget, ready, boxes, policy = self._take, self._ready, self._boxes, self._policy
-        while budget > 0 and not taken and ready:  # one key: other keys stay free for other workers
+    def _release(self, key: Hashable, box: Deque[Slot]) -> None:
+        """Under the lock: a run of ``key`` ended; it is ready again if more items came."""
+        if box:
+            self._ready.append(key)
+        else:
+            del self._boxes[key]
+
+    def _take_ready(self) -> Optional[Tuple[Hashable, Deque[Slot], List[Any]]]:
+        """Under the lock, with a key ready: up to ``take`` items of that key, in order. The key
+        stays out of ``ready`` (so no other worker runs it) until released. One key at a time: a
+        worker blocked in a handler never holds other keys' items back from an idle worker."""
+        ready, boxes, policy = self._ready, self._boxes, self._policy
+        while True:
             key = ready.popleft()
             box = boxes.get(key)
-            if not box:  # only after an interrupted submit (see submit)
-                boxes.pop(key, None)
-                continue
-            items = []
-            for _ in range(min(len(box), budget)):
-                slot = box.popleft()
-                items.append(slot.item)
-                slot.item = None
-                policy.taken(slot)
-            budget -= len(items)
-            self._pending -= len(items)
-            taken.append((key, box, items))
-        return taken
+            if box:
+                break
+            boxes.pop(key, None)  # only after an interrupted submit (see submit)
+            if not ready:
+                return None
+        items = []
+        for _ in range(min(len(box), self._take)):
+            slot = box.popleft()
+            items.append(slot.item)
+            slot.item = None
+            policy.taken(slot)
+        self._pending -= len(items)
+        return key, box, items
 
-    def _run_all(self, taken: List[Tuple[Hashable, Deque[Slot], List[Any]]]) -> None:
+    def _run_all(self, items: List[Any]) -> None:
         run, yield_gil = self._run, self._yield_gil
-        for _, _, items in taken:
-            for item in items:
-                if yield_gil:
-                    started = time.perf_counter()
-                    run(item)
-                    if time.perf_counter() - started > _YIELD_AFTER:
-                        time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
-                else:
-                    run(item)
+        for item in items:
+            if yield_gil:
+                started = time.perf_counter()
+                run(item)
+                if time.perf_counter() - started > _YIELD_AFTER:
+                    time.sleep(0)  # a CPU-heavy handler: let the reader take the GIL now
+            else:
+                run(item)
 
     def stop(self, abandon: bool = False) -> None:
         """Accept nothing more; workers exit once the queue is empty (now, if ``abandon``)."""

@@ -77,6 +77,11 @@ class PositionBook:
         self._by_id: Dict[int, PositionHandle] = {}
         self._liquidity: Dict[int, LiquiditySnapshot] = {}
 
+    @property
+    def by_id(self) -> Dict[int, PositionHandle]:
+        """The live id -> handle map, for the reader thread's lookups (do not mutate it)."""
+        return self._by_id
+
     def apply(self, message: Any) -> Optional[PositionHandle]:
         """Update from one server message; return the handle its event should carry."""
         kind = type(message)

@@ -22,6 +22,7 @@ from .exit_types import ExitFailed, ExitLanded, ExitSubmitted
 from .positions import PositionHandle
 
 __all__ = [
+    "CLASS_NAMES",
     "EVENT_NAMES",
     "EXIT_TYPES",
     "LIFECYCLE_TYPES",
@@ -30,6 +31,7 @@ __all__ = [
     "Handler",
     "HandlerRegistry",
     "event_name",
+    "make_event",
 ]
 
 M = TypeVar("M")
@@ -52,6 +54,22 @@ class Event(Generic[M]):
     received_at: float
 
 
+_new_event = object.__new__
+_set_type, _set_message, _set_handle, _set_received = (
+    Event.__dict__[name].__set__ for name in ("type", "message", "handle", "received_at")
+)
+
+
+def make_event(name: str, message: Any, handle: Optional[PositionHandle], received_at: float) -> Event[Any]:
+    """``Event(name, message, handle, received_at)`` at half the cost, for the reader's hot path."""
+    event: Event[Any] = _new_event(Event)
+    _set_type(event, name)
+    _set_message(event, message)
+    _set_handle(event, handle)
+    _set_received(event, received_at)
+    return event
+
+
 Handler = Callable[[Event[M]], Any]
 ErrorHandler = Callable[[BaseException, Optional[Event[Any]]], Any]
 
@@ -61,19 +79,19 @@ LIFECYCLE_TYPES: Dict[str, type] = {
     "reconnecting": Reconnecting,
     "closed": Closed,
 }
-_CLASS_NAMES: Dict[type, str] = {cls: cls.TYPE for cls in SERVER_MESSAGE_TYPES}
-_CLASS_NAMES[UnknownMessage] = "unknown"
-_CLASS_NAMES.update({cls: name for name, cls in LIFECYCLE_TYPES.items()})
+CLASS_NAMES: Dict[type, str] = {cls: cls.TYPE for cls in SERVER_MESSAGE_TYPES}
+CLASS_NAMES[UnknownMessage] = "unknown"
+CLASS_NAMES.update({cls: name for name, cls in LIFECYCLE_TYPES.items()})
 EXIT_TYPES: Dict[str, type] = {"exit_submitted": ExitSubmitted, "exit_landed": ExitLanded, "exit_failed": ExitFailed}
 """Outcomes of the exit executor (``session.auto_exit``)."""
-_CLASS_NAMES.update({cls: name for name, cls in EXIT_TYPES.items()})
-EVENT_NAMES = frozenset(_CLASS_NAMES.values())
+CLASS_NAMES.update({cls: name for name, cls in EXIT_TYPES.items()})
+EVENT_NAMES = frozenset(CLASS_NAMES.values())
 """Every name ``on()`` accepts."""
 
 
 def event_name(message: Any) -> str:
     """The event name of a message or lifecycle record."""
-    return _CLASS_NAMES[type(message)]
+    return CLASS_NAMES[type(message)]
 
 
 def _is_async(handler: Any) -> bool:
@@ -143,6 +161,6 @@ class HandlerRegistry:
             if event not in EVENT_NAMES:
                 raise ValueError(f"unknown event name {event!r}; expected one of {sorted(EVENT_NAMES)}")
             return event
-        if isinstance(event, type) and event in _CLASS_NAMES:
-            return _CLASS_NAMES[event]
+        if isinstance(event, type) and event in CLASS_NAMES:
+            return CLASS_NAMES[event]
         raise ValueError(f"cannot register a handler for {event!r}: not a LaserSell event type or name")

@@ -37,9 +37,11 @@ from ..proto import (
     ExitSignalWithTx,
     HelloOk,
     MirrorConfig,
+    PnlUpdate,
     PositionClosed,
     ServerMessage,
     StrategyConfig,
+    TradeTick,
     UpdatePositionStrategy,
     UpdateWallets,
     WalletProof,
@@ -58,7 +60,7 @@ from .exits import ExitExecutor
 from .iterator import EventIterator
 from .positions import PositionBook
 from .recording import FrameRecorder
-from .registry import ErrorHandler, Event, Handler, HandlerRegistry, event_name
+from .registry import CLASS_NAMES, ErrorHandler, Event, Handler, HandlerRegistry, event_name, make_event
 from .session_commands import SessionCommands
 from .session_state import SessionState
 from .stats import SessionStats
@@ -81,6 +83,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_BACKOFF = Backoff()
 _DEFAULT_POLICY = ExitPolicy()
+_STATELESS = frozenset({PnlUpdate, TradeTick})  # messages that change neither the book nor the upkeep
+_NAMES = CLASS_NAMES
 
 
 class StreamSession(SessionCommands, SessionState):
@@ -401,11 +405,15 @@ class StreamSession(SessionCommands, SessionState):
 
     def _on_messages(self, messages: List[ServerMessage], received_at: float) -> None:
         """A burst, in arrival order: book and upkeep first, then one hand-off to the lanes."""
-        book, upkeep, events = self._book, self._upkeep, []
+        book, upkeep, by_id, events = self._book, self._upkeep, self._book.by_id, []
         for message in messages:
-            handle = book.apply(message)
-            upkeep.observe(message, handle, received_at)
-            events.append(Event(event_name(message), message, handle, received_at))
+            kind = type(message)
+            if kind in _STATELESS:  # pnl, ticks: nothing to update, the handle is a lookup
+                handle = by_id.get(message.position_id)  # type: ignore[union-attr]
+            else:
+                handle = book.apply(message)
+                upkeep.observe(message, handle, received_at)
+            events.append(make_event(_NAMES[kind], message, handle, received_at))
         self._dispatcher.submit_many(events)
 
     def _publish(self, message: Any) -> None:

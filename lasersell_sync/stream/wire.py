@@ -62,6 +62,7 @@ class Wire:
         self._reader: Optional[FrameReader] = None
         self._lock = threading.Lock()  # every write; reads belong to one thread at a time
         self.text: Optional[bytes] = None  # the payload of the last frame read, if it was text
+        self._timeout = -1.0  # the read timeout last set on the socket
 
     def upgrade(self, url: str, headers: List[str], timeout: float) -> None:
         """TCP, TLS and the HTTP upgrade. Raises websocket-client's and socket errors as they are."""
@@ -124,7 +125,13 @@ class Wire:
         reader, sock = self._reader, self._ws.sock
         if reader is None or sock is None:
             raise ConnectionClosed("the connection was released")
-        sock.settimeout(timeout)
+        # Under a flood the keepalive deadline moves with every batch; setting the timeout costs
+        # a call each time, so it changes only when it must shrink by more than 5 % (a wake-up
+        # at most that late) or has grown by over a second (one early, harmless wake-up).
+        current = self._timeout
+        if timeout < current - max(0.001, current * 0.05) or timeout > current + 1.0:
+            sock.settimeout(timeout)
+            self._timeout = timeout
         return reader
 
     def _handle(self, opcode: int, payload: bytes) -> Incoming:
