@@ -143,6 +143,10 @@ class BenchServer:
         blob = b"".join(exit_signal(p) for p in position_ids)
         self._call(self._stamped(prefix, blob, position_ids))
 
+    def signal_raw(self, position_id: int, signal_frame: bytes) -> None:
+        """Write one pre-built exit signal frame, stamped as it is written."""
+        self._call(self._stamped(b"", signal_frame, [position_id]))
+
     async def _stamped(self, prefix: bytes, blob: bytes, position_ids: List[int]) -> None:
         assert self.conn is not None
         if prefix:
@@ -177,10 +181,12 @@ class BenchServer:
 
     def stop(self) -> None:
         async def shutdown() -> None:
-            self._server.close()
+            self._server.close(close_connections=False)
             if self.conn is not None:
                 self.conn.transport.abort()
+            await self._server.wait_closed()  # every handler task ends before the loop stops
 
         self._call(shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
