@@ -244,6 +244,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
     parser.add_argument("--bots", default="ours,raw,official")
     parser.add_argument("--no-silent", action="store_true", help="skip the 30-45 s silent-connection test")
+    parser.add_argument("--repeat", type=int, default=1, help="run every scenario this many times; report medians")
     args = parser.parse_args()
     pythons = {"ours": sys.executable, "raw": sys.executable}
     if "official" in args.bots:
@@ -252,7 +253,13 @@ def main() -> int:
             pythons["official"] = official
     bots = [b for b in args.bots.split(",") if b in pythons]
     print(f"server send rate to a discarding client: {server_send_rate(args.quick):,.0f} frames/s")
-    results = {name: run_bot(name, pythons[name], args.quick) for name in bots}
+    runs: Dict[str, List[Dict[str, Dict[str, float]]]] = {name: [] for name in bots}
+    for repetition in range(args.repeat):  # bots interleaved, so drift in the machine hits all alike
+        if args.repeat > 1:
+            print(f"repetition {repetition + 1} of {args.repeat}", flush=True)
+        for name in bots:
+            runs[name].append(run_bot(name, pythons[name], args.quick))
+    results = {name: medians(runs[name]) for name in bots}
     if not args.no_silent:
         outcome: Dict[str, Dict[str, float]] = {}
         threads = [
@@ -270,8 +277,22 @@ def main() -> int:
     return 0
 
 
+def medians(runs: List[Dict[str, Dict[str, float]]]) -> Dict[str, Dict[str, float]]:
+    """Per scenario and figure, the median over repetitions."""
+    out: Dict[str, Dict[str, float]] = {}
+    for scenario in runs[0]:
+        for field in runs[0][scenario]:
+            values = [run[scenario][field] for run in runs if field in run.get(scenario, {})]
+            out.setdefault(scenario, {})[field] = statistics.median(values)
+    return out
+
+
 def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    model = models[0] if models else platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 ROWS = [
