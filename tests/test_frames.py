@@ -131,3 +131,50 @@ def test_eof_is_connection_closed(pair: Tuple[socket.socket, socket.socket]) -> 
     assert reader.read() == (OP_TEXT, b"last")
     with pytest.raises(ConnectionClosed):
         reader.read()
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 125, 126, 4097, 65535, 65536, 70001])
+def test_the_wire_writes_masked_frames_a_reader_decodes(size: int) -> None:
+    """Every frame the wire writes is a client frame: masked, with a fresh key, any length."""
+    from lasersell_sync.stream.wire import Wire
+
+    left, right = socket.socketpair()
+    try:
+        wire = Wire(max_payload=1 << 20, sslopt={})
+        wire._ws.sock = left  # a connected socket, as after the upgrade
+        text = ("é" * size)[:size] if size else ""
+        received = []
+        reader = threading.Thread(target=lambda: received.extend(_read_frames(right, 2)), name="test-frame-reader")
+        reader.start()
+        wire.send_text(text)
+        wire.send_ping(b"x")
+        reader.join(10)
+        (op1, masked1, payload1), (op2, masked2, payload2) = received
+        assert (op1, masked1, payload1.decode("utf-8")) == (0x1, True, text)
+        assert (op2, masked2, payload2) == (0x9, True, b"x")
+    finally:
+        left.close()
+        right.close()
+
+
+def _read_frames(sock: socket.socket, count: int) -> list:
+    """A tiny independent RFC 6455 decoder: (opcode, masked, unmasked payload) per frame."""
+    data, frames = b"", []
+    while len(frames) < count:
+        chunk = sock.recv(1 << 16)
+        assert chunk, "socket closed early"
+        data += chunk
+        while len(data) >= 2:
+            opcode, masked, length, at = data[0] & 0x0F, bool(data[1] & 0x80), data[1] & 0x7F, 2
+            if length == 126:
+                length, at = int.from_bytes(data[2:4], "big"), 4
+            elif length == 127:
+                length, at = int.from_bytes(data[2:10], "big"), 10
+            key = data[at : at + 4] if masked else b"\0\0\0\0"
+            at += 4 if masked else 0
+            if len(data) < at + length:
+                break
+            body = bytes(b ^ key[i % 4] for i, b in enumerate(data[at : at + length]))
+            frames.append((opcode, masked, body))
+            data = data[at + length :]
+    return frames

@@ -18,6 +18,7 @@ __all__ = [
     "OP_BINARY",
     "OP_CLOSE",
     "OP_PING",
+    "OP_PONG",
     "OP_TEXT",
     "ConnectionClosed",
     "FrameReader",

@@ -2,7 +2,8 @@
 
 It performs the WebSocket upgrade (websocket-client's handshake), reads frames with the buffered
 :class:`~lasersell_sync.stream.frames.FrameReader`, writes every frame (text, ping, pong, close)
-under its own lock, and shuts the socket down. Nothing else touches the raw socket.
+itself, masked with keys drawn from ``os.urandom`` in bulk, in one ``sendall`` under its own lock,
+and shuts the socket down. Nothing else touches the raw socket.
 
 :meth:`Wire.receive` is the one frame handler, shared by the handshake and the connection's
 pump: it answers pings itself and turns each frame into a decoded message, a ``ProtocolError``
@@ -15,21 +16,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import select
 import socket
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import attrs
 import websocket
 
 from ..errors import ProtocolError
 from ..proto import ServerMessage, decode_server
-from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
+from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
 
 __all__ = ["Incoming", "PeerClosed", "Wire", "readable"]
 
 logger = logging.getLogger(__name__)
+
+_KEY_POOL = 4096  # bytes of masking keys drawn per os.urandom call (1024 frames)
 
 
 @attrs.frozen
@@ -63,6 +67,8 @@ class Wire:
         self._lock = threading.Lock()  # every write; reads belong to one thread at a time
         self.text: Optional[bytes] = None  # the payload of the last frame read, if it was text
         self._timeout = -1.0  # the read timeout last set on the socket
+        self._keys = b""  # a pool of masking keys from os.urandom, 4 bytes each
+        self._key_at = 0
 
     def upgrade(self, url: str, headers: List[str], timeout: float) -> None:
         """TCP, TLS and the HTTP upgrade. Raises websocket-client's and socket errors as they are."""
@@ -165,37 +171,47 @@ class Wire:
 
     def send_text(self, text: str) -> None:
         """One text frame. Raises OSError when the connection is broken."""
-        self._write(lambda ws: ws.send(text))
+        self._send_frame(OP_TEXT, text.encode("utf-8"))
 
     def send_ping(self, payload: bytes = b"") -> None:
         """A WebSocket ping (keepalive)."""
-        self._write(lambda ws: ws.ping(payload))
+        self._send_frame(OP_PING, payload)
 
     def send_pong(self, payload: bytes) -> None:
         """The answer to the server's ping."""
-        self._write(lambda ws: ws.pong(payload))
+        self._send_frame(OP_PONG, payload)
 
     def send_close(self, status: int = 1000, reason: bytes = b"client closing") -> None:
         """A close frame, best effort: the socket may already be gone."""
+        try:
+            self._send_frame(OP_CLOSE, status.to_bytes(2, "big") + reason, timeout=1.0)
+        except OSError:
+            logger.debug("could not send a close frame", exc_info=True)
+
+    def _send_frame(self, opcode: int, payload: bytes, timeout: Optional[float] = None) -> None:
+        """Frame, mask and write one message, whole, under the write lock (RFC 6455 5.2-5.3)."""
+        n = len(payload)
+        if n < 126:
+            head = bytes((0x80 | opcode, 0x80 | n))
+        elif n < 65536:
+            head = bytes((0x80 | opcode, 0xFE)) + n.to_bytes(2, "big")
+        else:
+            head = bytes((0x80 | opcode, 0xFF)) + n.to_bytes(8, "big")
         with self._lock:
             sock = self._ws.sock
             if sock is None:
-                return
-            try:
-                sock.settimeout(1.0)  # never hang a close on a full send buffer
-                self._ws.send_close(status, reason)
-            except Exception:
-                logger.debug("could not send a close frame", exc_info=True)
-
-    def _write(self, action: Callable[[Any], Any]) -> None:
-        with self._lock:
-            try:
-                action(self._ws)
-            except websocket.WebSocketException as exc:  # e.g. the socket is already closed
-                error = OSError(f"{type(exc).__name__}: {exc}")
-            else:
-                return
-        raise error
+                raise OSError("the connection was released")
+            if self._key_at >= len(self._keys):  # masking keys: unpredictable, drawn in bulk
+                self._keys, self._key_at = os.urandom(_KEY_POOL), 0
+            key = self._keys[self._key_at : self._key_at + 4]
+            self._key_at += 4
+            if n:
+                mask = int.from_bytes((key * (n // 4 + 1))[:n], "big")
+                payload = (int.from_bytes(payload, "big") ^ mask).to_bytes(n, "big")
+            if timeout is not None:
+                sock.settimeout(timeout)  # a close must never hang on a full send buffer
+                self._timeout = timeout
+            sock.sendall(head + key + payload)
 
     # -- ending ----------------------------------------------------------------------------------
 
