@@ -182,9 +182,9 @@ class BenchServer:
     def stop(self) -> None:
         async def shutdown() -> None:
             self._server.close(close_connections=False)
-            if self.conn is not None:
-                self.conn.transport.abort()
-            await self._server.wait_closed()  # every handler task ends before the loop stops
+            for conn in list(self._server.connections):  # paused (silent) ones never see EOF
+                conn.transport.abort()
+            await asyncio.wait_for(self._server.wait_closed(), 10)  # handler tasks end first
 
         self._call(shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
