@@ -47,11 +47,13 @@ class HttpEndpoint:
         build_buy: BuildBuy,
         rpc: Callable[[Any], Any],
         register: Callable[[str], None],
+        accepts_key: Callable[[str], bool] = bool,
     ) -> None:
         self._build_sell = build_sell
         self._build_buy = build_buy
         self._rpc = rpc
         self._register = register
+        self._accepts_key = accepts_key
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,10 +82,8 @@ class HttpEndpoint:
                     )
                     return
                 api_key = self.headers.get("x-api-key") or ""
-                if self.route_path.startswith("/v1/") and not api_key:
-                    self._reply(401, {"error": "missing or invalid API key"})
-                    return
-                self._reply(*owner.route(self.route_path, body, api_key))
+                refused = owner.refuse_key(self.route_path, api_key)
+                self._reply(*(refused or owner.route(self.route_path, body, api_key)))
 
             def _reply(self, status: int, body: Any) -> None:
                 payload = json.dumps(body, separators=(",", ":")).encode()
@@ -131,6 +131,16 @@ class HttpEndpoint:
         self._thread.join(5)
 
     # -- routes ----------------------------------------------------------------------------
+
+    def refuse_key(self, path: str, api_key: str) -> Optional[Reply]:
+        """The 401 for a ``/v1/`` call without an accepted key; None when the call may proceed."""
+        if not path.startswith("/v1/"):
+            return None
+        if not api_key:
+            return 401, {"error": "missing or invalid API key"}
+        if not self._accepts_key(api_key):
+            return 401, {"error": "invalid api key"}
+        return None
 
     def route(self, path: str, body: Any, api_key: str = "") -> Reply:
         """Answer one POST as the service would: ``(HTTP status, JSON body)``."""

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Union
 
 from solders.keypair import Keypair
 
@@ -53,6 +53,10 @@ class Simulator:
             session recording (``StreamSession(record_to=...)``), ``replay_speed`` times faster.
         blockhash_ttl_slots: how many slots the blockhash of every transaction the simulator
             builds stays valid (150 as on mainnet; a small number makes expiry quick to test).
+        api_keys: ``None`` accepts any non-empty API key (each key is its own account); a
+            collection of strings accepts only those, like the service: any other key gets HTTP
+            401 ``{"error": "invalid api key"}`` on the stream upgrade and on every ``/v1/`` call.
+            :attr:`api_key` is then the first key given.
 
     Transactions sent to ``rpc_url`` land at a later slot (:mod:`.chain` documents when, and the
     on-chain errors); :meth:`settlements` lists what landed, :meth:`wait_for_settlement` waits
@@ -82,6 +86,7 @@ class Simulator:
         replay: Optional[Union[str, Path]] = None,
         replay_speed: float = 1.0,
         blockhash_ttl_slots: int = 150,
+        api_keys: Optional[Iterable[str]] = None,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (expected one of {', '.join(SCENARIOS)})")
@@ -89,6 +94,10 @@ class Simulator:
             raise ValueError(f"speed must be a positive number, not {speed!r}")
         if not (math.isfinite(replay_speed) and replay_speed > 0):
             raise ValueError(f"replay_speed must be a positive number, not {replay_speed!r}")
+        accepted = _accepted_keys(api_keys)
+        self._api_keys: Optional[FrozenSet[str]] = None if accepted is None else frozenset(accepted)
+        if accepted:
+            self.api_key = accepted[0]
         self.seed = seed
         self.scenario = scenario
         self.wallet = Keypair.from_seed(bytes([seed % 256]) * 32)
@@ -135,6 +144,7 @@ class Simulator:
                 on_command=world.command,
                 is_registered=self._is_registered,
                 now_ms=world.now_ms,
+                accepts_key=self._accepts_key,
                 hello_first=self._hello_first,
                 replay=self._replay,
                 replay_speed=self._replay_speed,
@@ -149,6 +159,7 @@ class Simulator:
                 build_buy=world.build_buy,
                 rpc=lambda body: answer(body, world),
                 register=self._registered.add,
+                accepts_key=self._accepts_key,
             )
         except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
             stream.stop()
@@ -222,6 +233,9 @@ class Simulator:
         if endpoint is None:
             raise RuntimeError("the simulator is not running; use start() or a with block")
         return endpoint
+
+    def _accepts_key(self, api_key: str) -> bool:
+        return bool(api_key) and (self._api_keys is None or api_key in self._api_keys)
 
     def _is_registered(self, wallet: str) -> bool:
         return not self._require_registration or wallet in self._registered
@@ -302,6 +316,19 @@ class Simulator:
         will never land); None if the RPC never accepted it."""
         with self._world.lock:
             return self._world.chain.state(signature)
+
+
+def _accepted_keys(api_keys: Optional[Iterable[str]]) -> Optional[List[str]]:
+    """The accepted keys in the order given (None: any key); a bare string is refused, not split."""
+    if api_keys is None:
+        return None
+    if isinstance(api_keys, (str, bytes)):
+        raise TypeError("api_keys must be a collection of strings (e.g. a list), not a single string")
+    keys = list(api_keys)
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise ValueError("api_keys must hold non-empty strings")
+    return keys
 
 
 def _bind_error(exc: OSError, what: str, host: str, port: int) -> OSError:

@@ -83,6 +83,7 @@ class StreamEndpoint:
         on_command: Callable[[str, Any], List[ServerMessage]],
         is_registered: Callable[[str], bool],
         now_ms: Callable[[], int],
+        accepts_key: Callable[[str], bool] = bool,
         hello_first: bool = False,
         replay: Optional[List[Tuple[float, str]]] = None,
         replay_speed: float = 1.0,
@@ -99,6 +100,7 @@ class StreamEndpoint:
         self._on_tick = on_tick
         self._on_command = on_command
         self._is_registered = is_registered
+        self._accepts_key = accepts_key
         self._now_ms = now_ms
         self._live: Dict[str, List[_Session]] = {}
         self._sessions = 0
@@ -228,8 +230,14 @@ class StreamEndpoint:
     # -- protocol ---------------------------------------------------------------------------
 
     def _check_auth(self, connection: ServerConnection, request: Any) -> Any:
-        if self.reject_auth or not request.headers.get("x-api-key"):
+        api_key = request.headers.get("x-api-key")
+        if self.reject_auth or not api_key:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid API key\n")
+        if not self._accepts_key(api_key):  # a key the account does not know, as the service says it
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, '{"error":"invalid api key"}')
+            del response.headers["Content-Type"]
+            response.headers["Content-Type"] = "application/json"
+            return response
         return None
 
     def _session_problem(self, api_key: str) -> Optional[ErrorMessage]:
