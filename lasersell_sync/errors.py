@@ -13,12 +13,20 @@ __all__ = [
     "CommandRejectedError",
     "ConnectError",
     "ExitApiError",
+    "InvalidDerivationPathError",
+    "InvalidKeyError",
+    "InvalidSeedPhraseError",
     "InvalidStrategyError",
+    "KeyLoadError",
+    "KeystoreFormatError",
     "LaserSellError",
+    "MissingExtraError",
+    "PassphraseRequiredError",
     "ProtocolError",
     "SessionClosedError",
     "StreamServerError",
     "TxSubmitError",
+    "WrongPassphraseError",
 ]
 
 
@@ -161,3 +169,57 @@ class TxSubmitError(LaserSellError):
         self.kind = kind
         self.target = target
         self.status = status
+
+
+class KeyLoadError(LaserSellError, ValueError):
+    """A key could not be loaded (file, base58 string, seed phrase or keystore).
+
+    A ``ValueError`` too, so code written when ``load_keypair`` raised a plain ``ValueError``
+    keeps working. Messages name the file and the field, never a secret.
+
+    Attributes:
+        path: the file the key came from, when there is one.
+        field: the offending field (``kdf.params.m_kib``, ``derivation_path``, ...), when there is one.
+    """
+
+    def __init__(self, message: str, *, path: Optional[str] = None, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.field = field
+
+
+class InvalidKeyError(KeyLoadError):
+    """Not a Solana keypair: unreadable, not base58 or JSON, not 64 bytes, or halves that disagree."""
+
+
+class InvalidSeedPhraseError(KeyLoadError):
+    """A seed phrase with a word count, word or checksum that BIP39 rejects (a typo, not a new wallet)."""
+
+
+class InvalidDerivationPathError(KeyLoadError):
+    """A derivation path that is not ``m/a'/b'/...`` with hardened indexes (all ed25519 allows)."""
+
+
+class KeystoreFormatError(KeyLoadError):
+    """A keystore that is not one: bad JSON, a missing or malformed field, an unsupported version,
+    KDF or cipher, parameters out of bounds, or a ``pubkey`` that does not match the decrypted key."""
+
+
+class WrongPassphraseError(KeyLoadError):
+    """The keystore did not decrypt: a wrong passphrase, or a file modified since it was written."""
+
+
+class PassphraseRequiredError(KeyLoadError):
+    """A keystore was read with no passphrase given and none in the environment."""
+
+
+class MissingExtraError(KeyLoadError):
+    """An optional dependency is not installed.
+
+    Attributes:
+        extra: the extra that installs it (``pip install 'lasersell_sync[<extra>]'``).
+    """
+
+    def __init__(self, message: str, *, extra: str, path: Optional[str] = None) -> None:
+        super().__init__(message, path=path)
+        self.extra = extra
