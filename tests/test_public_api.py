@@ -163,6 +163,11 @@ def test_types_named_by_public_signatures_are_exported() -> None:
         "WalletProof",
         "ClientMessage",
         "ServerMessage",
+        "AccountInfo",  # what ExitApiClient.account/history/iter_history/health return
+        "AccountLimits",
+        "TradeHistoryPage",
+        "TradeRecord",
+        "HealthStatus",
     ):
         assert name in ls.__all__, name
     assert ls.WalletProof is ls.exit_api.WalletProof is ls.wallet.WalletProof is proto.WalletProof

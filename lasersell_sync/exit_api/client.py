@@ -10,25 +10,43 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from .._checks import U64_MAX, check_int, check_pubkey
 from .._http import HttpSettings, Proxies, Verify, pooled_session
 from .._redact import mask, redact, register_secrets, safe_url
 from ..backoff import RetryPolicy
 from ..errors import ExitApiError
 from ..proto import jsonlib, to_wire
+from .account import (
+    MAX_HISTORY_LIMIT,
+    AccountInfo,
+    HealthStatus,
+    TradeHistoryPage,
+    TradeRecord,
+    history_query,
+    iterate_pages,
+)
 from .models import BuildBuyTxRequest, BuildSellTxRequest, BuildTxResponse, SellOutput, WalletProof
-from .responses import parse_build_tx_response, retry_after_seconds, summarize_error_body
+from .responses import (
+    health_status,
+    parse_account,
+    parse_build_tx_response,
+    parse_model,
+    parse_removed,
+    retry_after_seconds,
+    summarize_error_body,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "ExitApiClient", "SellablePosition"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.lasersell.io"
-_PATHS = ("/v1/sell", "/v1/buy", "/v1/wallets/register")
+_PATHS = ("/v1/sell", "/v1/buy", "/v1/wallets/register", "/v1/wallets", "/v1/account", "/v1/history", "/healthz")
 _DEFAULT_RETRY = RetryPolicy()
 T = TypeVar("T")
 
@@ -56,15 +74,23 @@ def _join(base: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
 
 
+def _with_query(url: str, query: str) -> str:
+    """``url`` with ``query`` appended after any query it already has (a gateway token first)."""
+    if not query:
+        return url
+    return url + ("&" if urlsplit(url).query else "?") + query
+
+
 class ExitApiClient:
-    """Build unsigned buy/sell transactions and register wallets.
+    """Build unsigned buy/sell transactions, manage registered wallets, read the account.
 
     Args:
         api_key: sent as ``x-api-key`` (never logged); ``None`` sends no key.
         base_url: production by default; trailing ``/`` are stripped. A query string (a gateway's
             ``?token=``) is kept on every call and never shown.
         timeout: seconds per attempt (read); connect_timeout: seconds to connect.
-        retry: retry policy for build calls (registration is never retried).
+        retry: retry policy for the build calls and the idempotent account calls (account,
+            history, unregister); registration and the health probe are never retried.
         max_retry_after: cap on a server's ``Retry-After`` before a retry, seconds.
         proxies: ``None`` honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (read once); a
             ``requests``-style map replaces them; ``{}`` connects directly.
@@ -184,6 +210,78 @@ class ExitApiClient:
             registered.append(proof.wallet_pubkey)
         return registered
 
+    def unregister_wallet(self, wallet_pubkey: str) -> bool:
+        """``DELETE /v1/wallets``: stop tracking a wallet for this API key.
+
+        Returns True when the service removed it, False when it was not registered. The end
+        state is idempotent, so the call is retried like the build calls; after a retry, False
+        may also mean an earlier attempt (whose answer was lost) removed it.
+
+        Raises:
+            ValueError: ``wallet_pubkey`` is not a base58 public key (nothing is sent).
+            ExitApiError: kind ``http_status`` (401 key, ...), ``transport``, ``timeout``, ``parse``.
+        """
+        check_pubkey(wallet_pubkey, "wallet_pubkey")
+        body = {"wallet_pubkey": wallet_pubkey}
+        return self._with_retries(lambda: self._call("DELETE", "/v1/wallets", parse_removed, body=body))
+
+    def account(self) -> AccountInfo:
+        """``GET /v1/account``: the plan (tier, limits) and, when listed, the registered wallets.
+
+        Raises:
+            ExitApiError: kind ``http_status`` (401 key, ...), ``transport``, ``timeout``, ``parse``.
+        """
+        return self._with_retries(lambda: self._call("GET", "/v1/account", self._parse_account))
+
+    def history(
+        self, limit: int = 50, offset: int = 0, mint: Optional[str] = None, wallet: Optional[str] = None
+    ) -> TradeHistoryPage:
+        """``GET /v1/history``: one page of closed trades, most recent first.
+
+        Args:
+            limit: trades per page, 1 to 200 (the service's cap).
+            offset: trades to skip (>= 0).
+            mint / wallet: only trades of this token / this wallet (base58).
+
+        Raises:
+            ValueError: a bad argument, naming it (nothing is sent).
+            ExitApiError: kind ``http_status``, ``transport``, ``timeout``, ``parse``.
+        """
+        query = history_query(limit, offset, mint, wallet)
+        return self._with_retries(lambda: self._call("GET", "/v1/history", self._parse_history, query=query))
+
+    def iter_history(
+        self,
+        mint: Optional[str] = None,
+        wallet: Optional[str] = None,
+        *,
+        page_size: int = MAX_HISTORY_LIMIT,
+        max_trades: Optional[int] = None,
+    ) -> Iterator[TradeRecord]:
+        """Every matching trade, most recent first, fetched one page at a time as you iterate.
+
+        Stops at a short or empty page, at the service's ``total``, or after ``max_trades``.
+        Trades that close while you iterate push older ones down a page; a trade already
+        yielded (same ``id``) is skipped, so none is seen twice. Arguments are checked now, before
+        any request, with the errors of :meth:`history`.
+        """
+        history_query(page_size, 0, mint, wallet)
+        if max_trades is not None:
+            check_int(max_trades, "max_trades", 0, U64_MAX)
+        return iterate_pages(lambda offset: self.history(page_size, offset, mint, wallet), page_size, max_trades)
+
+    def health(self) -> HealthStatus:
+        """``GET /healthz``, once (a probe reports what it sees; no retry). No API key is needed.
+
+        A 2xx answer is healthy unless its JSON ``status`` says otherwise (a body that is not
+        JSON is fine); a non-2xx answer is an unhealthy :class:`HealthStatus`, not an error.
+
+        Raises:
+            ExitApiError: kind ``transport`` or ``timeout``: no answer at all.
+        """
+        response, text = self._exchange("GET", "/healthz", None, "")
+        return health_status(response.status_code, text, secrets=self._secrets)
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _with_retries(self, call: Callable[[], T]) -> T:
@@ -202,28 +300,45 @@ class ExitApiClient:
                 attempt += 1
 
     def _post(self, path: str, body: Dict[str, Any], parse: Callable[[str, int], T]) -> T:
-        url = self._urls.get(path) or _join(self._base, path)
+        return self._call("POST", path, parse, body=body)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[str, int], T],
+        *,
+        body: Optional[Dict[str, Any]] = None,
+        query: str = "",
+    ) -> T:
+        response, text = self._exchange(method, path, body, query)
+        return self._answer(f"{method} {path}", response, text, parse)
+
+    def _exchange(
+        self, method: str, path: str, body: Optional[Dict[str, Any]], query: str
+    ) -> Tuple[requests.Response, str]:
+        """One request; ExitApiError ``timeout``/``transport`` (redacted) when no answer came."""
+        url = _with_query(self._urls.get(path) or _join(self._base, path), query)
+        data = None if body is None else jsonlib.dumps(body).encode("utf-8")
         try:
-            response = self._session.post(
-                url, data=jsonlib.dumps(body).encode("utf-8"), timeout=self._timeout, proxies=self._proxies
-            )
+            response = self._session.request(method, url, data=data, timeout=self._timeout, proxies=self._proxies)
             text = response.text
         except requests.Timeout as exc:
             # Built here, raised below: outside the handler, so no un-redacted __context__.
-            error = ExitApiError("timeout", self._clean(f"POST {path} timed out: {type(exc).__name__}: {exc}"))
+            error = ExitApiError("timeout", self._clean(f"{method} {path} timed out: {type(exc).__name__}: {exc}"))
         except requests.RequestException as exc:
-            error = ExitApiError("transport", self._clean(f"POST {path} failed: {type(exc).__name__}: {exc}"))
+            error = ExitApiError("transport", self._clean(f"{method} {path} failed: {type(exc).__name__}: {exc}"))
         else:
-            return self._answer(path, response, text, parse)
+            return response, text
         raise error
 
-    def _answer(self, path: str, response: requests.Response, text: str, parse: Callable[[str, int], T]) -> T:
+    def _answer(self, call: str, response: requests.Response, text: str, parse: Callable[[str, int], T]) -> T:
         status = response.status_code
         if not 200 <= status < 300:
             summary = summarize_error_body(text, self._secrets)
             raise ExitApiError(
                 "http_status",
-                f"POST {path} returned HTTP {status}: {summary}",
+                f"{call} returned HTTP {status}: {summary}",
                 status=status,
                 body=summary,
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
@@ -232,6 +347,12 @@ class ExitApiClient:
 
     def _parse_build(self, text: str, status: int) -> BuildTxResponse:
         return parse_build_tx_response(text, status, secrets=self._secrets)
+
+    def _parse_account(self, text: str, status: int) -> AccountInfo:
+        return parse_account(text, status, "GET /v1/account", secrets=self._secrets)
+
+    def _parse_history(self, text: str, status: int) -> TradeHistoryPage:
+        return parse_model(TradeHistoryPage, text, status, "GET /v1/history", secrets=self._secrets)
 
     def _clean(self, message: str) -> str:
         return redact(message, self._secrets)
