@@ -18,12 +18,20 @@ from .errors import (
     CommandRejectedError,
     ConnectError,
     ExitApiError,
+    InvalidDerivationPathError,
+    InvalidKeyError,
+    InvalidSeedPhraseError,
     InvalidStrategyError,
+    KeyLoadError,
+    KeystoreFormatError,
     LaserSellError,
+    MissingExtraError,
+    PassphraseRequiredError,
     ProtocolError,
     SessionClosedError,
     StreamServerError,
     TxSubmitError,
+    WrongPassphraseError,
 )
 from .exit_api import (
     AccountInfo,
@@ -138,7 +146,16 @@ from .tx import (
     send_transaction_b64,
     sign_unsigned_tx,
 )
-from .wallet import load_keypair, prove_ownership
+from .wallet import (
+    DEFAULT_DERIVATION_PATH,
+    PASSPHRASE_ENV,
+    keypair_from_base58,
+    keypair_from_seed_phrase,
+    load_keypair,
+    prove_ownership,
+    read_keystore,
+    write_keystore,
+)
 
 __version__ = "0.1.0"
 
@@ -166,12 +183,14 @@ if not TYPE_CHECKING:  # mypy keeps rejecting unknown names; at run time old cod
 
 
 __all__ = [
+    "DEFAULT_DERIVATION_PATH",
     "DEFAULT_ENDPOINT",
     "EVENT_NAMES",
     "JSON_BACKEND",
     "LOW_LATENCY_RETRY_POLICY",
     "MAINNET_BETA_RPC_URL",
     "MARKET_TYPES",
+    "PASSPHRASE_ENV",
     "AccountInfo",
     "AccountLimits",
     "AuthenticationError",
@@ -209,7 +228,12 @@ __all__ = [
     "FastSigned",
     "HealthStatus",
     "HelloOk",
+    "InvalidDerivationPathError",
+    "InvalidKeyError",
+    "InvalidSeedPhraseError",
     "InvalidStrategyError",
+    "KeyLoadError",
+    "KeystoreFormatError",
     "LaserSellError",
     "Limits",
     "LiquiditySnapshot",
@@ -222,6 +246,8 @@ __all__ = [
     "MirrorBuySignal",
     "MirrorConfig",
     "MirrorWalletAutoDisabled",
+    "MissingExtraError",
+    "PassphraseRequiredError",
     "Ping",
     "PnlUpdate",
     "Pong",
@@ -269,6 +295,7 @@ __all__ = [
     "UpdateWatchWallets",
     "WalletProof",
     "WatchWalletEntry",
+    "WrongPassphraseError",
     "__version__",
     "confirm_transaction",
     "decode_client",
@@ -280,11 +307,15 @@ __all__ = [
     "ensure_exit_condition",
     "fast_sign",
     "is_blockhash_valid",
+    "keypair_from_base58",
+    "keypair_from_seed_phrase",
     "load_keypair",
     "prove_ownership",
+    "read_keystore",
     "send_and_confirm",
     "send_transaction",
     "send_transaction_b64",
     "sign_unsigned_tx",
     "validate_strategy",
+    "write_keystore",
 ]
