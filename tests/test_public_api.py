@@ -29,6 +29,10 @@ SUBPACKAGES = [
     "lasersell_sync.stream",
     "lasersell_sync.tx",
     "lasersell_sync.wallet",
+    "lasersell_sync.wallet.keys",
+    "lasersell_sync.wallet.keystore",
+    "lasersell_sync.wallet.proof",
+    "lasersell_sync.wallet.seed_phrase",
 ]
 INTERNALS = [
     "to_wire",  # codec internals: lasersell_sync.proto
@@ -171,6 +175,28 @@ def test_types_named_by_public_signatures_are_exported() -> None:
     ):
         assert name in ls.__all__, name
     assert ls.WalletProof is ls.exit_api.WalletProof is ls.wallet.WalletProof is proto.WalletProof
+
+
+def test_the_key_loaders_and_their_errors_are_exported() -> None:
+    from lasersell_sync import wallet
+
+    for name in (
+        "load_keypair",
+        "keypair_from_base58",
+        "keypair_from_seed_phrase",
+        "read_keystore",
+        "write_keystore",
+        "DEFAULT_DERIVATION_PATH",
+        "PASSPHRASE_ENV",
+    ):
+        assert name in ls.__all__, name
+        assert getattr(ls, name) is getattr(wallet, name), name
+    for name in ("KeyLoadError", "InvalidKeyError", "InvalidSeedPhraseError", "KeystoreFormatError"):
+        assert name in ls.__all__, name
+        assert getattr(ls, name) is getattr(ls.errors, name), name
+    for name in ("WrongPassphraseError", "PassphraseRequiredError", "MissingExtraError", "InvalidDerivationPathError"):
+        assert name in ls.__all__, name
+        assert issubclass(getattr(ls, name), ls.KeyLoadError), name
 
 
 def names_used_by_the_docs_and_examples() -> List[Tuple[str, str]]:
