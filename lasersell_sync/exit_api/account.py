@@ -147,14 +147,16 @@ def parse_timestamp(text: Optional[str]) -> Optional[datetime]:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def history_query(limit: int, offset: int, mint: Optional[str], wallet: Optional[str]) -> str:
+def history_query(
+    limit: int, offset: int, mint: Optional[str], wallet: Optional[str], *, limit_name: str = "limit"
+) -> str:
     """The query string of ``GET /v1/history`` in the documented order, each value checked first.
 
     Raises:
         ValueError: naming the bad argument (``limit`` outside 1..200, a negative ``offset``,
             a ``mint``/``wallet`` that is not a base58 public key).
     """
-    check_int(limit, "limit", 1, MAX_HISTORY_LIMIT)
+    check_int(limit, limit_name, 1, MAX_HISTORY_LIMIT)
     check_int(offset, "offset", 0, U64_MAX)
     params: List[Tuple[str, Any]] = [("limit", limit), ("offset", offset)]
     if mint is not None:

@@ -265,7 +265,7 @@ class ExitApiClient:
         yielded (same ``id``) is skipped, so none is seen twice. Arguments are checked now, before
         any request, with the errors of :meth:`history`.
         """
-        history_query(page_size, 0, mint, wallet)
+        history_query(page_size, 0, mint, wallet, limit_name="page_size")
         if max_trades is not None:
             check_int(max_trades, "max_trades", 0, U64_MAX)
         return iterate_pages(lambda offset: self.history(page_size, offset, mint, wallet), page_size, max_trades)

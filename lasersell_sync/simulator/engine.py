@@ -156,6 +156,7 @@ class MarketEngine:
             steps=price_steps(self._scenario, random.Random(rng.getrandbits(64))),
             price=price,
             opened_ms=self.now_ms,
+            strategy=self.strategy,
         )
         self.positions[position_id] = position
         return self.announce(position) if self._tracked(position) else []
@@ -359,6 +360,7 @@ class MarketEngine:
     def _close(self, position: SimPosition, reason: str, announce: bool = True) -> List[ServerMessage]:
         del self.positions[position.position_id]
         self.closed.append(position)
+        position.closed_as = (self.now_ms, reason, self.session_id, context(position, self._scenario).market_type)
         out: List[ServerMessage] = []
         if announce:
             out.append(

@@ -1,7 +1,11 @@
 """The simulator's Exit API and JSON-RPC endpoints (standard-library HTTP/1.1 on 127.0.0.1).
 
 ``/v1/sell`` and ``/v1/buy`` build real unsigned transactions for the account of the
-``x-api-key``; ``/v1/wallets/register`` checks the ownership proof's signature and timestamp;
+``x-api-key``; ``/v1/wallets/register`` checks the ownership proof's signature and timestamp and
+``DELETE /v1/wallets`` forgets a wallet again; ``GET /v1/account`` reports the plan the stream
+announces and the registered wallets; ``GET /v1/history`` lists the positions the account's
+market closed (``limit`` capped at 200, ``offset``, ``mint`` and ``wallet`` filters, ``total``);
+``GET /healthz`` needs no key. Every ``/v1/`` path wants an accepted key (401 otherwise).
 ``/rpc`` is the simulated chain's JSON-RPC (:mod:`.rpc`): transactions sent there land a slot
 later and settle simulated exits, which closes the loop on the stream.
 """
@@ -16,10 +20,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs
 
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from .accounts import Accounts
 from .rpc import parse_error
 
 __all__ = ["BuildBuy", "BuildSell", "HttpEndpoint"]
@@ -31,12 +37,16 @@ BuildSell = Callable[[str, str, str, int, int], Tuple[str, str]]
 """``(api key, user, mint, tokens, slippage bps) -> (unsigned tx, route market type)``."""
 BuildBuy = Callable[[str, str, str, int, int], str]
 """``(api key, user, mint, lamports, slippage bps) -> unsigned tx``."""
+Trades = Callable[[str], List[Dict[str, Any]]]
+"""``(api key) -> the account's trade records, most recent first``."""
 _PROOF_WINDOW = 300
 _DEFAULT_SLIPPAGE_BPS = 2000
+_MAX_HISTORY_LIMIT = 200
+_NOT_JSON: Any = object()
 
 
 class HttpEndpoint:
-    """REST + RPC for one simulated account; the callbacks reach into the market engine."""
+    """REST + RPC for the simulated accounts; the callbacks reach into the market engine."""
 
     def __init__(
         self,
@@ -46,14 +56,14 @@ class HttpEndpoint:
         build_sell: BuildSell,
         build_buy: BuildBuy,
         rpc: Callable[[Any], Any],
-        register: Callable[[str], None],
-        accepts_key: Callable[[str], bool] = bool,
+        accounts: Accounts,
+        trades: Trades,
     ) -> None:
         self._build_sell = build_sell
         self._build_buy = build_buy
         self._rpc = rpc
-        self._register = register
-        self._accepts_key = accepts_key
+        self._accounts = accounts
+        self._trades = trades
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,28 +72,22 @@ class HttpEndpoint:
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug("simulator http: %s", format % args)
 
-            @property
-            def route_path(self) -> str:
-                """The path without its query: providers carry keys there (``?api-key=``)."""
-                return self.path.split("?", 1)[0]
-
             def do_GET(self) -> None:
-                found = self.route_path == "/healthz"
-                self._reply(*((200, {"status": "ok"}) if found else (404, {"error": "not found"})))
+                self._serve()
 
             def do_POST(self) -> None:
+                self._serve()
+
+            def do_DELETE(self) -> None:
+                self._serve()
+
+            def _serve(self) -> None:
+                # The query is split off the path: providers carry keys there (``?api-key=``).
+                path, _, query = self.path.partition("?")
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"null")
-                except ValueError:
-                    self._reply(
-                        *((200, parse_error()) if self.route_path == "/rpc" else (400, {"error": "body is not JSON"}))
-                    )
-                    return
                 api_key = self.headers.get("x-api-key") or ""
-                refused = owner.refuse_key(self.route_path, api_key)
-                self._reply(*(refused or owner.route(self.route_path, body, api_key)))
+                self._reply(*owner.answer(self.command, path, query, raw, api_key))
 
             def _reply(self, status: int, body: Any) -> None:
                 payload = json.dumps(body, separators=(",", ":")).encode()
@@ -132,29 +136,70 @@ class HttpEndpoint:
 
     # -- routes ----------------------------------------------------------------------------
 
+    def answer(self, method: str, path: str, query: str, raw: bytes, api_key: str = "") -> Reply:
+        """Answer one request as the service would: ``(HTTP status, JSON body)``."""
+        if (method, path) == ("GET", "/healthz"):
+            return 200, {"status": "ok"}
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = _NOT_JSON
+        if (method, path) == ("POST", "/rpc"):
+            return 200, parse_error() if body is _NOT_JSON else self._rpc(body)
+        refused = self.refuse_key(path, api_key)
+        if refused is not None:
+            return refused
+        if (method, path) == ("GET", "/v1/account"):
+            return 200, self._accounts.account()
+        if (method, path) == ("GET", "/v1/history"):
+            return self._history(api_key, query)
+        if body is _NOT_JSON:
+            return 400, {"error": "body is not JSON"}
+        return self.route(method, path, body, api_key)
+
     def refuse_key(self, path: str, api_key: str) -> Optional[Reply]:
         """The 401 for a ``/v1/`` call without an accepted key; None when the call may proceed."""
         if not path.startswith("/v1/"):
             return None
         if not api_key:
             return 401, {"error": "missing or invalid API key"}
-        if not self._accepts_key(api_key):
+        if not self._accounts.accepts(api_key):
             return 401, {"error": "invalid api key"}
         return None
 
-    def route(self, path: str, body: Any, api_key: str = "") -> Reply:
-        """Answer one POST as the service would: ``(HTTP status, JSON body)``."""
-        if path == "/rpc":
-            return 200, self._rpc(body)
+    def route(self, method: str, path: str, body: Any, api_key: str = "") -> Reply:
+        """Answer one request that carries a JSON body (the POSTs and ``DELETE /v1/wallets``)."""
         if not isinstance(body, dict):
             return 400, {"error": "body must be a JSON object"}
-        if path == "/v1/sell":
+        if method == "POST" and path == "/v1/sell":
             return self._sell(body, api_key)
-        if path == "/v1/buy":
+        if method == "POST" and path == "/v1/buy":
             return self._buy(body, api_key)
-        if path == "/v1/wallets/register":
+        if method == "POST" and path == "/v1/wallets/register":
             return self._register_wallet(body)
+        if method == "DELETE" and path == "/v1/wallets":
+            return self._unregister_wallet(body)
         return 404, {"error": "not found"}
+
+    def _history(self, api_key: str, query: str) -> Reply:
+        params = {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items()}
+        try:
+            limit = min(int(params.get("limit") or 50), _MAX_HISTORY_LIMIT)  # capped, as documented
+            offset = int(params.get("offset") or 0)
+        except ValueError:
+            return 400, {"error": "limit and offset must be integers"}
+        if limit < 1 or offset < 0:
+            return 400, {"error": "limit must be at least 1 and offset at least 0"}
+        mint, wallet = params.get("mint") or None, params.get("wallet") or None  # ``mint=``: no filter
+        for name, value in (("mint", mint), ("wallet", wallet)):
+            if value is not None and not _is_pubkey(value):
+                return 400, {"error": f"invalid {name}"}
+        trades = [
+            t
+            for t in self._trades(api_key)
+            if (mint is None or t["mint"] == mint) and (wallet is None or t["wallet_pubkey"] == wallet)
+        ]
+        return 200, {"trades": trades[offset : offset + limit], "total": len(trades)}
 
     def _sell(self, body: Dict[str, Any], api_key: str) -> Reply:
         try:
@@ -204,8 +249,22 @@ class HttpEndpoint:
             valid = False
         if not valid:
             return 403, {"error": "signature verification failed"}
-        self._register(wallet)
+        self._accounts.register(wallet)
         return 200, {"wallet_pubkey": wallet, "registered": True}
+
+    def _unregister_wallet(self, body: Dict[str, Any]) -> Reply:
+        wallet = body.get("wallet_pubkey")
+        if not isinstance(wallet, str) or not _is_pubkey(wallet):
+            return 400, {"error": "invalid wallet_pubkey"}
+        return 200, {"wallet_pubkey": wallet, "removed": self._accounts.unregister(wallet)}
+
+
+def _is_pubkey(value: str) -> bool:
+    try:
+        Pubkey.from_string(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _slippage(body: Dict[str, Any]) -> Optional[int]:

@@ -9,7 +9,8 @@ of lamports, never a rounded handful.
 from __future__ import annotations
 
 import random
-from typing import Iterator, List, Optional, Tuple
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import attrs
 from solders.pubkey import Pubkey
@@ -43,6 +44,7 @@ __all__ = [
     "sell_intent",
     "sellable",
     "trade",
+    "trade_record",
 ]
 
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
@@ -74,6 +76,42 @@ class SimPosition:
     realized_quote: int = 0
     depth: float = 1.0  # share of the position sellable within 10 % slippage
     mirror_source: Optional[str] = None  # the watched wallet this position mirrors
+    strategy: Optional[StrategyConfig] = None  # the strategy in force when it opened
+    closed_as: Optional[Tuple[int, str, int, str]] = None  # (at ms, reason, session id, market type)
+
+
+_MARKET_KINDS = {"pump_fun": "PumpFun", "pump_swap": "PumpSwap"}
+
+
+def trade_record(position: SimPosition, trade_id: int) -> Dict[str, Any]:
+    """A closed position as ``GET /v1/history`` lists it (sold tokens may still settle later)."""
+    closed_ms, reason, session_id, market_type = position.closed_as or (position.opened_ms, "", 0, "")
+    sold_out = position.state.tokens == 0
+    strategy = position.strategy
+    return {
+        "id": trade_id,
+        "session_id": session_id,
+        "position_id": position.position_id,
+        "wallet_pubkey": position.wallet,
+        "mint": position.mint,
+        "entry_quote_units": position.entry_quote,
+        "exit_quote_units": position.realized_quote if sold_out or position.realized_quote else None,
+        "profit_quote_units": position.realized_quote - position.entry_quote if sold_out else None,
+        "tokens": position.initial_tokens,
+        "exit_reason": reason or None,
+        "market_kind": _MARKET_KINDS.get(market_type, market_type or None),
+        "strategy_target_profit_pct": strategy.target_profit_pct if strategy else None,
+        "strategy_stop_loss_pct": strategy.stop_loss_pct if strategy else None,
+        "strategy_trailing_stop_pct": strategy.trailing_stop_pct if strategy else None,
+        "opened_at": _iso(position.opened_ms),
+        "closed_at": _iso(closed_ms) if position.closed_as else None,
+    }
+
+
+def _iso(ms: int) -> str:
+    """Unix milliseconds as the service writes timestamps: ISO 8601 in UTC."""
+    stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 def random_pubkey(rng: random.Random) -> str:

@@ -6,12 +6,13 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from solders.keypair import Keypair
 
 from ..proto import Limits
 from ..stream.recording import read_recording
+from .accounts import Accounts
 from .chain import Settlement
 from .engine import MarketEngine
 from .faults import Faults
@@ -95,7 +96,6 @@ class Simulator:
         if not (math.isfinite(replay_speed) and replay_speed > 0):
             raise ValueError(f"replay_speed must be a positive number, not {replay_speed!r}")
         accepted = _accepted_keys(api_keys)
-        self._api_keys: Optional[FrozenSet[str]] = None if accepted is None else frozenset(accepted)
         if accepted:
             self.api_key = accepted[0]
         self.seed = seed
@@ -110,8 +110,12 @@ class Simulator:
             engine_options={"open_every_ticks": open_every_ticks, "max_positions": max_positions},
         )
         self.blockhash_ttl_slots = blockhash_ttl_slots
-        self._require_registration = require_registration
-        self._registered: Set[str] = {str(self.wallet.pubkey())}
+        self._accounts = Accounts(
+            limits=limits,
+            api_keys=None if accepted is None else frozenset(accepted),
+            require_registration=require_registration,
+            registered=[str(self.wallet.pubkey())],
+        )
         self._host = host
         self._ports = (stream_port, http_port)
         self._speed = speed
@@ -142,9 +146,9 @@ class Simulator:
                 on_configure=world.configure,
                 on_tick=world.tick,
                 on_command=world.command,
-                is_registered=self._is_registered,
+                is_registered=self._accounts.is_registered,
                 now_ms=world.now_ms,
-                accepts_key=self._accepts_key,
+                accepts_key=self._accounts.accepts,
                 hello_first=self._hello_first,
                 replay=self._replay,
                 replay_speed=self._replay_speed,
@@ -158,8 +162,8 @@ class Simulator:
                 build_sell=world.build_sell,
                 build_buy=world.build_buy,
                 rpc=lambda body: answer(body, world),
-                register=self._registered.add,
-                accepts_key=self._accepts_key,
+                accounts=self._accounts,
+                trades=world.trades,
             )
         except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
             stream.stop()
@@ -234,11 +238,10 @@ class Simulator:
             raise RuntimeError("the simulator is not running; use start() or a with block")
         return endpoint
 
-    def _accepts_key(self, api_key: str) -> bool:
-        return bool(api_key) and (self._api_keys is None or api_key in self._api_keys)
-
-    def _is_registered(self, wallet: str) -> bool:
-        return not self._require_registration or wallet in self._registered
+    @property
+    def registered_wallets(self) -> List[str]:
+        """The wallets registered through the Exit API (and the funded one), in that order."""
+        return self._accounts.wallets()
 
     # -- markets, clock and chain ---------------------------------------------------------
 

@@ -23,6 +23,7 @@ from solders.transaction import VersionedTransaction
 from ..proto import ClientMessage, Configure, ServerMessage
 from .chain import FORCED_FAILURE_ERROR, Chain, Landing, Settlement, TxIntent
 from .engine import MarketEngine, untracked_sell
+from .positions import trade_record
 from .rpc import RpcBackend
 
 __all__ = ["Routed", "World"]
@@ -139,6 +140,13 @@ class World(RpcBackend):
                 mint=mint,
             )
             return self.chain.build(intent)
+
+    def trades(self, api_key: str) -> List[Dict[str, Any]]:
+        """``/v1/history``: the account's closed positions as trade records, most recent first."""
+        with self.lock:
+            engine = self.engines.get(api_key)
+            closed = list(engine.closed) if engine is not None else []
+            return [trade_record(position, index + 1) for index, position in reversed(list(enumerate(closed)))]
 
     # -- RPC -------------------------------------------------------------------------------------
 
