@@ -208,3 +208,6 @@ def test_history_query_errors_and_cap_on_the_wire() -> None:
             answer = raw.delete(sim.api_url + "/v1/wallets", json={"wallet_pubkey": "nope"}, headers=headers, timeout=5)
             assert (answer.status_code, answer.json()) == (400, {"error": "invalid wallet_pubkey"})
             assert raw.get(sim.api_url + "/healthz", timeout=5).json() == {"status": "ok"}
+            assert raw.get(sim.api_url + "/nowhere", timeout=5).status_code == 404
+            assert raw.get(sim.api_url + "/v1/nowhere", headers=headers, timeout=5).status_code == 404
+            assert raw.post(sim.api_url + "/v1/sell", data=b"{", headers=headers, timeout=5).status_code == 400

@@ -153,7 +153,7 @@ class HttpEndpoint:
             return 200, self._accounts.account()
         if (method, path) == ("GET", "/v1/history"):
             return self._history(api_key, query)
-        if body is _NOT_JSON:
+        if body is _NOT_JSON and method != "GET":
             return 400, {"error": "body is not JSON"}
         return self.route(method, path, body, api_key)
 
@@ -169,17 +169,18 @@ class HttpEndpoint:
 
     def route(self, method: str, path: str, body: Any, api_key: str = "") -> Reply:
         """Answer one request that carries a JSON body (the POSTs and ``DELETE /v1/wallets``)."""
+        handlers: Dict[Tuple[str, str], Callable[[Dict[str, Any]], Reply]] = {
+            ("POST", "/v1/sell"): lambda b: self._sell(b, api_key),
+            ("POST", "/v1/buy"): lambda b: self._buy(b, api_key),
+            ("POST", "/v1/wallets/register"): self._register_wallet,
+            ("DELETE", "/v1/wallets"): self._unregister_wallet,
+        }
+        handler = handlers.get((method, path))
+        if handler is None:
+            return 404, {"error": "not found"}
         if not isinstance(body, dict):
             return 400, {"error": "body must be a JSON object"}
-        if method == "POST" and path == "/v1/sell":
-            return self._sell(body, api_key)
-        if method == "POST" and path == "/v1/buy":
-            return self._buy(body, api_key)
-        if method == "POST" and path == "/v1/wallets/register":
-            return self._register_wallet(body)
-        if method == "DELETE" and path == "/v1/wallets":
-            return self._unregister_wallet(body)
-        return 404, {"error": "not found"}
+        return handler(body)
 
     def _history(self, api_key: str, query: str) -> Reply:
         params = {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items()}
