@@ -1,0 +1,55 @@
+"""The operator command line: ``python -m lasersell_sync`` or the ``lasersell-sync`` console script.
+
+Commands: ``simulate`` (the embedded simulator standalone), ``smoke`` (is the service reachable
+and the key accepted), ``tail`` (watch a stream: a live table in a terminal, lines or JSON Lines
+otherwise) and ``keys`` (show, convert and check keypairs and keystores). Each lives in its own
+module; this one builds the parser and turns failures into exit statuses. A usage mistake (bad
+flag, missing file, port in use, ...) prints one line on stderr and exits with status 2, never a
+traceback. Settings come from the official CLI's environment variables; without
+``LASERSELL_API_KEY``, ``smoke`` and ``tail`` run against the embedded simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Optional, Sequence
+
+from . import keys, simulate, smoke, tail
+from .common import USAGE_ERROR, Parser, UsageError, print_error
+
+__all__ = ["main"]
+
+
+def _prog() -> str:
+    """How the user started us: ``python -m lasersell_sync`` or the console script's name."""
+    started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not started or started in ("__main__.py", "-c") or started.endswith(".py"):
+        return "python -m lasersell_sync"
+    return started
+
+
+def build_parser() -> Parser:
+    """The command line, with every argument checked by argparse where it can be."""
+    parser = Parser(
+        prog=_prog(),
+        description="lasersell_sync tools. 'COMMAND --help' shows a command's options.",
+        epilog="Exit statuses: 0 success, 1 a check or the stream failed, 2 a usage error (one line on stderr).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for module in (simulate, smoke, tail, keys):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run a command; returns the exit status (2 for a usage error, reported on one stderr line)."""
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[..., int] = args.run
+        return run(args)
+    except UsageError as exc:
+        print_error(str(exc))
+        return USAGE_ERROR
+    except KeyboardInterrupt:  # Ctrl-C before a command installed its own handling: nothing to clean up
+        return 130

@@ -1,0 +1,251 @@
+"""What every command shares: one-line usage errors, argument types, the environment, logging.
+
+A usage mistake raises :class:`UsageError` (or goes through :class:`Parser.error`) and the user
+reads one line on stderr, exit status 2, no traceback. Settings come from the same environment
+variables as the official CLI (:data:`ENV_API_KEY`, :data:`ENV_KEYPAIR_PATH`, :data:`ENV_RPC_URL`,
+:data:`ENV_SEND_TARGET`); secrets are read from the environment, a file or stdin, never from argv
+(any user can read another's command line with ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import signal
+import sys
+from contextlib import contextmanager
+from types import FrameType, ModuleType
+from typing import Callable, Iterator, Mapping, NoReturn, Optional, TypeVar
+
+import attrs
+
+from .._checks import check_pubkey
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_KEYPAIR_PATH",
+    "ENV_RPC_URL",
+    "ENV_SEND_TARGET",
+    "PROG",
+    "USAGE_ERROR",
+    "Environment",
+    "Parser",
+    "UsageError",
+    "configure_logging",
+    "count",
+    "one_line",
+    "percent",
+    "port",
+    "positive",
+    "print_error",
+    "pubkey",
+    "rate",
+    "seconds",
+    "send_mode",
+    "simulator_package",
+    "slots",
+    "terminate_as_interrupt",
+    "wallet_of_keypair_file",
+]
+
+PROG = "lasersell-sync"
+USAGE_ERROR = 2
+ENV_API_KEY = "LASERSELL_API_KEY"
+ENV_KEYPAIR_PATH = "LASERSELL_KEYPAIR_PATH"
+ENV_RPC_URL = "LASERSELL_RPC_URL"
+ENV_SEND_TARGET = "LASERSELL_SEND_TARGET"
+
+_SEND_TARGETS = {"rpc": "rpc", "helius": "helius_sender", "helius_sender": "helius_sender", "astralane": "astralane"}
+"""``LASERSELL_SEND_TARGET`` spellings and the ``send_mode`` each asks the server to build for."""
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """A mistake in the command line or what it names: reported on one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (no usage dump), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """One line, so the mistake is the first thing the user reads."""
+        self.exit(USAGE_ERROR, f"{PROG}: error: {message}\n")
+
+
+def one_line(text: object) -> str:
+    """``text`` as a single line (an error's message may quote a multi-line server answer)."""
+    return " ".join(str(text).split())
+
+
+# -- argument types (argparse turns their ArgumentTypeError into a one-line usage error) -------
+
+
+def _number(text: str, convert: Callable[[str], T], fallback: T) -> T:
+    try:
+        return convert(text)
+    except ValueError:
+        return fallback
+
+
+def positive(text: str) -> float:
+    """argparse type: a finite number above zero (a speed or a rate)."""
+    value = _number(text, float, math.nan)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
+    return value
+
+
+def rate(text: str) -> float:
+    """argparse type: a probability from 0 (off) to 1 (every transaction)."""
+    value = _number(text, float, math.nan)
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 to 1, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, 0 or more."""
+    value = _number(text, float, math.nan)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def percent(text: str) -> float:
+    """argparse type: a finite percentage, 0 or more (a strategy threshold; 0 switches it off)."""
+    value = _number(text, float, math.nan)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text!r}")
+    return value
+
+
+def slots(text: str) -> int:
+    """argparse type: a whole number of slots, at least 1."""
+    value = _number(text, int, 0)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of slots >= 1, got {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    """argparse type: a whole number, at least 1 (how many events to show)."""
+    value = _number(text, int, 0)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port number, 0 meaning any free port."""
+    value = _number(text, int, -1)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535 (0: any free port), got {text!r}")
+    return value
+
+
+def pubkey(text: str) -> str:
+    """argparse type: a base58 Solana public key (a wallet or a mint)."""
+    try:
+        return check_pubkey(text.strip(), "the value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a base58 Solana public key, got {text!r}") from None
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Environment:
+    """The official CLI's settings, as this process found them (empty values count as unset).
+
+    The repr shows whether a key is set, never the key.
+    """
+
+    api_key: Optional[str] = attrs.field(default=None, repr=lambda key: "<set>" if key else "<unset>")
+    keypair_path: Optional[str] = None
+    rpc_url: Optional[str] = None
+    send_target: Optional[str] = None
+
+    @classmethod
+    def read(cls, environ: Optional[Mapping[str, str]] = None) -> Environment:
+        """The four variables from ``environ`` (default ``os.environ``), surrounding spaces removed."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> Optional[str]:
+            return env.get(name, "").strip() or None
+
+        return cls(get(ENV_API_KEY), get(ENV_KEYPAIR_PATH), get(ENV_RPC_URL), get(ENV_SEND_TARGET))
+
+
+def send_mode(send_target: Optional[str]) -> Optional[str]:
+    """The ``send_mode`` for a ``LASERSELL_SEND_TARGET`` value (None: the server's default).
+
+    Raises:
+        ValueError: naming the variable and the accepted values.
+    """
+    if send_target is None:
+        return None
+    mode = _SEND_TARGETS.get(send_target.strip().lower())
+    if mode is None:
+        raise ValueError(f"{ENV_SEND_TARGET} must be one of {', '.join(sorted(_SEND_TARGETS))}, got {send_target!r}")
+    return mode
+
+
+def wallet_of_keypair_file(path: str) -> str:
+    """The public key of a keypair file (solana-keygen JSON, or a keystore where supported).
+
+    Raises:
+        ValueError: the file cannot be read or is not a keypair; the message names the file only.
+    """
+    from ..wallet import load_keypair  # the keys layer, loaded only by the commands that need it
+
+    return str(load_keypair(path).pubkey())
+
+
+def simulator_package() -> ModuleType:
+    """The simulator package, or a usage error naming the extra it needs."""
+    try:
+        from .. import simulator
+    except ImportError as exc:
+        raise UsageError(
+            f"the simulator needs the 'simulator' extra (pip install 'lasersell_sync[simulator]'): {exc}"
+        ) from None
+    return simulator
+
+
+# -- process ------------------------------------------------------------------------------------
+
+
+def configure_logging(verbose: bool) -> None:
+    """Library log records on stderr with ``--verbose``; otherwise none at all.
+
+    The commands report what matters themselves; a stray warning from a dependency must not
+    break the one-line error or the ``SMOKE`` verdict a script reads.
+    """
+    root = logging.getLogger()
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())  # no "last resort" printing of warnings
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM stops the command as Ctrl-C does (``KeyboardInterrupt``)."""
+
+    def interrupt(signum: int, frame: Optional[FrameType]) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def print_error(message: str) -> None:
+    """One usage-error line on stderr."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)

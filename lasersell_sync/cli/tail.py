@@ -1,0 +1,283 @@
+"""``tail``: watch a stream. A live table in a terminal; one line (or JSON object) per event otherwise.
+
+In a terminal (stdout is a tty) the positions are a table redrawn in place (token, entry, PnL %,
+liquidity trend, last event) above the latest events; this needs the ``cli`` extra (``rich``),
+and without it ``tail`` says so on stderr and prints lines. Otherwise, or with ``--plain``, each
+event is one line: local time, type, token, key figures. ``--json`` writes JSON Lines instead:
+``{"event", "time", "message"}`` where ``message`` is the wire message as received.
+
+``tail`` only watches: it signs and sends nothing. It opens a session of its own for the
+wallets (``--wallet``, or the keypair file's), configured with the ``--take-profit`` /
+``--stop-loss`` / ``--trailing-stop`` strategy, so on a plan with one session per API key it
+competes with a running bot. Without ``LASERSELL_API_KEY`` it tails the embedded simulator's
+funded wallet. ``--seconds``/``--count`` end it for scripts; Ctrl-C (or SIGTERM) ends it with a
+close frame, exit status 0. A stream that cannot be reached or ends on a fatal error is one line
+on stderr, exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import time
+from typing import Any, List, Optional, Protocol
+
+from .._redact import safe_url
+from ..errors import ConnectError, InvalidStrategyError, SessionClosedError
+from ..proto import StrategyConfig, ensure_exit_condition, validate_strategy
+from ..stream import Event, EventIterator, StreamSession
+from ..stream.link import DEFAULT_ENDPOINT, endpoint_url
+from .common import (
+    ENV_API_KEY,
+    ENV_KEYPAIR_PATH,
+    Environment,
+    UsageError,
+    configure_logging,
+    count,
+    one_line,
+    percent,
+    positive,
+    print_error,
+    pubkey,
+    seconds,
+    send_mode,
+    simulator_package,
+    terminate_as_interrupt,
+    wallet_of_keypair_file,
+)
+from .simulate import scenario
+from .tailfmt import as_json, as_line
+
+__all__ = ["CONNECT_SECONDS", "register"]
+
+CONNECT_SECONDS = 10.0
+
+
+class _View(Protocol):
+    """Where events go: lines, JSON Lines or the live table."""
+
+    @property
+    def wait(self) -> Optional[float]:
+        """Longest wait for an event before the view needs a call (None: as long as it takes)."""
+        ...
+
+    def start(self) -> None:
+        """Before the first event."""
+
+    def show(self, event: Event[Any]) -> None:
+        """One event."""
+
+    def note(self, text: str) -> None:
+        """A message that is not an event (an error the session reported)."""
+
+    def refresh(self, force: bool = False) -> None:
+        """Called when a wait ended without an event."""
+
+    def stop(self) -> None:
+        """After the last event."""
+
+
+class _Lines:
+    """One line per event on stdout (``as_line`` or ``as_json``); notes go to stderr."""
+
+    wait: Optional[float] = None
+
+    def __init__(self, json_lines: bool) -> None:
+        self._format = as_json if json_lines else as_line
+
+    def start(self) -> None:
+        """Nothing to draw before the first event."""
+
+    def show(self, event: Event[Any]) -> None:
+        """Write the event's line at once (a pipe reader sees it without delay)."""
+        sys.stdout.write(self._format(event) + "\n")
+        sys.stdout.flush()
+
+    def note(self, text: str) -> None:
+        """Errors the session reports go to stderr, so stdout stays one record per line."""
+        print(f"tail: {one_line(text)}", file=sys.stderr, flush=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Lines need no redraw."""
+
+    def stop(self) -> None:
+        """Nothing to finish."""
+
+
+def register(commands: Any) -> None:
+    """Add ``tail`` to the command line (``commands`` is argparse's subparsers object)."""
+    tail = commands.add_parser(
+        "tail",
+        help="watch a stream: a live table in a terminal, lines or JSON Lines otherwise",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog=f"Settings: {ENV_API_KEY} (without it: the embedded simulator), {ENV_KEYPAIR_PATH} (the wallet "
+        "to watch) and LASERSELL_SEND_TARGET. Ctrl-C exits with status 0 after a clean close; a stream that "
+        "fails is one line on stderr, status 1; usage errors are one line, status 2.",
+    )
+    tail.set_defaults(run=_tail)
+    tail.add_argument("--endpoint", help=f"stream URL (default {DEFAULT_ENDPOINT}); needs {ENV_API_KEY}")
+    tail.add_argument(
+        "--wallet", type=pubkey, action="append", help=f"a wallet to watch (repeatable; default: ${ENV_KEYPAIR_PATH}'s)"
+    )
+    tail.add_argument(
+        "--keypair", metavar="FILE", help=f"watch this keypair file's wallet (default ${ENV_KEYPAIR_PATH})"
+    )
+    output = tail.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON Lines: the wire message of each event")
+    output.add_argument("--plain", action="store_true", help="one line per event even in a terminal")
+    tail.add_argument("--seconds", type=seconds, help="stop after this many seconds")
+    tail.add_argument("--count", type=count, help="stop after this many events")
+    tail.add_argument("--take-profit", type=percent, default=30.0, metavar="PCT", help="strategy: take profit %%")
+    tail.add_argument("--stop-loss", type=percent, default=15.0, metavar="PCT", help="strategy: stop loss %%")
+    tail.add_argument("--trailing-stop", type=percent, default=0.0, metavar="PCT", help="strategy: trailing stop %%")
+    tail.add_argument("--scenario", type=scenario, default="mixed", help="simulator only: the market's shape")
+    tail.add_argument("--seed", type=int, default=1, help="simulator only: same seed, same market")
+    tail.add_argument("--speed", type=positive, default=10.0, help="simulator only: simulated seconds per second")
+    tail.add_argument("-v", "--verbose", action="store_true", help="library logs on stderr")
+
+
+def _tail(args: argparse.Namespace) -> int:
+    """Check everything, open the view, then watch until a bound, Ctrl-C or the end of the stream."""
+    configure_logging(args.verbose)
+    env = Environment.read()
+    strategy = _strategy(args)
+    try:
+        mode = send_mode(env.send_target)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if env.api_key is not None:
+        api_key, endpoint, wallets = env.api_key, _endpoint(args), _wallets(args, env)
+        session = StreamSession(api_key, wallets, strategy, endpoint=endpoint, send_mode=mode)
+        return _watch(session, _view(args, f"tail {safe_url(endpoint)}"), args)
+    if args.endpoint:
+        raise UsageError(f"--endpoint needs an API key: set {ENV_API_KEY}")
+    with simulator_package().Simulator(seed=args.seed, scenario=args.scenario, speed=args.speed) as sim:
+        print(f"tail: {ENV_API_KEY} is not set: tailing the embedded simulator", file=sys.stderr, flush=True)
+        session = StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url, send_mode=mode)
+        title = f"tail: embedded simulator ({args.scenario}, seed {args.seed}; {ENV_API_KEY} is not set)"
+        return _watch(session, _view(args, title), args)
+
+
+def _strategy(args: argparse.Namespace) -> StrategyConfig:
+    strategy = StrategyConfig(
+        target_profit_pct=args.take_profit, stop_loss_pct=args.stop_loss, trailing_stop_pct=args.trailing_stop
+    )
+    try:
+        validate_strategy(strategy)
+        ensure_exit_condition(strategy)
+    except InvalidStrategyError as exc:
+        raise UsageError(f"{exc} (--take-profit, --stop-loss, --trailing-stop)") from None
+    return strategy
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    try:
+        return endpoint_url(args.endpoint)
+    except ValueError as exc:
+        raise UsageError(f"--endpoint: {exc}") from None
+
+
+def _wallets(args: argparse.Namespace, env: Environment) -> List[str]:
+    """The wallets to watch: ``--wallet``, else the keypair file's; a usage error without either."""
+    if args.wallet:
+        if len(set(args.wallet)) != len(args.wallet):
+            raise UsageError("--wallet names the same wallet twice")
+        return list(args.wallet)
+    path = args.keypair or env.keypair_path
+    if path is None:
+        raise UsageError(
+            f"{ENV_API_KEY} is set, so tail watches the service: name the wallets with --wallet PUBKEY, "
+            f"--keypair FILE or {ENV_KEYPAIR_PATH}"
+        )
+    try:
+        return [wallet_of_keypair_file(path)]
+    except ValueError as exc:  # KeyLoadError included; the message names the file, never the key
+        raise UsageError(str(exc)) from None
+
+
+def _view(args: argparse.Namespace, title: str) -> _View:
+    """The live table in a terminal (unless ``--json``/``--plain``), else lines."""
+    if args.json or args.plain or not sys.stdout.isatty():
+        return _Lines(args.json)
+    try:
+        from .live import LiveView
+    except ImportError:
+        print(
+            "tail: the live table needs the 'cli' extra (pip install 'lasersell_sync[cli]'); printing lines",
+            file=sys.stderr,
+        )
+        return _Lines(False)
+    return LiveView(title)
+
+
+def _watch(session: StreamSession, view: _View, args: argparse.Namespace) -> int:
+    """Connect, then show events until ``--seconds``/``--count``, Ctrl-C or the end of the session."""
+    errors: queue.SimpleQueue[str] = queue.SimpleQueue()
+    session.on_error(lambda error, event: errors.put(f"{type(error).__name__}: {error}"))
+    events = session.events()  # before connect(), so hello_ok and connected are shown too
+    started = False
+    try:
+        with terminate_as_interrupt():
+            try:
+                session.connect(CONNECT_SECONDS)
+            except ConnectError as exc:  # AuthenticationError and StreamServerError included
+                failure: Optional[str] = str(exc)
+            else:
+                failure = None
+            if failure is not None:
+                print_error(f"cannot tail the stream: {failure}")
+                return 1
+            view.start()
+            started = True
+            ended = _pump(events, view, errors, args)
+    except KeyboardInterrupt:
+        ended = None  # Ctrl-C or SIGTERM: a clean stop, status 0
+    finally:
+        events.close()
+        session.close()
+        if started:
+            view.stop()
+    _drain(errors, view)
+    if ended is not None:
+        print_error(f"the stream ended: {ended}")
+        return 1
+    return 0
+
+
+def _pump(
+    events: EventIterator, view: _View, errors: queue.SimpleQueue[str], args: argparse.Namespace
+) -> Optional[str]:
+    """Show events until ``--seconds``/``--count`` (None), or until the session ends: then why."""
+    deadline = time.monotonic() + args.seconds if args.seconds is not None else None
+    shown, why = 0, "the session ended"
+    while True:
+        wait = view.wait
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            wait = remaining if wait is None else min(wait, remaining)
+        try:
+            event = events.get(wait)
+        except SessionClosedError:  # nobody called close(): a fatal error ended the session
+            return why
+        _drain(errors, view)
+        if event is None:
+            view.refresh()
+            continue
+        if event.type == "closed" and event.message.error is not None:
+            why = one_line(f"{type(event.message.error).__name__}: {event.message.error}")
+        view.show(event)
+        shown += 1
+        if args.count is not None and shown >= args.count:
+            return None
+
+
+def _drain(errors: queue.SimpleQueue[str], view: _View) -> None:
+    while True:
+        try:
+            text = errors.get_nowait()
+        except queue.Empty:
+            return
+        view.note(text)
