@@ -27,7 +27,7 @@ _KEYGEN = "not a solana-keygen keypair file"
 
 
 def keypair_from_base58(secret: str) -> Keypair:
-    """The keypair of a 64-byte secret key in base58: Phantom's and Solflare's "export private key".
+    """The keypair of a 64-byte secret key in base58, the form Phantom's "export private key" gives.
 
     A 32-byte value is refused: it is a public key as often as a bare seed, and taking a pasted
     address for a seed would silently make a new, empty wallet. Surrounding whitespace is ignored.

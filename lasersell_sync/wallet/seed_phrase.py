@@ -1,4 +1,4 @@
-"""Keypairs from a BIP39 seed phrase, as Phantom, Solflare and the official CLI derive them.
+"""Keypairs from a BIP39 seed phrase, as Phantom and the official CLI derive them.
 
 The phrase is checked against the BIP39 English word list and its checksum first, so a typo is
 an error instead of a different, empty wallet. The 64-byte BIP39 seed is
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_DERIVATION_PATH", "WORD_COUNTS", "keypair_from_seed_phrase"]
 
 DEFAULT_DERIVATION_PATH = "m/44'/501'/0'/0'"
-"""The first account of Phantom, Solflare and the official CLI; the next is ``m/44'/501'/1'/0'``."""
+"""The first account of Phantom and the official CLI; the next is ``m/44'/501'/1'/0'``."""
 WORD_COUNTS = (12, 15, 18, 21, 24)
 """The lengths BIP39 defines (128 to 256 bits of entropy)."""
 _HARDENED = 2**31
@@ -114,7 +114,7 @@ def keypair_from_seed_phrase(
 ) -> Keypair:
     """The keypair of a BIP39 seed phrase and optional passphrase (the "25th word").
 
-    ``derivation_path`` defaults to the first account of Phantom, Solflare and the official CLI;
+    ``derivation_path`` defaults to the first account of Phantom and the official CLI;
     ``m/44'/501'/1'/0'`` is the second. Hardened indexes may be written ``0'`` or ``0h``.
     ``derivation_path=None`` takes no path: the first 32 bytes of the BIP39 seed, which is what
     ``solana-keygen new`` prints a phrase for (and ``solana-keygen recover`` reads by default).
