@@ -385,3 +385,21 @@ def test_health_without_an_answer_is_a_transport_error() -> None:
     assert info.value.kind == "transport"
     assert str(info.value).startswith("GET /healthz failed")
     assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-08T22:03:10Z", datetime(2026, 3, 8, 22, 3, 10, tzinfo=timezone.utc)),
+        ("2026-03-08T22:03:10.123456789Z", datetime(2026, 3, 8, 22, 3, 10, 123456, tzinfo=timezone.utc)),
+        ("2026-03-08T22:03:10.5", datetime(2026, 3, 8, 22, 3, 10, 500000, tzinfo=timezone.utc)),  # naive: UTC
+        ("2026-03-08T23:03:10+01:00", datetime(2026, 3, 8, 22, 3, 10, tzinfo=timezone.utc)),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_timestamps_read_on_every_supported_python(text: Any, expected: Any) -> None:
+    """3.9 and 3.10 read neither ``Z`` nor 1, 2, 4, 5 or 9 fractional digits on their own."""
+    record = ls.TradeRecord(**{**trade(1), "opened_at": text or "", "closed_at": text})
+    assert record.closed_at_datetime == expected
+    assert record.opened_at_datetime == expected

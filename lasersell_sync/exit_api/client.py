@@ -4,6 +4,8 @@ Repeated calls reuse warm connections (no new TCP + TLS handshake per call), whi
 trading hot path. The client is safe to share between handler threads. Timeouts and retries
 default to the official low-latency values: 200 ms to connect, 900 ms per attempt, 2 attempts.
 The API key and any secret in ``base_url`` never reach a repr, a log record or an error message.
+Idempotent calls (builds, account, history, unregister) follow the retry policy; registration and
+the health probe go out once.
 """
 
 from __future__ import annotations
