@@ -1,10 +1,13 @@
 """Shared command-line plumbing for the examples (not part of the library).
 
 Every example runs against the embedded simulator unless it is given the real service's
-details: an API key (``--api-key`` or ``LASERSELL_API_KEY``), plus, where it needs them, a
-solana-keygen wallet file (``--keypair`` or ``LASERSELL_KEYPAIR_PATH``; ``LASERSELL_KEYPAIR`` is
-accepted too) and an RPC endpoint (``--rpc-url`` or ``LASERSELL_RPC_URL``). A missing or
-unreadable setting is reported on one line, with exit status 2, before anything connects.
+details: an API key (``--api-key`` or ``LASERSELL_API_KEY``), plus, where it needs them, a wallet
+file (``--keypair`` or ``LASERSELL_KEYPAIR_PATH``: solana-keygen JSON, or a keystore opened with
+``LASERSELL_WALLET_PASSPHRASE``; ``LASERSELL_KEYPAIR`` is accepted too), an RPC endpoint
+(``--rpc-url`` or ``LASERSELL_RPC_URL``) and where sells go (``--send-target`` or
+``LASERSELL_SEND_TARGET``: ``rpc``, or ``helius`` for Helius Sender plus your RPC). These are the
+official CLI's variables. A missing or unreadable setting is reported on one line, with exit
+status 2, before anything connects.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, Dict, Iterator, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NoReturn, Optional, Sequence
 
 import attrs
 from solders.keypair import Keypair
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from lasersell_sync.simulator import Simulator
 
 USAGE_ERROR = 2
+SEND_TARGETS = {"rpc": "rpc", "helius": "helius", "helius_sender": "helius"}
+"""``--send-target``/``LASERSELL_SEND_TARGET`` spellings the examples take, and what each means."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,7 +61,12 @@ def parser(description: str) -> Parser:
     p.add_argument(
         "--keypair",
         default=keypair_path_from_env(),
-        help="solana-keygen wallet file, or LASERSELL_KEYPAIR_PATH",
+        help="wallet file (solana-keygen JSON or keystore), or LASERSELL_KEYPAIR_PATH",
+    )
+    p.add_argument(
+        "--send-target",
+        default=os.environ.get("LASERSELL_SEND_TARGET", "").strip() or "rpc",
+        help="where sells go: rpc (your RPC) or helius (Helius Sender plus your RPC); or LASERSELL_SEND_TARGET",
     )
     return p
 
@@ -71,6 +81,20 @@ class Service:
     rpc_url: str
     keypair: Optional[Keypair]
     simulated: bool
+    send_target: str = "rpc"
+
+    @property
+    def targets(self) -> List[ls.SendTarget]:
+        """Where transactions go: the RPC, after Helius Sender with ``helius`` (a simulator: its RPC only)."""
+        rpc: ls.SendTarget = ls.SendTargetRpc(url=self.rpc_url)
+        if self.send_target == "helius" and not self.simulated:
+            return [ls.SendTargetHeliusSender(), rpc]
+        return [rpc]
+
+    @property
+    def send_mode(self) -> str:
+        """The ``send_mode`` to ask the Exit API for, matching :attr:`targets`."""
+        return "helius_sender" if len(self.targets) > 1 else "rpc"
 
     @property
     def signer(self) -> Keypair:
@@ -95,6 +119,9 @@ def service(
     (``p.error``: one line, exit 2) before anything connects. ``instead`` names an option that
     makes the keypair unnecessary, for the error message.
     """
+    send_target = SEND_TARGETS.get(args.send_target.strip().lower())
+    if send_target is None:
+        p.error(f"--send-target (or LASERSELL_SEND_TARGET) must be rpc or helius, got {args.send_target!r}")
     if args.api_key:
         keypair = None
         if args.keypair:
@@ -108,14 +135,13 @@ def service(
                 f"an API key is set, so this uses the real service and needs your wallet: pass {options}, "
                 "or set LASERSELL_KEYPAIR_PATH"
             )
-        yield Service(
-            args.api_key, args.api_url, args.stream_url, args.rpc_url or ls.MAINNET_BETA_RPC_URL, keypair, False
-        )
+        rpc_url = args.rpc_url or ls.MAINNET_BETA_RPC_URL
+        yield Service(args.api_key, args.api_url, args.stream_url, rpc_url, keypair, False, send_target)
         return
     sim = _simulator(p, simulator_options)
     with sim:
         print(f"(no API key given: using the embedded simulator at {sim.api_url})", flush=True)
-        yield Service(sim.api_key, sim.api_url, sim.stream_url, sim.rpc_url, sim.wallet, True)
+        yield Service(sim.api_key, sim.api_url, sim.stream_url, sim.rpc_url, sim.wallet, True, send_target)
 
 
 def _simulator(p: argparse.ArgumentParser, options: Dict[str, Any]) -> Simulator:

@@ -12,11 +12,10 @@ name your solana-keygen wallet file, and LASERSELL_RPC_URL (optional) your RPC e
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from _common import Service, parse, parser, service
 
@@ -40,12 +39,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--positions", type=int, default=5, help="stop after this many positions closed")
     p.add_argument("--scenario", default="mixed", help="simulator scenario")
     p.add_argument("--seed", type=int, default=1, help="simulator seed")
-    p.add_argument(
-        "--send-target",
-        choices=("rpc", "helius"),
-        default=os.environ.get("LASERSELL_SEND_TARGET", "rpc"),
-        help="where sells go: your RPC, or Helius Sender plus your RPC (or LASERSELL_SEND_TARGET)",
-    )
     args = parse(p, argv)
     ledger: Ledger = {}
     with service(p, args, scenario=args.scenario, seed=args.seed) as svc:
@@ -58,19 +51,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def targets_for(svc: Service, send_target: str) -> List[ls.SendTarget]:
-    """Where sells go: your RPC, plus Helius Sender when asked (``--send-target helius``)."""
-    rpc: ls.SendTarget = ls.SendTargetRpc(url=svc.rpc_url)
-    return [ls.SendTargetHeliusSender(), rpc] if send_target == "helius" else [rpc]
-
-
 def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
     """Run the session until enough positions closed or time is up, filling in ``ledger``."""
     keypair = svc.signer
     wallet = str(keypair.pubkey())
     session = ls.StreamSession(svc.api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=svc.stream_url)
     # Every exit signal becomes a confirmed sell: checked, signed, sent, confirmed, retried.
-    session.auto_exit(keypair, targets_for(svc, args.send_target), confirm_rpc=svc.rpc_url)
+    # Where sells go: your RPC, after Helius Sender with --send-target helius (LASERSELL_SEND_TARGET).
+    session.auto_exit(keypair, svc.targets, confirm_rpc=svc.rpc_url)
     done = threading.Event()
 
     def row(position_id: int) -> Dict[str, object]:

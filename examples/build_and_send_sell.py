@@ -1,6 +1,6 @@
 """Build a sell with the Exit API, sign it locally, and submit it to an RPC endpoint.
 
-python examples/build_and_send_sell.py [--keypair id.json --mint MINT --amount 1000000]
+python examples/build_and_send_sell.py [--keypair id.json --mint MINT --amount 1000000] [--send-target rpc|helius]
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             user_pubkey=str(svc.signer.pubkey()),
             amount_tokens=args.amount,
             slippage_bps=args.slippage_bps,
-            send_mode="rpc",
+            send_mode=svc.send_mode,  # shaped for where it goes (--send-target / LASERSELL_SEND_TARGET)
         )
         with ls.ExitApiClient(svc.api_key, base_url=svc.api_url) as api, ls.TxSender() as sender:
             unsigned = api.build_sell_tx_b64(request)
             signed = ls.sign_unsigned_tx(unsigned, svc.signer)
-            signature = sender.send(ls.SendTargetRpc(url=svc.rpc_url), signed)
+            if len(svc.targets) == 1:
+                signature = sender.send(svc.targets[0], signed)
+            else:  # one transaction to every target at once: it can land only once
+                signature = sender.send_many(svc.targets, signed).signature
     print(f"sent: {signature}")
     return 0
 

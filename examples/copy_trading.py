@@ -36,14 +36,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             watch_wallets=[watched],
             mirror_config=ls.MirrorConfig(cooldown_sec=0, max_positions_per_wallet=3, max_consecutive_losses=3),
         )
-        sender, target, done = ls.TxSender(), ls.SendTargetRpc(url=svc.rpc_url), threading.Event()
+        sender, targets, done = ls.TxSender(), svc.targets, threading.Event()
         closed = []
 
         @session.on(ls.MirrorBuySignal)
         def mirror(event: ls.Event[ls.MirrorBuySignal]) -> None:
             signal = event.message
             try:
-                signature = sender.send(target, ls.sign_unsigned_tx(signal.unsigned_tx_b64, keypair))
+                signature = sender.send_many(targets, ls.sign_unsigned_tx(signal.unsigned_tx_b64, keypair)).signature
                 amount = signal.amount_quote_units / 1e9
                 print(f"mirrored a buy of {signal.mint[:8]}... for {amount} SOL: {signature[:12]}...")
                 session.report_mirror_buy_result(signal.mint, True)
@@ -61,7 +61,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         @session.on(ls.ExitSignalWithTx)
         def exit_signal(event: ls.Event[ls.ExitSignalWithTx]) -> None:
-            sender.send(target, ls.sign_unsigned_tx(event.message.unsigned_tx_b64, keypair))
+            sender.send_many(targets, ls.sign_unsigned_tx(event.message.unsigned_tx_b64, keypair))
 
         @session.on(ls.PositionClosed)
         def position_closed(event: ls.Event[ls.PositionClosed]) -> None:

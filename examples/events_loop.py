@@ -23,7 +23,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with service(p, args, scenario="pump") as svc:
         keypair = svc.signer
         stop_at = time.monotonic() + args.seconds
-        target = ls.SendTargetRpc(url=svc.rpc_url)
+        targets = svc.targets  # --send-target / LASERSELL_SEND_TARGET
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], strategy, endpoint=svc.stream_url)
         closed = 0
         with session, ls.TxSender() as sender:
@@ -31,7 +31,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for event in session.events(timeout=args.seconds):
                 message = event.message
                 if isinstance(message, ls.ExitSignalWithTx):
-                    signature = sender.send(target, ls.sign_unsigned_tx(message.unsigned_tx_b64, keypair))
+                    signed = ls.sign_unsigned_tx(message.unsigned_tx_b64, keypair)
+                    signature = sender.send_many(targets, signed).signature
                     print(f"exit #{message.position_id} ({message.reason}): {signature[:12]}...")
                 elif isinstance(message, ls.PositionClosed):
                     print(f"closed #{message.position_id}: {message.reason}")

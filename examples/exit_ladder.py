@@ -32,7 +32,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with service(p, args, scenario="grind", seed=2) as svc:
         keypair = svc.signer
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], LADDER, endpoint=svc.stream_url)
-        sender, target, done = ls.TxSender(), ls.SendTargetRpc(url=svc.rpc_url), threading.Event()
+        sender, targets, done = ls.TxSender(), svc.targets, threading.Event()
 
         @session.on(ls.ExitSignalWithTx)
         def exit_signal(event: ls.Event[ls.ExitSignalWithTx]) -> None:
@@ -40,7 +40,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             step = f"level {signal.level_index}" if signal.level_index is not None else signal.reason
             selling = signal.sell_tokens if signal.sell_tokens is not None else signal.position_tokens
             print(f"#{signal.position_id} {step}: selling {selling} of {signal.position_tokens} tokens")
-            sender.send(target, ls.sign_unsigned_tx(signal.unsigned_tx_b64, keypair))
+            sender.send_many(targets, ls.sign_unsigned_tx(signal.unsigned_tx_b64, keypair))
 
         @session.on(ls.PositionClosed)
         def position_closed(event: ls.Event[ls.PositionClosed]) -> None:

@@ -16,6 +16,7 @@ from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
 
 import lasersell_sync as ls
+from lasersell_sync.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -47,6 +48,16 @@ BAD_ARGUMENTS: Dict[str, Tuple[List[str], List[str]]] = {
         ["simulate", *FREE_PORTS, "--wallet-out", "{tmp}/nowhere/wallet.json"],
         ["cannot write the wallet file", "nowhere"],
     ),
+    "smoke: a mint that is not a public key": (["smoke", "--mint", "USDC"], ["argument --mint", "'USDC'"]),
+    "smoke: two wallets named": (
+        ["smoke", "--wallet", "11111111111111111111111111111111", "--keypair", "id.json"],
+        ["argument --keypair: not allowed with argument --wallet"],
+    ),
+    "tail: no events wanted": (["tail", "--count", "0"], ["argument --count", "'0'"]),
+    "tail: no way out": (["tail", "--take-profit", "0", "--stop-loss", "0"], ["exit condition"]),
+    "keys: unknown action": (["keys", "rotate"], ["invalid choice: 'rotate'"]),
+    "keys: missing key file": (["keys", "show", "{tmp}/missing.json"], ["cannot load a keypair from", "missing.json"]),
+    "keys: nothing on stdin": (["keys", "show", "--base58"], ["no base58 secret key on stdin"]),
 }
 
 
@@ -122,6 +133,16 @@ def test_a_port_in_use_is_one_line_and_exit_status_2(option: str) -> None:
             env=ENV,
         )
     assert_one_line_usage_error(result, [f"127.0.0.1:{port}", "already in use", option])
+
+
+def test_the_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("simulate", "smoke", "tail", "keys"):
+        assert f"    {command} " in out
+    assert "2 a usage error" in out
 
 
 def test_help_exits_0_and_documents_the_exit_statuses() -> None:

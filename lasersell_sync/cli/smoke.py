@@ -270,7 +270,7 @@ def _judge(error: ExitApiError, plan: _Plan) -> str:
         return f"the Exit API answered HTTP {error.status} ({body}); the key was accepted"
     if error.kind == "http_status" and error.status in (401, 403):
         raise _Failed("sell", f"HTTP {error.status} from the Exit API at {safe_url(plan.api_url)}: API key rejected")
-    raise _Failed("sell", redact(f"{error} ({safe_url(plan.api_url)})", plan.secrets))
+    raise _Failed("sell", redact(f"the Exit API at {safe_url(plan.api_url)}: {error}", plan.secrets))
 
 
 def _read_until(wire: Wire, plan: _Plan, deadline: float, step: str, wanted: Callable[[Any], bool]) -> Any:

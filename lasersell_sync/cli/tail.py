@@ -166,8 +166,9 @@ def _strategy(args: argparse.Namespace) -> StrategyConfig:
     try:
         validate_strategy(strategy)
         ensure_exit_condition(strategy)
-    except InvalidStrategyError as exc:
-        raise UsageError(f"{exc} (--take-profit, --stop-loss, --trailing-stop)") from None
+    except InvalidStrategyError:
+        needed = "the strategy needs an exit condition: --take-profit, --stop-loss or --trailing-stop > 0"
+        raise UsageError(needed) from None
     return strategy
 
 

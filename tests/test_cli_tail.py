@@ -1,0 +1,222 @@
+"""``tail``: lines or JSON Lines in a pipe, a live table in a real pseudo-terminal, a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+from solders.keypair import Keypair
+
+import lasersell_sync as ls
+from lasersell_sync.cli import main
+from lasersell_sync.simulator import Simulator
+from tests.wsserver import ScriptedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+KEY = "tail-key-0123456789"
+LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3})  (\S+)\s+(\S+)\s+(.*)$")
+
+
+def clean_env(**extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_") and k.lower() not in PROXIES}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("LASERSELL_") or name.lower() in PROXIES:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(seed=4, scenario="pump", speed=10, api_keys=[KEY]) as running:
+        yield running
+
+
+def test_without_a_terminal_each_event_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tail", "--count", "12", "--speed", "20"]) == 0  # no key: the embedded simulator
+    out, err = capsys.readouterr()
+    assert "embedded simulator" in err
+    lines = out.splitlines()
+    assert len(lines) == 12
+    parsed = [LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    types = [match.group(2) for match in parsed if match]
+    assert set(types) <= ls.EVENT_NAMES
+    assert types[:2] == ["connected", "hello_ok"] or types[:2] == ["hello_ok", "connected"]
+    opened = lines[types.index("position_opened")]
+    assert re.search(r"SIM\d+ +#\d+ tokens=\d+ entry=\d+\.\d{4} SOL$", opened), opened
+
+
+def test_json_lines_carry_the_wire_messages_of_the_wallets_tailed(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)
+    args = ["tail", "--endpoint", sim.stream_url, "--wallet", sim.wallet_pubkey, "--json", "--count", "10"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 10
+    assert KEY in sim.engines
+    for record in records:
+        assert set(record) == {"event", "time", "message"}
+        assert record["time"].endswith("+00:00")
+        if record["event"] == "connected":
+            assert record["message"]["reconnect"] is False
+            continue
+        message = ls.decode_server(json.dumps(record["message"]))  # the wire message, as received
+        assert record["event"] == message.TYPE
+    opened = [r["message"] for r in records if r["event"] == "position_opened"]
+    assert opened
+    assert {m["wallet_pubkey"] for m in opened} == {sim.wallet_pubkey}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_closes_the_stream_with_a_close_frame_and_exits_0(server: ScriptedServer, signum: int) -> None:
+    wallet = str(Keypair().pubkey())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lasersell_sync", "tail", "--endpoint", server.url, "--wallet", wallet],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(LASERSELL_API_KEY=KEY),
+    )
+    try:
+        assert proc.stdout is not None
+        seen: List[str] = []
+        while not any(" hello_ok " in line for line in seen):  # the session is up and printing
+            line = proc.stdout.readline()
+            assert line, f"tail exited early: {proc.communicate(timeout=10)}"
+            seen.append(line)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert err == ""
+    server.wait_closed()
+    close = server.connection().protocol.close_rcvd
+    assert close is not None, "the connection ended without a close frame"
+    assert close.code == 1000
+    assert server.frames("configure")[0][1]["wallet_pubkeys"] == [wallet]
+
+
+def test_in_a_terminal_a_live_table_is_redrawn_in_place() -> None:
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "lasersell_sync", "tail", "--speed", "20"],
+        env=clean_env(TERM="xterm-256color", COLUMNS="120", LINES="40"),
+        dimensions=(40, 120),
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        child.expect_exact("PnL %")  # the table's header
+        child.expect(r"SIM1 +\S* +0\.\d{4} SOL")  # a position row: token and entry
+        child.expect(r"\x1b\[1A")  # cursor up: the next draw replaces the last one
+        child.expect(r"pnl_update +SIM1 +#1 pnl=[+-]\d+\.\d%")  # the event log under the table
+        child.sendintr()  # Ctrl-C
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    assert "Traceback" not in (child.before or "")
+
+
+def test_without_rich_a_terminal_gets_lines_and_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "rich", None)  # "import rich" now fails as if not installed
+    monkeypatch.delitem(sys.modules, "lasersell_sync.cli.live", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["tail", "--count", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "pip install 'lasersell_sync[cli]'" in err
+    assert all(LINE.match(line) for line in out.splitlines())
+    assert len(out.splitlines()) == 3
+
+
+def test_a_stream_that_cannot_be_reached_is_one_line_and_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)
+    args = ["tail", "--endpoint", "ws://127.0.0.1:9/v1/ws", "--wallet", str(Keypair().pubkey())]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith("lasersell-sync: error: cannot tail the stream: could not connect to ws://127.0.0.1:9/v1/ws")
+    assert out == ""
+
+
+def test_a_rejected_key_is_one_line_and_status_1(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LASERSELL_API_KEY", "someone-elses-key-0123456789")
+    assert main(["tail", "--endpoint", sim.stream_url, "--wallet", sim.wallet_pubkey]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "API key rejected: HTTP 401" in line
+    assert "someone-elses-key" not in line
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "fragment"),
+    [
+        ({"LASERSELL_API_KEY": KEY}, [], "name the wallets with --wallet PUBKEY"),
+        ({"LASERSELL_API_KEY": KEY, "LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, [], "/nonexistent/id.json"),
+        ({}, ["--endpoint", "ws://127.0.0.1:9/v1/ws"], "--endpoint needs an API key"),
+        ({}, ["--take-profit", "0", "--stop-loss", "0"], "needs an exit condition: --take-profit, --stop-loss"),
+        ({"LASERSELL_SEND_TARGET": "smoke-signals"}, [], "LASERSELL_SEND_TARGET must be one of"),
+    ],
+    ids=["no wallet", "missing keypair file", "endpoint without key", "no exit condition", "bad send target"],
+)
+def test_bad_settings_are_one_line_usage_errors(
+    env: Dict[str, str],
+    args: List[str],
+    fragment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["tail", *args]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith("lasersell-sync: error: ")
+    assert fragment in line
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--count", "0"], "argument --count: expected a whole number >= 1, got '0'"),
+        (["--json", "--plain"], "argument --plain: not allowed with argument --json"),
+        (["--wallet", "nope"], "argument --wallet: expected a base58 Solana public key"),
+        (["--scenario", "moon"], "unknown scenario 'moon'"),
+    ],
+)
+def test_bad_flags_are_one_line_usage_errors(
+    args: List[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["tail", *args])
+    assert exited.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert fragment in line
