@@ -243,7 +243,8 @@ class ExitApiClient:
         Args:
             limit: trades per page, 1 to 200 (the service's cap).
             offset: trades to skip (>= 0).
-            mint / wallet: only trades of this token / this wallet (base58).
+            mint: only trades of this token (base58).
+            wallet: only trades of this wallet (base58).
 
         Raises:
             ValueError: a bad argument, naming it (nothing is sent).

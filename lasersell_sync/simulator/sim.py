@@ -46,12 +46,14 @@ class Simulator:
             ``mixed``.
         speed: simulated seconds per wall second (10: a 100 ms tick every 10 ms, a 400 ms slot
             every 40 ms).
-        open_every_ticks / max_positions: how often positions appear, and how many at once.
+        open_every_ticks: how often (in price ticks) a new position appears.
+        max_positions: how many positions are open at once, at most.
         require_registration: refuse unregistered wallets like the service does (the funded
             test wallet is pre-registered).
         hello_first: greet before reading ``configure`` (the documented order).
-        replay / replay_speed: instead of a live market, send each connection the frames of a
-            session recording (``StreamSession(record_to=...)``), ``replay_speed`` times faster.
+        replay: instead of a live market, send each connection the frames of this session
+            recording (``StreamSession(record_to=...)``).
+        replay_speed: play the recording this many times faster than it was recorded.
         blockhash_ttl_slots: how many slots the blockhash of every transaction the simulator
             builds stays valid (150 as on mainnet; a small number makes expiry quick to test).
         api_keys: ``None`` accepts any non-empty API key (each key is its own account); a

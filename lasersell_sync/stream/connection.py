@@ -68,14 +68,17 @@ class StreamConnection(ReaderLoop):
             in arrival order (``received_at`` is ``time.monotonic()`` when the frame was read).
         on_event: lifecycle changes and skipped frames (:mod:`lasersell_sync.stream.events`).
         endpoint: ``ws://`` or ``wss://`` URL; production by default.
-        ssl_context / ca_bundle: custom trust for ``wss://``; verification is always on.
+        ssl_context: custom trust for ``wss://``; verification is always on.
+        ca_bundle: a PEM file of trusted certificates for ``wss://``, instead of ``ssl_context``.
         connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok``.
-        ping_interval / ping_timeout: probe after this much silence; declare the connection dead
-            when nothing at all arrives within ``ping_timeout`` of the probe (defaults: a silent
-            link is replaced 14 s after its last frame; an idle one wakes twice per 10 s).
+        ping_interval: probe after this much silence.
+        ping_timeout: declare the connection dead when nothing at all arrives within this long
+            of the probe (defaults: a silent link is replaced 14 s after its last frame; an idle
+            one wakes twice per 10 s).
         app_ping_interval: send an application ``ping`` this often (free-tier inactivity
             timeout of 45 minutes); ``None`` disables it.
-        backoff: reconnect timing. max_frame_bytes: larger frames are skipped and reported.
+        backoff: reconnect timing.
+        max_frame_bytes: larger frames are skipped and reported.
         replays: whether a command kept across a reconnect is still sent on the new connection
             (default: all are). A session re-applies per-position strategies itself, by token
             account, once positions are re-announced, so it keeps no stale position ids.

@@ -97,15 +97,21 @@ class StreamSession(SessionCommands, SessionState):
             share one GIL, so more CPU-bound workers would only slow the reader down).
         trade_tick_backlog: undelivered trade ticks kept; older ones are dropped and counted.
         deadline_timeout_sec: client-side maximum holding time; 0 disables it.
-        send_mode / tip_lamports / watch_wallets / mirror_config: the rest of the intent every
-            (re)connect sends (see :meth:`update_send_settings`).
+        send_mode: how the server shapes exit transactions (``rpc``, ``helius_sender``,
+            ``astralane``); part of the intent every (re)connect sends (see
+            :meth:`update_send_settings`).
+        tip_lamports: the tip those transactions pay (part of the intent, like ``send_mode``).
+        watch_wallets: wallets to copy-trade (part of the intent).
+        mirror_config: copy-trading safety settings (part of the intent).
         backoff: reconnect timing (the first attempt after a drop is immediate).
         record_to: write every received frame to this JSON Lines file (replayable by the
             simulator).
-        ssl_context / ca_bundle: custom trust for ``wss://``; verification is always on.
+        ssl_context: custom trust for ``wss://``; verification is always on.
+        ca_bundle: a PEM file of trusted certificates for ``wss://``, instead of ``ssl_context``.
         connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok`` (also per reconnect).
-        ping_interval / ping_timeout: probe after this much silence; a link that stays silent
-            ``ping_timeout`` longer is replaced (defaults: 10 s and 4 s).
+        ping_interval: probe after this much silence (default 10 s).
+        ping_timeout: a link that stays silent this much longer after the probe is replaced
+            (default 4 s).
         app_ping_interval: application ``ping`` period (the free tier's inactivity timeout);
             None disables it.
         max_frame_bytes: larger frames are skipped and reported.
