@@ -117,6 +117,31 @@ def test_ctrl_c_closes_the_stream_with_a_close_frame_and_exits_0(server: Scripte
     assert server.frames("configure")[0][1]["wallet_pubkeys"] == [wallet]
 
 
+def test_a_reader_that_leaves_ends_tail_quietly_with_status_0() -> None:
+    """``tail --json | head -1``: the closed pipe stops tail without a traceback or a complaint."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lasersell_sync", "tail", "--json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        first = json.loads(proc.stdout.readline())
+        proc.stdout.close()  # the reader is gone; the simulator keeps producing events
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert first["event"] in ls.EVENT_NAMES
+    assert proc.returncode == 0, err
+    assert err.splitlines() == ["tail: LASERSELL_API_KEY is not set: tailing the embedded simulator"]
+
+
 def test_in_a_terminal_a_live_table_is_redrawn_in_place() -> None:
     pexpect = pytest.importorskip("pexpect")
     child = pexpect.spawn(

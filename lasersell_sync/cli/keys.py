@@ -171,7 +171,7 @@ def _from_file(path: str) -> Keypair:
 
 def _secret(prompt: str) -> str:
     """A secret typed without echo in a terminal, else all of stdin; never empty."""
-    text = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read(_MAX_SECRET_CHARS + 1)
+    text = _ask(prompt) if sys.stdin.isatty() else sys.stdin.read(_MAX_SECRET_CHARS + 1)
     if len(text) > _MAX_SECRET_CHARS:
         raise UsageError(f"stdin holds more than {_MAX_SECRET_CHARS} characters: not a key")
     text = text.strip()
@@ -187,9 +187,18 @@ def _passphrase(prompt: str, *, confirm: bool) -> str:
         return from_env
     if not sys.stdin.isatty():
         raise UsageError(f"no passphrase: set {PASSPHRASE_ENV}, or run in a terminal to type it")
-    passphrase = getpass.getpass(prompt)
+    passphrase = _ask(prompt)
     if not passphrase:
         raise UsageError("the passphrase is empty")
-    if confirm and getpass.getpass("the same passphrase again: ") != passphrase:
+    if confirm and _ask("the same passphrase again: ") != passphrase:
         raise UsageError("the two passphrases differ; nothing was written")
     return passphrase
+
+
+def _ask(prompt: str) -> str:
+    """Typed in the terminal without echo; Ctrl-D is a usage error, not a traceback."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        pass
+    raise UsageError("no input (end of file at the prompt)")

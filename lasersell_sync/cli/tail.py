@@ -18,6 +18,8 @@ on stderr, exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import queue
 import sys
 import time
@@ -90,9 +92,18 @@ class _Lines:
         """Nothing to draw before the first event."""
 
     def show(self, event: Event[Any]) -> None:
-        """Write the event's line at once (a pipe reader sees it without delay)."""
-        sys.stdout.write(self._format(event) + "\n")
-        sys.stdout.flush()
+        """Write the event's line at once (a pipe reader sees it without delay).
+
+        Raises:
+            BrokenPipeError: the reader went away (``tail --json | head``); stdout is discarded
+                from then on, so nothing complains about it at exit.
+        """
+        try:
+            sys.stdout.write(self._format(event) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _discard_stdout()
+            raise
 
     def note(self, text: str) -> None:
         """Errors the session reports go to stderr, so stdout stays one record per line."""
@@ -232,8 +243,8 @@ def _watch(session: StreamSession, view: _View, args: argparse.Namespace) -> int
             view.start()
             started = True
             ended = _pump(events, view, errors, args)
-    except KeyboardInterrupt:
-        ended = None  # Ctrl-C or SIGTERM: a clean stop, status 0
+    except (KeyboardInterrupt, BrokenPipeError):
+        ended = None  # Ctrl-C, SIGTERM or the reader of our output left: a clean stop, status 0
     finally:
         events.close()
         session.close()
@@ -273,6 +284,14 @@ def _pump(
         shown += 1
         if args.count is not None and shown >= args.count:
             return None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe goes nowhere, quietly."""
+    with contextlib.suppress(OSError, ValueError):  # stdout without a file descriptor (captured)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _drain(errors: queue.SimpleQueue[str], view: _View) -> None:
