@@ -1,4 +1,4 @@
-"""A griffe extension for the docs build: Sphinx roles in docstrings become cross-references.
+"""A griffe extension for the docs build: Sphinx roles become cross-references, doctests code.
 
 The package's docstrings name other objects the reST way (``:class:`ExitPolicy```,
 ``:meth:`close_position```, ``:mod:`~lasersell_sync.stream.iterator```). mkdocstrings renders
@@ -8,13 +8,16 @@ the name there) and replaced by an *optional* autorefs link: it links when the t
 rendered somewhere in the site and stays plain code when it is an internal the reference does
 not show. References written in the pages themselves (``[X][lasersell_sync.X]``) are not
 optional, so a broken one fails ``mkdocs build --strict``.
+
+Doctest-style examples (``>>>`` and ``...`` lines) are fenced as ``pycon`` code; Markdown would
+read ``>>>`` as a nested quote.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import griffe
 
@@ -47,6 +50,29 @@ def _target(obj: griffe.Object, name: str) -> str:
     return f"{base}.{rest}" if rest else base
 
 
+def _fence_doctests(text: str) -> str:
+    """Wrap each run of ``>>>``/``...`` lines in a ``pycon`` code fence at the run's indentation."""
+    out: List[str] = []
+    run: List[str] = []
+
+    def flush() -> None:
+        if run:
+            indent = run[0][: len(run[0]) - len(run[0].lstrip())]
+            out.extend([f"{indent}```pycon", *run, f"{indent}```"])
+            run.clear()
+
+    for line in text.split("\n"):
+        stripped = line.strip()
+        starts = stripped.startswith(">>>")
+        if starts or (run and (stripped.startswith("... ") or stripped == "...")):
+            run.append(line)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return "\n".join(out)
+
+
 def _rewrite(obj: griffe.Object, text: str) -> str:
     def link(match: re.Match[str]) -> str:
         tilde, name, call = match.group(1), match.group(2), match.group(3) or ""
@@ -54,7 +80,7 @@ def _rewrite(obj: griffe.Object, text: str) -> str:
         target = _target(obj, name)
         return f'<autoref identifier="{html.escape(target)}" optional><code>{html.escape(shown)}</code></autoref>'
 
-    return _ROLE.sub(link, text)
+    return _ROLE.sub(link, _fence_doctests(text))
 
 
 class SphinxRoles(griffe.Extension):
@@ -63,5 +89,5 @@ class SphinxRoles(griffe.Extension):
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         """The whole package is loaded: every name a docstring mentions can be resolved now."""
         for obj in _walk(pkg):
-            if obj.docstring is not None and ":" in obj.docstring.value:
+            if obj.docstring is not None:
                 obj.docstring.value = _rewrite(obj, obj.docstring.value)

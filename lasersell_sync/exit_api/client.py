@@ -90,10 +90,12 @@ class ExitApiClient:
         api_key: sent as ``x-api-key`` (never logged); ``None`` sends no key.
         base_url: production by default; trailing ``/`` are stripped. A query string (a gateway's
             ``?token=``) is kept on every call and never shown.
-        timeout: seconds per attempt (read); connect_timeout: seconds to connect.
+        timeout: seconds per attempt (read).
+        connect_timeout: seconds to connect.
         retry: retry policy for the build calls and the idempotent account calls (account,
             history, unregister); registration and the health probe are never retried.
         max_retry_after: cap on a server's ``Retry-After`` before a retry, seconds.
+        pool_maxsize: keep-alive connections kept per host (share one client between threads).
         proxies: ``None`` honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (read once); a
             ``requests``-style map replaces them; ``{}`` connects directly.
         verify: ``None`` honours ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (read once), else

@@ -57,7 +57,8 @@ class TxSender:
     """Submits signed transactions over pooled connections and confirms them; share one per process.
 
     Args:
-        timeout: seconds to wait for an answer; connect_timeout: seconds to connect.
+        timeout: seconds to wait for an answer.
+        connect_timeout: seconds to connect.
         pool_maxsize: keep-alive connections kept per host (and threads for ``send_many``).
         proxies: ``None`` honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (read once per
             target URL); a ``requests``-style map replaces them; ``{}`` connects directly.
