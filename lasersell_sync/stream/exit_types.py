@@ -38,7 +38,8 @@ class ExitPolicy:
 
     Attributes:
         slippage_pad_bps: the slippage a first signal is assumed to carry; retries bump from it.
-        first_bump_bps / bump_bps: added for the first retry / each later retry.
+        first_bump_bps: added to the slippage for the first retry.
+        bump_bps: added again for each later retry.
         max_slippage_bps: the cap of a bumped slippage.
         max_retries: retries after the first attempt (so ``1 + max_retries`` attempts at most).
         confirm_timeout: seconds to wait for an attempt to land at ``commitment``.

@@ -27,8 +27,9 @@ class SessionStats:
             iterators (``events_iterators``).
         pending_commands: commands kept for the next connection.
         deadline_timers: armed client-side deadlines.
-        iterator_conflated / iterator_dropped: the same policy's counters over the attached
-            ``events()`` iterators (each iterator applies it to its own queue).
+        iterator_conflated: pnl/liquidity updates replaced by newer ones in the attached
+            ``events()`` iterators (each applies the lanes' policy to its own queue).
+        iterator_dropped: trade ticks dropped from full ``events()`` iterator queues.
         commands_rejected: intent commands the server answered with ``error``, rolled back.
         exits: the exit executor's counters, when ``auto_exit`` runs.
     """

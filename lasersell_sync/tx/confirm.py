@@ -53,7 +53,8 @@ class Confirmation:
         outcome: ``"landed"``, ``"failed"`` (on chain: ``err`` says why; nothing was sold) or
             ``"timeout"`` (not seen at the wanted commitment in time: it may still land until its
             blockhash expires).
-        slot / confirmation_status: where and how final it landed (also set when it failed).
+        slot: the slot it landed in (also set when it failed).
+        confirmation_status: how final that is (``processed``, ``confirmed``, ``finalized``).
         err: the on-chain error of a failed transaction (e.g. ``{"InstructionError": [...]}``).
     """
 
