@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -188,6 +189,30 @@ def test_a_stream_that_cannot_be_reached_is_one_line_and_status_1(
     (line,) = err.splitlines()
     assert line.startswith("lasersell-sync: error: cannot tail the stream: could not connect to ws://127.0.0.1:9/v1/ws")
     assert out == ""
+
+
+def test_a_stream_that_ends_on_a_fatal_error_is_one_line_and_status_1(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)
+
+    def revoke_the_key_once_connected() -> None:
+        server.wait_until(lambda: server.frames("configure"), timeout=10)
+        server.reject_status = 401  # the reconnect is refused: the key was revoked meanwhile
+        server.drop()
+
+    revoker = threading.Thread(target=revoke_the_key_once_connected, name="test-revoker")
+    revoker.start()
+    try:
+        status = main(["tail", "--endpoint", server.url, "--wallet", str(Keypair().pubkey()), "--seconds", "40"])
+    finally:
+        revoker.join()
+    out, err = capsys.readouterr()
+    assert status == 1
+    (line,) = err.splitlines()
+    assert line.startswith("lasersell-sync: error: the stream ended: AuthenticationError: API key rejected: HTTP 401")
+    types = [LINE.match(row).group(2) for row in out.splitlines()]  # type: ignore[union-attr]
+    assert types[-2:] == ["disconnected", "closed"]
 
 
 def test_a_rejected_key_is_one_line_and_status_1(

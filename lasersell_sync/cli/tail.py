@@ -81,12 +81,18 @@ class _View(Protocol):
 
 
 class _Lines:
-    """One line per event on stdout (``as_line`` or ``as_json``); notes go to stderr."""
+    """One line per event on stdout (``as_line`` or ``as_json``); notes go to stderr with ``-v``.
+
+    Without ``-v`` the events say what happened (``disconnected`` and ``reconnecting`` carry
+    their reasons, and an error that ends the stream is the final line on stderr), so stderr
+    stays quiet for scripts.
+    """
 
     wait: Optional[float] = None
 
-    def __init__(self, json_lines: bool) -> None:
+    def __init__(self, json_lines: bool, verbose: bool) -> None:
         self._format = as_json if json_lines else as_line
+        self._verbose = verbose
 
     def start(self) -> None:
         """Nothing to draw before the first event."""
@@ -106,8 +112,9 @@ class _Lines:
             raise
 
     def note(self, text: str) -> None:
-        """Errors the session reports go to stderr, so stdout stays one record per line."""
-        print(f"tail: {one_line(text)}", file=sys.stderr, flush=True)
+        """With ``-v``, errors the session reports go to stderr (stdout stays one record per line)."""
+        if self._verbose:
+            print(f"tail: {one_line(text)}", file=sys.stderr, flush=True)
 
     def refresh(self, force: bool = False) -> None:
         """Lines need no redraw."""
@@ -145,7 +152,7 @@ def register(commands: Any) -> None:
     tail.add_argument("--scenario", type=scenario, default="mixed", help="simulator only: the market's shape")
     tail.add_argument("--seed", type=int, default=1, help="simulator only: same seed, same market")
     tail.add_argument("--speed", type=positive, default=10.0, help="simulator only: simulated seconds per second")
-    tail.add_argument("-v", "--verbose", action="store_true", help="library logs on stderr")
+    tail.add_argument("-v", "--verbose", action="store_true", help="library logs and the session's errors on stderr")
 
 
 def _tail(args: argparse.Namespace) -> int:
@@ -211,7 +218,7 @@ def _wallets(args: argparse.Namespace, env: Environment) -> List[str]:
 def _view(args: argparse.Namespace, title: str) -> _View:
     """The live table in a terminal (unless ``--json``/``--plain``), else lines."""
     if args.json or args.plain or not sys.stdout.isatty():
-        return _Lines(args.json)
+        return _Lines(args.json, args.verbose)
     try:
         from .live import LiveView
     except ImportError:
@@ -219,7 +226,7 @@ def _view(args: argparse.Namespace, title: str) -> _View:
             "tail: the live table needs the 'cli' extra (pip install 'lasersell_sync[cli]'); printing lines",
             file=sys.stderr,
         )
-        return _Lines(False)
+        return _Lines(False, args.verbose)
     return LiveView(title)
 
 
@@ -262,7 +269,7 @@ def _pump(
 ) -> Optional[str]:
     """Show events until ``--seconds``/``--count`` (None), or until the session ends: then why."""
     deadline = time.monotonic() + args.seconds if args.seconds is not None else None
-    shown, why = 0, "the session ended"
+    shown = 0
     while True:
         wait = view.wait
         if deadline is not None:
@@ -272,15 +279,16 @@ def _pump(
             wait = remaining if wait is None else min(wait, remaining)
         try:
             event = events.get(wait)
-        except SessionClosedError:  # nobody called close(): a fatal error ended the session
-            return why
+        except SessionClosedError:  # nobody called close(): the session ended on its own
+            return "the session ended"
         _drain(errors, view)
         if event is None:
             view.refresh()
             continue
-        if event.type == "closed" and event.message.error is not None:
-            why = one_line(f"{type(event.message.error).__name__}: {event.message.error}")
         view.show(event)
+        if event.type == "closed":  # the transport stopped for good, and not because we closed it
+            error = event.message.error
+            return one_line(f"{type(error).__name__}: {error}") if error is not None else "the stream was closed"
         shown += 1
         if args.count is not None and shown >= args.count:
             return None

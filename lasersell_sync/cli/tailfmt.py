@@ -68,7 +68,10 @@ _FIGURES: Dict[str, Callable[[Event[Any]], str]] = {
     "hello_ok": lambda e: f"session {e.message.session_id}",
     "connected": lambda e: f"session {e.message.hello.session_id}" + (" (reconnected)" if e.message.reconnect else ""),
     "disconnected": lambda e: f"{e.message.reason}" + ("" if e.message.will_reconnect else " (not reconnecting)"),
-    "reconnecting": lambda e: f"attempt {e.message.attempt} in {e.message.delay:.2f} s",
+    "reconnecting": lambda e: (
+        f"attempt {e.message.attempt} in {e.message.delay:.2f} s"
+        + (f" (last: {_error_text(e.message.last_error)})" if e.message.last_error is not None else "")
+    ),
     "closed": lambda e: _error_text(e.message.error) or "closed",
     "error": lambda e: f"[{e.message.code}] {e.message.message}",
     "balance_update": lambda e: f"tokens={e.message.tokens}",
