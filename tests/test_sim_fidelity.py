@@ -20,6 +20,7 @@ from solders.transaction import VersionedTransaction
 
 import lasersell_sync as ls
 from lasersell_sync import cli
+from lasersell_sync.cli import simulate as cli_simulate
 from lasersell_sync.simulator import (
     FORCED_FAILURE_ERROR,
     INSUFFICIENT_FUNDS_ERROR,
@@ -538,7 +539,7 @@ def test_cli_fault_options_reject_bad_values_on_one_line(
 
 
 def test_cli_fault_options_reach_the_simulator() -> None:
-    args = cli._build_parser().parse_args(
+    args = cli.build_parser().parse_args(
         [
             "simulate",
             "--port",
@@ -555,7 +556,7 @@ def test_cli_fault_options_reach_the_simulator() -> None:
             "7",
         ]
     )
-    sim = cli._start(args)
+    sim = cli_simulate._start(args)
     try:
         sim.pause()  # the two calls below see the same slot
         assert sim.blockhash_ttl_slots == 7

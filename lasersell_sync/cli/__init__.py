@@ -17,7 +17,6 @@ from typing import Callable, Optional, Sequence
 
 from . import keys, simulate, smoke, tail
 from .common import USAGE_ERROR, Parser, UsageError, print_error
-from .simulate import _start  # noqa: F401 - as before the split: tests start a simulator from parsed arguments
 
 __all__ = ["main"]
 
@@ -41,9 +40,6 @@ def build_parser() -> Parser:
     for module in (simulate, smoke, tail, keys):
         module.register(commands)
     return parser
-
-
-_build_parser = build_parser  # the name before the split, kept for code that used it
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
