@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 import threading
 from typing import Iterator
 
 import pytest
 
 from tests.httpserver import ScriptedHttp
-from tests.support import Collect, Collector
+from tests.support import Collect, Collector, is_setting
 from tests.wsserver import ScriptedServer
 
 
@@ -35,6 +36,14 @@ def collect() -> Collect:
     :class:`tests.support.Collector` for ``wait(predicate)``, ``wait_of(kind)`` and ``of(kind)``.
     """
     return Collector
+
+
+@pytest.fixture
+def no_lasersell_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs see no LaserSell setting or proxy but the ones a test sets."""
+    for name in list(os.environ):
+        if is_setting(name):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)

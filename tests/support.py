@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, Union
+from typing import Any, Callable, Dict, List, Union
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+"""Proxy variables (any case) that would send a test's loopback traffic elsewhere."""
+
+
+def is_setting(name: str) -> bool:
+    """A LaserSell setting or a proxy variable: what a CLI test must not inherit from the shell."""
+    return name.startswith("LASERSELL_") or name.lower() in PROXIES
+
+
+def clean_env(**extra: str) -> Dict[str, str]:
+    """This process's environment without any LaserSell setting or proxy, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not is_setting(k)}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
 
 WAIT = 10.0
 """How long a test waits for something that is going to happen; only reached when the test fails."""

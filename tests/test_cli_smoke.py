@@ -8,7 +8,6 @@ against real servers on 127.0.0.1 (a simulator, a scripted HTTP server, a port n
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -22,19 +21,12 @@ from solders.keypair import Keypair
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
 from tests.httpserver import Reply, ScriptedHttp, reply
+from tests.support import clean_env
 
-ROOT = Path(__file__).resolve().parent.parent
-PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+pytestmark = pytest.mark.usefixtures("no_lasersell_settings")
+
 SECRET = "tok3nSecretValue0123456789abcdef"
 KEY = "operator-key-5up3r-s3cr3t"
-
-
-def clean_env(**extra: str) -> Dict[str, str]:
-    """This process's environment without any LaserSell setting or proxy, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_") and k.lower() not in PROXIES}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 def run(command: List[str], env: Dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -46,14 +38,6 @@ def dead_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@pytest.fixture(autouse=True)
-def no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs see no LaserSell setting or proxy but the ones a test sets."""
-    for name in list(os.environ):
-        if name.startswith("LASERSELL_") or name.lower() in PROXIES:
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
@@ -18,26 +16,13 @@ from solders.keypair import Keypair
 import lasersell_sync as ls
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
+from tests.support import clean_env
 from tests.wsserver import ScriptedServer
 
-ROOT = Path(__file__).resolve().parent.parent
-PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+pytestmark = pytest.mark.usefixtures("no_lasersell_settings")
+
 KEY = "tail-key-0123456789"
 LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3})  (\S+)\s+(\S+)\s+(.*)$")
-
-
-def clean_env(**extra: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_") and k.lower() not in PROXIES}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
-
-
-@pytest.fixture(autouse=True)
-def no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("LASERSELL_") or name.lower() in PROXIES:
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

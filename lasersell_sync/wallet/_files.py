@@ -9,14 +9,15 @@ half-written key. The directory is fsynced too, so the rename survives a power c
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 from ..errors import InvalidKeyError
 
-__all__ = ["MAX_KEY_FILE_BYTES", "display_path", "read_key_file", "write_private_file"]
+__all__ = ["MAX_KEY_FILE_BYTES", "display_path", "read_key_document", "read_key_file", "write_private_file"]
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 """Key files are a few hundred bytes; anything past this is not one (and is not read whole)."""
@@ -54,6 +55,15 @@ def read_key_file(path: PathLike) -> str:
     except UnicodeDecodeError:
         pass
     raise InvalidKeyError(f"cannot load a keypair from {where}: not a text (UTF-8) file", path=where)
+
+
+def read_key_document(path: PathLike) -> Any:
+    """The JSON value of a key file, or None when its text is not JSON (the caller names the format)."""
+    text = read_key_file(path)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -8,13 +8,12 @@ secret-safe itself: ``str(keypair)`` is the base58 secret key and its repr shows
 
 from __future__ import annotations
 
-import json
 from typing import Any, List, Optional
 
 from solders.keypair import Keypair
 
 from ..errors import InvalidKeyError
-from ._files import PathLike, display_path, read_key_file
+from ._files import PathLike, display_path, read_key_document
 from ._secret import KEYPAIR_BYTES, b58decode, keypair_from_halves
 from .keystore import open_keystore_document
 
@@ -97,12 +96,7 @@ def load_keypair(path: PathLike, *, passphrase: Optional[str] = None) -> Keypair
         >>> keypair = load_keypair(Path.home() / ".config/solana/id.json")
     """
     where = display_path(path)
-    text = read_key_file(path)
-    document: Any
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        document = None
+    document = read_key_document(path)
     if isinstance(document, dict):
         return open_keystore_document(document, where=where, passphrase=passphrase)
     if isinstance(document, list):

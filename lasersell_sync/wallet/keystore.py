@@ -27,7 +27,7 @@ from solders.pubkey import Pubkey
 from .._checks import check_int
 from ..errors import KeystoreFormatError, PassphraseRequiredError, WrongPassphraseError
 from . import _crypto
-from ._files import PathLike, display_path, read_key_file, write_private_file
+from ._files import PathLike, display_path, read_key_document, write_private_file
 from ._secret import KEYPAIR_BYTES, keypair_from_halves
 
 __all__ = [
@@ -210,12 +210,7 @@ def read_keystore(path: PathLike, passphrase: Optional[str] = None) -> Keypair:
         >>> keypair = read_keystore("wallet.keystore.json", passphrase=getpass.getpass())
     """
     where = display_path(path)
-    text = read_key_file(path)
-    document: Any
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        document = None
+    document = read_key_document(path)
     if not isinstance(document, dict):
         raise KeystoreFormatError(
             f"cannot read the keystore {where}: not a keystore (expected a JSON object)", path=where
