@@ -249,6 +249,7 @@ RUNS = {
         {"LASERSELL_API_KEY": "dummy-key", "LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"},
     ),
     "auto_sell with an unknown scenario": ("auto_sell", ["--scenario", "moon"], {}),
+    "auto_sell with an unknown send target": ("auto_sell", OFFLINE, {"LASERSELL_SEND_TARGET": "jito"}),
     "build_sell with a bad amount": ("build_sell", ["--amount", "lots"], {}),
     "decode_fixtures with a bad argument": ("decode_fixtures", ["--fixtures"], {}),
 }
@@ -308,6 +309,7 @@ def test_a_missing_keypair_is_one_line_before_anything_connects(
     [
         ("auto_sell with an unreadable keypair", "cannot load a keypair from /nonexistent/id.json"),
         ("auto_sell with an unknown scenario", "unknown scenario 'moon'"),
+        ("auto_sell with an unknown send target", "LASERSELL_SEND_TARGET) must be rpc or helius, got 'jito'"),
         ("build_sell with a bad amount", "argument --amount: invalid int value: 'lots'"),
         ("decode_fixtures with a bad argument", "argument --fixtures: expected one argument"),
     ],
