@@ -8,9 +8,12 @@ costs no round trip. The sized-integer ranges the codec enforces on the wire
 
 from __future__ import annotations
 
-from typing import Any, Collection, Optional
+from typing import TYPE_CHECKING, Any, Collection, Optional
 
 from solders.pubkey import Pubkey
+
+if TYPE_CHECKING:  # typing.TypeGuard is 3.10+; annotations are not evaluated at runtime
+    from typing_extensions import TypeGuard
 
 __all__ = [
     "MAX_SLIPPAGE_BPS",
@@ -29,14 +32,23 @@ SEND_MODES = frozenset({"rpc", "helius_sender", "astralane"})
 """How the client submits transactions, so the server can shape the ones it builds."""
 
 
+def is_pubkey(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is a base58 Solana public key string."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        Pubkey.from_string(value)
+    except ValueError:
+        return False
+    return True
+
+
 def check_pubkey(value: Any, what: str) -> str:
     """``value`` if it is a base58 Solana public key; else a ValueError naming ``what``."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a base58 public key string, got {value!r}")
-    try:
-        Pubkey.from_string(value)
-    except ValueError:
-        raise ValueError(f"{what} is not a valid Solana public key: {value!r}") from None
+    if not is_pubkey(value):
+        raise ValueError(f"{what} is not a valid Solana public key: {value!r}")
     return value
 
 

@@ -309,6 +309,22 @@ def test_iter_history_skips_trades_pushed_down_by_new_ones(http: ScriptedHttp, a
     assert ids == list(range(25, 0, -1))  # each once, none lost, the new ones were not asked for
 
 
+def test_iter_history_ends_when_the_server_ignores_the_offset(
+    http: ScriptedHttp, api: ls.ExitApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    pages = Pages(30, total=False)
+
+    def first_page_always(request: Recorded) -> Reply:
+        pages.offsets.append(int(parse_qs(urlsplit(request.path).query)["offset"][0]))
+        return reply(200, {"trades": pages.trades[:10], "total": None})
+
+    for offset in range(0, 1000, 10):
+        http.handlers[f"/v1/history?limit=10&offset={offset}"] = first_page_always
+    assert [t.id for t in api.iter_history(page_size=10)] == list(range(30, 20, -1))
+    assert pages.offsets == [0, 10]  # the second page brought nothing new: no third request
+    assert "repeated earlier trades only" in caplog.text
+
+
 # -- DELETE /v1/wallets ---------------------------------------------------------------------------
 
 

@@ -83,6 +83,8 @@ def test_api_keys_must_be_a_collection_of_non_empty_strings() -> None:
         Simulator(api_keys="one-key")
     with pytest.raises(ValueError, match="api_keys"):
         Simulator(api_keys=["fine", ""])
+    with pytest.raises(ValueError, match="at least one key"):
+        Simulator(api_keys=[])  # would refuse every key, its own api_key included
 
 
 # -- account, wallets, history, health ------------------------------------------------------------

@@ -10,6 +10,7 @@ strings the service sends (so an unexpected format never fails a whole page); th
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
@@ -19,6 +20,8 @@ import attrs
 
 from .._checks import U64_MAX, check_int, check_pubkey
 from ..proto.scalars import I64, U64, optional, unknown_keys
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_HISTORY_LIMIT",
@@ -171,20 +174,26 @@ def iterate_pages(
 ) -> Iterator[TradeRecord]:
     """Trades from ``fetch(offset)`` page after page, each ``id`` once, until the pages run out.
 
-    Ends at a short or empty page, once ``offset`` reaches the page's ``total``, or after
-    ``max_trades`` trades (None: no cap).
+    Ends at a short or empty page, once ``offset`` reaches the page's ``total``, after
+    ``max_trades`` trades (None: no cap), or at a full page with no trade not seen before (a
+    server that ignores ``offset`` would otherwise be asked for pages forever).
     """
     seen: Set[int] = set()
     offset = 0
     while max_trades is None or len(seen) < max_trades:
         page = fetch(offset)
+        fresh = 0
         for trade in page.trades:
             if trade.id in seen:
                 continue  # pushed down a page by a trade that closed meanwhile
             if max_trades is not None and len(seen) >= max_trades:
                 return
             seen.add(trade.id)
+            fresh += 1
             yield trade
         offset += len(page.trades)
         if len(page.trades) < page_size or (page.total is not None and offset >= page.total):
+            return
+        if not fresh:
+            logger.warning("GET /v1/history: page at offset %d repeated earlier trades only; stopping", offset)
             return

@@ -161,7 +161,7 @@ class ExitApiClient:
     def build_sell_tx(self, request: BuildSellTxRequest) -> BuildTxResponse:
         """``POST /v1/sell``. Raises ValueError (bad input, before any call) or ExitApiError."""
         request.validate()
-        return self._with_retries(lambda: self._post("/v1/sell", to_wire(request), self._parse_build))
+        return self._with_retries(lambda: self._call("POST", "/v1/sell", self._parse_build, body=to_wire(request)))
 
     def build_sell_tx_b64(self, request: BuildSellTxRequest) -> str:
         """Like :meth:`build_sell_tx`, returning only the unsigned transaction (base64)."""
@@ -170,7 +170,7 @@ class ExitApiClient:
     def build_buy_tx(self, request: BuildBuyTxRequest) -> BuildTxResponse:
         """``POST /v1/buy``. Raises ValueError (bad input, before any call) or ExitApiError."""
         request.validate()
-        return self._with_retries(lambda: self._post("/v1/buy", to_wire(request), self._parse_build))
+        return self._with_retries(lambda: self._call("POST", "/v1/buy", self._parse_build, body=to_wire(request)))
 
     def build_partial_sell_tx(
         self,
@@ -204,7 +204,7 @@ class ExitApiClient:
         body: Dict[str, Any] = to_wire(proof)
         if label is not None:
             body["label"] = label
-        self._post("/v1/wallets/register", body, lambda text, status: None)
+        self._call("POST", "/v1/wallets/register", lambda text, status: None, body=body)
 
     def register_wallets(self, proofs: Iterable[WalletProof]) -> List[str]:
         """Register several wallets; returns their public keys."""
@@ -303,9 +303,6 @@ class ExitApiClient:
                 logger.info("exit api attempt %d failed (%s); retrying in %.3f s", attempt, exc.kind, delay)
                 time.sleep(delay)
                 attempt += 1
-
-    def _post(self, path: str, body: Dict[str, Any], parse: Callable[[str, int], T]) -> T:
-        return self._call("POST", path, parse, body=body)
 
     def _call(
         self,

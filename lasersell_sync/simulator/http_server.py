@@ -25,6 +25,8 @@ from urllib.parse import parse_qs
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from .._checks import is_pubkey
+from ..exit_api.account import MAX_HISTORY_LIMIT
 from .accounts import Accounts
 from .rpc import parse_error
 
@@ -41,7 +43,6 @@ Trades = Callable[[str], List[Dict[str, Any]]]
 """``(api key) -> the account's trade records, most recent first``."""
 _PROOF_WINDOW = 300
 _DEFAULT_SLIPPAGE_BPS = 2000
-_MAX_HISTORY_LIMIT = 200
 _NOT_JSON: Any = object()
 
 
@@ -146,7 +147,7 @@ class HttpEndpoint:
             body = _NOT_JSON
         if (method, path) == ("POST", "/rpc"):
             return 200, parse_error() if body is _NOT_JSON else self._rpc(body)
-        refused = self.refuse_key(path, api_key)
+        refused = self._refuse_key(path, api_key)
         if refused is not None:
             return refused
         if (method, path) == ("GET", "/v1/account"):
@@ -155,9 +156,9 @@ class HttpEndpoint:
             return self._history(api_key, query)
         if body is _NOT_JSON and method != "GET":
             return 400, {"error": "body is not JSON"}
-        return self.route(method, path, body, api_key)
+        return self._route(method, path, body, api_key)
 
-    def refuse_key(self, path: str, api_key: str) -> Optional[Reply]:
+    def _refuse_key(self, path: str, api_key: str) -> Optional[Reply]:
         """The 401 for a ``/v1/`` call without an accepted key; None when the call may proceed."""
         if not path.startswith("/v1/"):
             return None
@@ -167,7 +168,7 @@ class HttpEndpoint:
             return 401, {"error": "invalid api key"}
         return None
 
-    def route(self, method: str, path: str, body: Any, api_key: str = "") -> Reply:
+    def _route(self, method: str, path: str, body: Any, api_key: str = "") -> Reply:
         """Answer one request that carries a JSON body (the POSTs and ``DELETE /v1/wallets``)."""
         handlers: Dict[Tuple[str, str], Callable[[Dict[str, Any]], Reply]] = {
             ("POST", "/v1/sell"): lambda b: self._sell(b, api_key),
@@ -185,7 +186,7 @@ class HttpEndpoint:
     def _history(self, api_key: str, query: str) -> Reply:
         params = {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items()}
         try:
-            limit = min(int(params.get("limit") or 50), _MAX_HISTORY_LIMIT)  # capped, as documented
+            limit = min(int(params.get("limit") or 50), MAX_HISTORY_LIMIT)  # capped, as documented
             offset = int(params.get("offset") or 0)
         except ValueError:
             return 400, {"error": "limit and offset must be integers"}
@@ -193,7 +194,7 @@ class HttpEndpoint:
             return 400, {"error": "limit must be at least 1 and offset at least 0"}
         mint, wallet = params.get("mint") or None, params.get("wallet") or None  # ``mint=``: no filter
         for name, value in (("mint", mint), ("wallet", wallet)):
-            if value is not None and not _is_pubkey(value):
+            if value is not None and not is_pubkey(value):
                 return 400, {"error": f"invalid {name}"}
         trades = [
             t
@@ -255,17 +256,9 @@ class HttpEndpoint:
 
     def _unregister_wallet(self, body: Dict[str, Any]) -> Reply:
         wallet = body.get("wallet_pubkey")
-        if not isinstance(wallet, str) or not _is_pubkey(wallet):
+        if not is_pubkey(wallet):
             return 400, {"error": "invalid wallet_pubkey"}
         return 200, {"wallet_pubkey": wallet, "removed": self._accounts.unregister(wallet)}
-
-
-def _is_pubkey(value: str) -> bool:
-    try:
-        Pubkey.from_string(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _slippage(body: Dict[str, Any]) -> Optional[int]:

@@ -330,6 +330,8 @@ def _accepted_keys(api_keys: Optional[Iterable[str]]) -> Optional[List[str]]:
     if isinstance(api_keys, (str, bytes)):
         raise TypeError("api_keys must be a collection of strings (e.g. a list), not a single string")
     keys = list(api_keys)
+    if not keys:
+        raise ValueError("api_keys must hold at least one key (None accepts any non-empty key)")
     for key in keys:
         if not isinstance(key, str) or not key:
             raise ValueError("api_keys must hold non-empty strings")

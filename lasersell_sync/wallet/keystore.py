@@ -22,9 +22,8 @@ import os
 from typing import Any, Dict, NamedTuple, Optional
 
 from solders.keypair import Keypair
-from solders.pubkey import Pubkey
 
-from .._checks import check_int
+from .._checks import check_int, is_pubkey
 from ..errors import KeystoreFormatError, PassphraseRequiredError, WrongPassphraseError
 from . import _crypto
 from ._files import PathLike, display_path, read_key_document, write_private_file
@@ -133,7 +132,7 @@ def _parse(document: Dict[str, Any], where: str) -> _Sealed:
     if version != KEYSTORE_VERSION:
         raise _bad(where, "version", f"{version} is not supported (this SDK reads version {KEYSTORE_VERSION})")
     pubkey = document.get("pubkey")
-    if not isinstance(pubkey, str) or not _is_pubkey(pubkey):
+    if not is_pubkey(pubkey):
         raise _bad(where, "pubkey", "must be a base58 public key")
     kdf = _object(document, "kdf", "kdf", where)
     _name(kdf, "kdf.name", "argon2id", where)
@@ -147,14 +146,6 @@ def _parse(document: Dict[str, Any], where: str) -> _Sealed:
     nonce = _bytes(cipher, "nonce_b64", "cipher.nonce_b64", _crypto.NONCE_BYTES, where)
     ciphertext = _bytes(cipher, "ciphertext_b64", "cipher.ciphertext_b64", _CIPHERTEXT_BYTES, where)
     return _Sealed(pubkey, m_kib, t, salt, nonce, ciphertext)
-
-
-def _is_pubkey(text: str) -> bool:
-    try:
-        Pubkey.from_string(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _passphrase(given: Optional[str], where: str) -> str:
