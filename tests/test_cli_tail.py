@@ -176,6 +176,17 @@ def test_a_stream_that_cannot_be_reached_is_one_line_and_status_1(
     assert out == ""
 
 
+def test_the_service_is_tailed_without_the_simulator_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "lasersell_sync.simulator", None)  # importing it fails, as if not installed
+    monkeypatch.delattr(ls, "simulator", raising=False)
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)
+    assert main(["tail", "--endpoint", "ws://127.0.0.1:9/v1/ws", "--wallet", str(Keypair().pubkey())]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("lasersell-sync: error: cannot tail the stream: could not connect")  # not the extra
+
+
 def test_a_stream_that_ends_on_a_fatal_error_is_one_line_and_status_1(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

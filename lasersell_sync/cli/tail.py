@@ -149,7 +149,8 @@ def register(commands: Any) -> None:
     tail.add_argument("--take-profit", type=percent, default=30.0, metavar="PCT", help="strategy: take profit %%")
     tail.add_argument("--stop-loss", type=percent, default=15.0, metavar="PCT", help="strategy: stop loss %%")
     tail.add_argument("--trailing-stop", type=percent, default=0.0, metavar="PCT", help="strategy: trailing stop %%")
-    tail.add_argument("--scenario", type=scenario, default="mixed", help="simulator only: the market's shape")
+    # No default through ``type``: argparse would check it, importing the simulator even for the service.
+    tail.add_argument("--scenario", type=scenario, help="simulator only: the market's shape (default mixed)")
     tail.add_argument("--seed", type=int, default=1, help="simulator only: same seed, same market")
     tail.add_argument("--speed", type=positive, default=10.0, help="simulator only: simulated seconds per second")
     tail.add_argument("-v", "--verbose", action="store_true", help="library logs and the session's errors on stderr")
@@ -170,10 +171,11 @@ def _tail(args: argparse.Namespace) -> int:
         return _watch(session, _view(args, f"tail {safe_url(endpoint)}"), args)
     if args.endpoint:
         raise UsageError(f"--endpoint needs an API key: set {ENV_API_KEY}")
-    with simulator_package().Simulator(seed=args.seed, scenario=args.scenario, speed=args.speed) as sim:
+    market = args.scenario or "mixed"
+    with simulator_package().Simulator(seed=args.seed, scenario=market, speed=args.speed) as sim:
         print(f"tail: {ENV_API_KEY} is not set: tailing the embedded simulator", file=sys.stderr, flush=True)
         session = StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url, send_mode=mode)
-        title = f"tail: embedded simulator ({args.scenario}, seed {args.seed}; {ENV_API_KEY} is not set)"
+        title = f"tail: embedded simulator ({market}, seed {args.seed}; {ENV_API_KEY} is not set)"
         return _watch(session, _view(args, title), args)
 
 
