@@ -1,7 +1,8 @@
 """Shared command-line plumbing for the examples (not part of the library).
 
 Every example runs against the embedded simulator unless it is given the real service's
-details: an API key (``--api-key`` or ``LASERSELL_API_KEY``), plus, where it needs them, a wallet
+details: an API key (``LASERSELL_API_KEY`` only: a key on the command line would show in
+``ps`` and the shell history), plus, where it needs them, a wallet
 file (``--keypair`` or ``LASERSELL_KEYPAIR_PATH``: solana-keygen JSON, or a keystore opened with
 ``LASERSELL_WALLET_PASSPHRASE``; ``LASERSELL_KEYPAIR`` is accepted too), an RPC endpoint
 (``--rpc-url`` or ``LASERSELL_RPC_URL``) and where sells go (``--send-target`` or
@@ -46,17 +47,14 @@ def keypair_path_from_env() -> Optional[str]:
 def parser(description: str) -> Parser:
     """The options every example shares, each defaulting to its environment variable."""
     p = Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--api-key",
-        default=os.environ.get("LASERSELL_API_KEY", ""),
-        help="or LASERSELL_API_KEY (without one: the embedded simulator)",
-    )
+    p.set_defaults(api_key=os.environ.get("LASERSELL_API_KEY", "").strip())  # never on argv: ps shows it
     p.add_argument("--api-url", default=None, help="Exit API base URL (default: production)")
     p.add_argument("--stream-url", default=None, help="stream endpoint (default: production)")
     p.add_argument(
         "--rpc-url",
         default=os.environ.get("LASERSELL_RPC_URL") or None,
-        help="RPC endpoint for sending, or LASERSELL_RPC_URL (default: public RPC)",
+        help="RPC endpoint for sending, or LASERSELL_RPC_URL, which keeps a URL with a key out of ps "
+        "(default: public RPC)",
     )
     p.add_argument(
         "--keypair",
@@ -75,10 +73,10 @@ def parser(description: str) -> Parser:
 class Service:
     """Where to talk to: the real service, or an embedded simulator."""
 
-    api_key: str
+    api_key: str = attrs.field(repr=False)
     api_url: Optional[str]
     stream_url: Optional[str]
-    rpc_url: str
+    rpc_url: str = attrs.field(repr=False)  # a provider's URL often carries its key
     keypair: Optional[Keypair]
     simulated: bool
     send_target: str = "rpc"
@@ -94,7 +92,7 @@ class Service:
     @property
     def send_mode(self) -> str:
         """The ``send_mode`` to ask the Exit API for, matching :attr:`targets`."""
-        return "helius_sender" if len(self.targets) > 1 else "rpc"
+        return "helius_sender" if self.send_target == "helius" and not self.simulated else "rpc"
 
     @property
     def signer(self) -> Keypair:

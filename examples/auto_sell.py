@@ -3,7 +3,7 @@
 With no LASERSELL_API_KEY set, this runs against the embedded simulator (offline, no funds).
 With LASERSELL_API_KEY set, it runs against the real service; then LASERSELL_KEYPAIR_PATH must
 name your solana-keygen wallet file, and LASERSELL_RPC_URL (optional) your RPC endpoint. The
---api-key, --keypair and --rpc-url options do the same.
+--keypair and --rpc-url options do the same (the key is read from the environment only).
 
     python examples/auto_sell.py [--seconds 10] [--positions 5] [--scenario mixed] [--seed 1]
                                  [--send-target rpc|helius]

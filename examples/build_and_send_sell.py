@@ -32,10 +32,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with ls.ExitApiClient(svc.api_key, base_url=svc.api_url) as api, ls.TxSender() as sender:
             unsigned = api.build_sell_tx_b64(request)
             signed = ls.sign_unsigned_tx(unsigned, svc.signer)
-            if len(svc.targets) == 1:
-                signature = sender.send(svc.targets[0], signed)
-            else:  # one transaction to every target at once: it can land only once
-                signature = sender.send_many(svc.targets, signed).signature
+            # The same transaction to every target at once (one target: sent on this thread); it lands once.
+            signature = sender.send_many(svc.targets, signed).signature
     print(f"sent: {signature}")
     return 0
 

@@ -48,31 +48,32 @@ def keypair_file(tmp_path: Path) -> tuple:
     return keypair, str(path)
 
 
-def test_build_sell(http: ScriptedHttp, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def service_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An API key in the environment (the examples read it from nowhere else): the real-service path."""
+    monkeypatch.setenv("LASERSELL_API_KEY", "k")
+    return "k"
+
+
+def test_build_sell(http: ScriptedHttp, service_key: str, capsys: pytest.CaptureFixture[str]) -> None:
     http.queue("/v1/sell", reply(200, {"status": "ok", "tx": "AQAB"}))
-    assert (
-        example("build_sell").main(
-            ["--api-key", "k", "--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount", "5"]
-        )
-        == 0
-    )
+    assert example("build_sell").main(["--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount", "5"]) == 0
     assert http.requests[0].json()["amount_tokens"] == 5
     assert capsys.readouterr().out.strip().endswith("AQAB")
 
 
-def test_build_buy(http: ScriptedHttp, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_buy(http: ScriptedHttp, service_key: str, capsys: pytest.CaptureFixture[str]) -> None:
     http.queue("/v1/buy", reply(200, {"tx": "AQAC"}))
     assert (
-        example("build_buy").main(
-            ["--api-key", "k", "--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount-sol", "0.1"]
-        )
-        == 0
+        example("build_buy").main(["--api-url", http.url, "--mint", MINT, "--wallet", MINT, "--amount-sol", "0.1"]) == 0
     )
     assert http.requests[0].json()["amount"] == 0.1
     assert capsys.readouterr().out.strip().endswith("AQAC")
 
 
-def test_build_and_send_sell(http: ScriptedHttp, keypair_file: tuple, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_and_send_sell(
+    http: ScriptedHttp, service_key: str, keypair_file: tuple, capsys: pytest.CaptureFixture[str]
+) -> None:
     keypair, path = keypair_file
     http.queue("/v1/sell", reply(200, {"status": "ok", "tx": unsigned_for(keypair)}))
 
@@ -83,8 +84,6 @@ def test_build_and_send_sell(http: ScriptedHttp, keypair_file: tuple, capsys: py
 
     http.handlers["/rpc"] = rpc
     args = [
-        "--api-key",
-        "k",
         "--api-url",
         http.url,
         "--rpc-url",
@@ -102,7 +101,9 @@ def test_build_and_send_sell(http: ScriptedHttp, keypair_file: tuple, capsys: py
     assert capsys.readouterr().out.startswith("sent: ")
 
 
-def test_connect_and_register(http: ScriptedHttp, keypair_file: tuple, capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_and_register(
+    http: ScriptedHttp, service_key: str, keypair_file: tuple, capsys: pytest.CaptureFixture[str]
+) -> None:
     keypair, path = keypair_file
 
     def register(request: Recorded) -> Reply:
@@ -113,7 +114,7 @@ def test_connect_and_register(http: ScriptedHttp, keypair_file: tuple, capsys: p
     http.handlers["/v1/wallets/register"] = register
     stream = ScriptedServer()
     try:
-        args = ["--api-key", "k", "--api-url", http.url, "--stream-url", stream.url, "--keypair", path, "--events", "2"]
+        args = ["--api-url", http.url, "--stream-url", stream.url, "--keypair", path, "--events", "2"]
         assert example("connect_and_register").main(args) == 0
         ((_, configure),) = stream.frames("configure")
         assert configure["wallet_pubkeys"] == [str(keypair.pubkey())]
@@ -179,7 +180,8 @@ def test_keypair_and_rpc_url_come_from_the_official_environment_variables(
     assert example("build_and_send_sell").main(["--api-url", http.url, "--mint", MINT]) == 0
     assert http.paths() == ["/v1/sell", "/rpc"] * 2
     assert {request.json().get("user_pubkey") for request in http.requests[::2]} == {str(keypair.pubkey())}
-    assert capsys.readouterr().out == "sent: 5ig\n" * 2
+    sent = [VersionedTransaction.from_bytes(base64.b64decode(r.json()["params"][0])) for r in http.requests[1::2]]
+    assert capsys.readouterr().out == "".join(f"sent: {tx.signatures[0]}\n" for tx in sent)
 
 
 def test_auto_sell_takes_the_real_service_settings_from_the_environment(
