@@ -2,8 +2,8 @@
 
 Every path ends in the same check: 64 bytes whose public half is the one the secret half derives.
 Errors name the file or the argument, never the key. Note that a solders ``Keypair`` is not
-secret-safe itself: ``str(keypair)`` is the base58 secret key and its repr shows it too, so log
-``keypair.pubkey()``, never the keypair.
+secret-safe itself: ``str(keypair)`` is the base58 secret key (its repr shows only the public
+half, in this solders), so log ``keypair.pubkey()``, never the keypair.
 """
 
 from __future__ import annotations
