@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
+import lasersell_sync.cli.tail as tail_command
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
 from tests.support import clean_env
@@ -162,6 +163,30 @@ def test_without_rich_a_terminal_gets_lines_and_the_extra_to_install(
     assert "pip install 'lasersell_sync[cli]'" in err
     assert all(LINE.match(line) for line in out.splitlines())
     assert len(out.splitlines()) == 3
+
+
+class ReportsAnErrorWhileClosing(ls.StreamSession):
+    """A real session that reports one more error as it closes, as a session's last error can arrive late."""
+
+    def on_error(self, handler: Any) -> Any:
+        self.error_handler = handler
+        return super().on_error(handler)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        self.error_handler(RuntimeError("reported while closing"), None)
+        return super().close(timeout)
+
+
+def test_the_live_table_shows_errors_reported_at_the_very_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rich")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the live table, drawn into the captured stdout
+    monkeypatch.setattr(tail_command, "StreamSession", ReportsAnErrorWhileClosing)
+    assert main(["tail", "--count", "2", "--speed", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "PnL %" in out  # the table was drawn
+    assert "RuntimeError: reported while closing" in out.rsplit("PnL %", 1)[-1]  # in the last draw
 
 
 def test_a_stream_that_cannot_be_reached_is_one_line_and_status_1(

@@ -257,9 +257,9 @@ def _watch(session: StreamSession, view: _View, args: argparse.Namespace) -> int
     finally:
         events.close()
         session.close()
+        _drain(errors, view)  # before stop(): the live table shows only what it is given while drawn
         if started:
             view.stop()
-    _drain(errors, view)
     if ended is not None:
         print_error(f"the stream ended: {ended}")
         return 1
