@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 from solders.keypair import Keypair
 
+import lasersell_sync as ls
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
 from tests.httpserver import Reply, ScriptedHttp, reply
@@ -219,6 +220,21 @@ def test_a_bad_setting_fails_the_config_step_with_status_2(
         monkeypatch.setenv(name, value)
     line = failure(*smoke(args, capsys), "config", expected_status=2)
     assert fragment in line
+
+
+def test_a_keystore_names_the_wallet_without_being_decrypted(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "wallet.keystore.json"
+    ls.write_keystore(store, sim.wallet, "a passphrase smoke never needs", m_kib=8, t=1)
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)  # no LASERSELL_WALLET_PASSPHRASE
+    args = ["--endpoint", sim.stream_url, "--api-url", sim.api_url, "--keypair", str(store)]
+    assert smoke(args, capsys) == (0, "SMOKE OK\n", "")
+    assert sim.engines[KEY].wallets == [sim.wallet_pubkey]
+    document = json.loads(store.read_text())
+    store.write_text(json.dumps({**document, "pubkey": "not-a-public-key"}))
+    line = failure(*smoke(args, capsys), "config", expected_status=2)
+    assert f"{store}: its pubkey field is not a base58 public key" in line
 
 
 def test_a_bad_flag_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -69,6 +70,19 @@ def test_json_lines_carry_the_wire_messages_of_the_wallets_tailed(
     opened = [r["message"] for r in records if r["event"] == "position_opened"]
     assert opened
     assert {m["wallet_pubkey"] for m in opened} == {sim.wallet_pubkey}
+
+
+def test_a_keystore_names_its_wallet_without_a_passphrase(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "wallet.keystore.json"
+    ls.write_keystore(store, sim.wallet, "the passphrase nobody gives tail", m_kib=8, t=1)
+    monkeypatch.setenv("LASERSELL_API_KEY", KEY)  # and no LASERSELL_WALLET_PASSPHRASE: nothing is decrypted
+    assert main(["tail", "--endpoint", sim.stream_url, "--keypair", str(store), "--json", "--count", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert {json.loads(line)["event"] for line in out.splitlines()} == {"connected", "hello_ok"}
+    assert sim.engines[KEY].wallets == [sim.wallet_pubkey]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

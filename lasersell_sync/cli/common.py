@@ -21,7 +21,8 @@ from typing import Callable, Iterator, Mapping, NoReturn, Optional, TypeVar
 
 import attrs
 
-from .._checks import check_pubkey
+from .._checks import check_pubkey, is_pubkey
+from ..errors import KeystoreFormatError
 
 __all__ = [
     "ENV_API_KEY",
@@ -195,14 +196,27 @@ def send_mode(send_target: Optional[str]) -> Optional[str]:
 
 
 def wallet_of_keypair_file(path: str) -> str:
-    """The public key of a keypair file (solana-keygen JSON, or a keystore where supported).
+    """The public key of a keypair file: a solana-keygen array, or a keystore's plain ``pubkey``.
+
+    A keystore is not decrypted: naming a wallet needs its address only, so no passphrase is
+    asked for, no 64 MiB key derivation runs and no private key is held in memory.
 
     Raises:
         ValueError: the file cannot be read or is not a keypair; the message names the file only.
     """
-    from ..wallet import load_keypair  # the keys layer, loaded only by the commands that need it
+    # The keys layer, loaded only by the commands that need it.
+    from ..wallet import load_keypair
+    from ..wallet._files import read_key_document
 
-    return str(load_keypair(path).pubkey())
+    document = read_key_document(path)
+    if not isinstance(document, dict):
+        return str(load_keypair(path).pubkey())  # a solana-keygen array, or an error naming the formats
+    wallet = document.get("pubkey")
+    if is_pubkey(wallet):
+        return wallet
+    raise KeystoreFormatError(
+        f"cannot read the keystore {path}: its pubkey field is not a base58 public key", path=path, field="pubkey"
+    )
 
 
 def simulator_package() -> ModuleType:
