@@ -162,6 +162,32 @@ def test_bad_input_is_one_line_and_status_2(
     assert not (tmp_path / "new.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["show", "--base58"], "no base58 secret key: stdin is closed"),
+        (["show", "--seed-phrase"], "no seed phrase: stdin is closed"),
+        (["show", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.PASSPHRASE_ENV}, or run in a terminal"),
+        (["check", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.PASSPHRASE_ENV}"),
+    ],
+    ids=["base58", "seed phrase", "keystore to show", "keystore to check"],
+)
+def test_with_stdin_closed_a_missing_secret_is_one_line_and_status_2(
+    args: List[str],
+    fragment: str,
+    keygen_file: Tuple[Keypair, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ls.write_keystore(tmp_path / "wallet.keystore.json", keygen_file[0], PASSPHRASE, m_kib=8, t=1)
+    monkeypatch.setattr(sys, "stdin", None)  # as Python leaves it when started with stdin closed (<&-)
+    status = main(["keys", *(arg.replace("{tmp}", str(tmp_path)) for arg in args)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert fragment in one_error_line(err)
+
+
 def test_in_a_terminal_secrets_are_asked_for_without_echo_and_the_passphrase_twice(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     keypair = Keypair()

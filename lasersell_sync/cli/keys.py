@@ -164,19 +164,21 @@ def _from_file(path: str) -> Keypair:
     try:
         return load_keypair(path)
     except PassphraseRequiredError:
-        if not sys.stdin.isatty():
-            raise
+        pass  # the library's message names its passphrase= argument; the command line has none
     return load_keypair(path, passphrase=_passphrase(f"passphrase of {path}: ", confirm=False))
 
 
 def _secret(prompt: str) -> str:
     """A secret typed without echo in a terminal, else all of stdin; never empty."""
+    what = prompt.rstrip(": ")
+    if sys.stdin is None:  # started with stdin closed (``<&-``)
+        raise UsageError(f"no {what}: stdin is closed (pipe it in, or run in a terminal to type it)")
     text = _ask(prompt) if sys.stdin.isatty() else sys.stdin.read(_MAX_SECRET_CHARS + 1)
     if len(text) > _MAX_SECRET_CHARS:
         raise UsageError(f"stdin holds more than {_MAX_SECRET_CHARS} characters: not a key")
     text = text.strip()
     if not text:
-        raise UsageError(f"no {prompt.rstrip(': ')} on stdin (pipe it in, or run in a terminal to type it)")
+        raise UsageError(f"no {what} on stdin (pipe it in, or run in a terminal to type it)")
     return text
 
 
@@ -185,7 +187,7 @@ def _passphrase(prompt: str, *, confirm: bool) -> str:
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
-    if not sys.stdin.isatty():
+    if not _in_a_terminal():
         raise UsageError(f"no passphrase: set {PASSPHRASE_ENV}, or run in a terminal to type it")
     passphrase = _ask(prompt)
     if not passphrase:
@@ -193,6 +195,11 @@ def _passphrase(prompt: str, *, confirm: bool) -> str:
     if confirm and _ask("the same passphrase again: ") != passphrase:
         raise UsageError("the two passphrases differ; nothing was written")
     return passphrase
+
+
+def _in_a_terminal() -> bool:
+    """Whether stdin is a terminal (it may be closed altogether: ``sys.stdin`` is then None)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _ask(prompt: str) -> str:
