@@ -89,6 +89,44 @@ def test_a_seed_phrase_from_stdin_becomes_a_keystore_of_the_expected_wallet(
     assert keys(["show", "--seed-phrase"], capsys, monkeypatch, stdin=PHRASE) == (0, f"{PHRASE_WALLET}\n", "")
 
 
+@pytest.mark.parametrize("path", ["m/44'/501'/1'/0'", "none"])
+def test_a_derivation_path_picks_another_wallet_of_the_phrase(
+    path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = ls.keypair_from_seed_phrase(PHRASE, derivation_path=None if path == "none" else path).pubkey()
+    assert str(expected) != PHRASE_WALLET
+    args = ["show", "--seed-phrase", "--derivation-path", path]
+    assert keys(args, capsys, monkeypatch, stdin=PHRASE) == (0, f"{expected}\n", "")
+
+
+def test_a_malformed_derivation_path_is_refused_before_the_phrase_is_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = io.StringIO(PHRASE)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "show", "--seed-phrase", "--derivation-path", "m/44/501"])
+    assert exited.value.code == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "argument --derivation-path: derivation_path component 1 of 'm/44/501' is not hardened" in line
+    assert stdin.tell() == 0  # the phrase was never read
+
+
+@pytest.mark.parametrize(("source", "stdin"), [(["{tmp}/id.json"], ""), (["--base58"], str(Keypair()))])
+def test_a_derivation_path_without_a_seed_phrase_is_refused(
+    source: List[str],
+    stdin: str,
+    keygen_file: Tuple[Keypair, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ["show", *(arg.replace("{tmp}", str(tmp_path)) for arg in source), "--derivation-path", "m/44'/501'/1'/0'"]
+    status, out, err = keys(args, capsys, monkeypatch, stdin)
+    assert (status, out) == (2, "")
+    assert "--derivation-path applies to --seed-phrase only" in one_error_line(err)
+
+
 def test_check_tells_a_right_passphrase_from_a_wrong_one(
     keygen_file: Tuple[Keypair, Path],
     tmp_path: Path,

@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from solders.keypair import Keypair
 
-from ..errors import KeyLoadError, PassphraseRequiredError, WrongPassphraseError
+from ..errors import InvalidDerivationPathError, KeyLoadError, PassphraseRequiredError, WrongPassphraseError
 from ..wallet import (
     DEFAULT_DERIVATION_PATH,
     PASSPHRASE_ENV,
@@ -33,6 +33,7 @@ from ..wallet import (
     read_keystore,
     write_keystore,
 )
+from ..wallet.seed_phrase import _checked_path as checked_derivation_path
 from .common import UsageError, print_error
 
 __all__ = ["SEED_PASSPHRASE_ENV", "register"]
@@ -41,6 +42,7 @@ SEED_PASSPHRASE_ENV = "LASERSELL_SEED_PASSPHRASE"
 """The optional BIP39 passphrase of a seed phrase (not the keystore's passphrase)."""
 
 _MAX_SECRET_CHARS = 4096  # a seed phrase of 24 long words is under 250
+_NO_DERIVATION = "none"
 
 
 def register(commands: Any) -> None:
@@ -79,10 +81,21 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed-phrase", action="store_true", help="read a BIP39 seed phrase from stdin")
     parser.add_argument(
         "--derivation-path",
-        default=DEFAULT_DERIVATION_PATH,
+        type=_derivation_path,
         metavar="PATH",
         help=f"with --seed-phrase (default {DEFAULT_DERIVATION_PATH}; 'none': solana-keygen's, no derivation)",
     )
+
+
+def _derivation_path(text: str) -> str:
+    """argparse type: ``none`` or a hardened path, checked before the seed phrase is asked for."""
+    if text.strip().lower() == _NO_DERIVATION:
+        return _NO_DERIVATION
+    try:
+        return checked_derivation_path(text)
+    except InvalidDerivationPathError as exc:
+        reason = str(exc)
+    raise argparse.ArgumentTypeError(reason)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -142,6 +155,8 @@ def _keypair(args: argparse.Namespace) -> Keypair:
     if len(chosen) != 1:
         got = f" (got {' and '.join(chosen)})" if chosen else ""
         raise UsageError(f"name the key with exactly one of FILE, --base58 or --seed-phrase{got}")
+    if args.derivation_path is not None and not args.seed_phrase:
+        raise UsageError(f"--derivation-path applies to --seed-phrase only, not to {chosen[0]}")
     try:
         return _load(args)
     except KeyLoadError as exc:  # messages name the file or the field, never the secret
@@ -154,7 +169,8 @@ def _load(args: argparse.Namespace) -> Keypair:
         return _from_file(args.file)
     if args.base58:
         return keypair_from_base58(_secret("base58 secret key: "))
-    path = None if args.derivation_path.strip().lower() == "none" else args.derivation_path
+    given = args.derivation_path or DEFAULT_DERIVATION_PATH
+    path = None if given == _NO_DERIVATION else given
     seed_passphrase = os.environ.get(SEED_PASSPHRASE_ENV, "")
     return keypair_from_seed_phrase(_secret("seed phrase: "), passphrase=seed_passphrase, derivation_path=path)
 
