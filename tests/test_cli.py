@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -188,6 +189,7 @@ def test_ctrl_c_sends_every_client_a_close_frame_and_exits_cleanly(
     assert announced[0].startswith("stream:  ws://127.0.0.1:")
     stream_url, wallet = announced[0].split()[1], announced[4].split()[1]
     assert str(ls.load_keypair(wallet_file).pubkey()) == wallet
+    assert stat.S_IMODE(wallet_file.stat().st_mode) == 0o600  # a private key: readable by its owner only
     configure = ls.Configure(
         wallet_pubkeys=(wallet,), strategy=ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
     )

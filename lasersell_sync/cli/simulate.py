@@ -14,10 +14,10 @@ import json
 import logging
 import signal
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..wallet._files import write_private_file
 from .common import UsageError, port, positive, rate, seconds, simulator_package, slots
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def _start(args: argparse.Namespace) -> Simulator:
         raise UsageError(str(exc)) from None
     if args.wallet_out:
         try:
-            Path(args.wallet_out).write_text(json.dumps(list(bytes(sim.wallet))))
+            write_private_file(args.wallet_out, json.dumps(list(bytes(sim.wallet))).encode())  # 0600, atomic
         except OSError as exc:
             raise UsageError(f"cannot write the wallet file {args.wallet_out}: {exc.strerror or exc}") from None
     try:
