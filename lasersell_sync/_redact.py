@@ -106,8 +106,12 @@ def safe_url(url: str) -> str:
         >>> safe_url("https://user:pw@rpc.example.com/abc?api-key=123&cluster=main")
         'https://<redacted>@rpc.example.com/abc?api-key=<redacted>&cluster=main'
     """
+    text = url.strip()
+    if "://" not in text:  # not a URL: shown only when it cannot hide a key or a credential
+        plain = len(text) <= 80 and not any(c in text for c in "@?#:") and not any(map(_looks_secret, text.split("/")))
+        return text if plain else REDACTED
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         host = parts.hostname or ""
         port = parts.port
     except ValueError:

@@ -72,6 +72,15 @@ def sender() -> Iterator[ls.TxSender]:
 # -- the helpers -------------------------------------------------------------------------------
 
 
+def test_safe_url_shows_a_non_url_only_when_it_cannot_hide_a_secret() -> None:
+    assert safe_url("not a url") == "not a url"  # was "://not a url"
+    assert safe_url(" localhost/v1/ws ") == "localhost/v1/ws"
+    for secretish in ("user:pw@host", "host/v1?api-key=abc", "k3yAbCdEf0123456789xyzXYZ", "a" * 81):
+        assert safe_url(secretish) == REDACTED
+    with pytest.raises(ValueError, match="got 'not a url'"):
+        ls.ExitApiClient("k", base_url="not a url")
+
+
 def test_safe_url_and_url_secrets_cover_raw_and_decoded_forms() -> None:
     url = f"https://user:{PASSWORD}@rpc.example.com/v1/abcdefgh12345678xyz?api-key=a%2Bb%2F{SECRET}&cluster=main"
     assert safe_url(url) == f"https://{REDACTED}@rpc.example.com/v1/{REDACTED}?api-key={REDACTED}&cluster=main"
