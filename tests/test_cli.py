@@ -18,6 +18,7 @@ from websockets.sync.client import ClientConnection, connect
 
 import lasersell_sync as ls
 from lasersell_sync.cli import main
+from lasersell_sync.cli.common import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -134,6 +135,18 @@ def test_a_port_in_use_is_one_line_and_exit_status_2(option: str) -> None:
             env=ENV,
         )
     assert_one_line_usage_error(result, [f"127.0.0.1:{port}", "already in use", option])
+
+
+def test_the_environment_repr_shows_neither_the_key_nor_url_secrets() -> None:
+    secret = "5ecret-helius-key-0123456789"
+    env = Environment.read(
+        {"LASERSELL_API_KEY": "operator-key-0123456789", "LASERSELL_RPC_URL": f"https://rpc.example/?api-key={secret}"}
+    )
+    shown = repr(env)
+    assert "operator-key" not in shown
+    assert secret not in shown
+    assert "api_key=<set>" in shown
+    assert "rpc_url='https://rpc.example/?api-key=<redacted>'" in shown
 
 
 def test_the_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

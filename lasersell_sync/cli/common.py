@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Mapping, NoReturn, Optional, TypeVar
 import attrs
 
 from .._checks import check_pubkey, is_pubkey
+from .._redact import safe_url
 from ..errors import KeystoreFormatError
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "rate",
     "seconds",
     "send_mode",
+    "shown_url",
     "simulator_package",
     "slots",
     "terminate_as_interrupt",
@@ -158,16 +160,21 @@ def pubkey(text: str) -> str:
 # -- settings ----------------------------------------------------------------------------------
 
 
+def shown_url(url: Optional[str]) -> str:
+    """A URL for a repr: quoted, with its secrets replaced (:func:`safe_url`)."""
+    return "None" if url is None else repr(safe_url(url))
+
+
 @attrs.frozen
 class Environment:
     """The official CLI's settings, as this process found them (empty values count as unset).
 
-    The repr shows whether a key is set, never the key.
+    The repr shows whether a key is set, never the key, and the RPC URL without its secrets.
     """
 
     api_key: Optional[str] = attrs.field(default=None, repr=lambda key: "<set>" if key else "<unset>")
     keypair_path: Optional[str] = None
-    rpc_url: Optional[str] = None
+    rpc_url: Optional[str] = attrs.field(default=None, repr=shown_url)  # ?api-key= is common
     send_target: Optional[str] = None
 
     @classmethod
