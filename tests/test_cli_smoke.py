@@ -19,6 +19,7 @@ import pytest
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
+import lasersell_sync.cli.smoke as smoke_command
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
 from tests.httpserver import Reply, ScriptedHttp, reply
@@ -206,8 +207,21 @@ def test_a_refusal_about_the_token_passes_the_sell_step(
         ({"LASERSELL_SEND_TARGET": "carrier-pigeon"}, [], "LASERSELL_SEND_TARGET must be one of"),
         ({"LASERSELL_RPC_URL": "rpc.example.com"}, [], "LASERSELL_RPC_URL must be an http"),
         ({"LASERSELL_API_KEY": KEY}, ["--endpoint", "http://x", "--wallet", str(Keypair().pubkey())], "ws://"),
+        (
+            {"LASERSELL_API_KEY": KEY},
+            ["--api-url", "ftp://x", "--wallet", str(Keypair().pubkey())],
+            "must be an http:// or https:// URL, got 'ftp://x'",
+        ),
     ],
-    ids=["endpoint without key", "no wallet", "missing keypair file", "bad send target", "bad rpc url", "bad endpoint"],
+    ids=[
+        "endpoint without key",
+        "no wallet",
+        "missing keypair file",
+        "bad send target",
+        "bad rpc url",
+        "bad endpoint",
+        "bad api url",
+    ],
 )
 def test_a_bad_setting_fails_the_config_step_with_status_2(
     env: Dict[str, str],
@@ -220,6 +234,42 @@ def test_a_bad_setting_fails_the_config_step_with_status_2(
         monkeypatch.setenv(name, value)
     line = failure(*smoke(args, capsys), "config", expected_status=2)
     assert fragment in line
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+@pytest.mark.parametrize("target", ["service", "simulator"])
+def test_a_ca_bundle_that_is_not_there_fails_the_config_step_before_connecting(
+    variable: str,
+    target: str,
+    sim: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv(variable, str(tmp_path / "missing-ca.pem"))
+    args: List[str] = []
+    if target == "service":
+        monkeypatch.setenv("LASERSELL_API_KEY", KEY)
+        args = ["--endpoint", sim.stream_url, "--api-url", sim.api_url, "--wallet", sim.wallet_pubkey]
+    line = failure(*smoke(args, capsys), "config", expected_status=2)
+    assert f"{variable} names no CA bundle" in line
+    assert KEY not in sim.engines  # no stream session was opened
+
+
+def test_the_plan_repr_shows_no_secret() -> None:
+    plan = smoke_command._new_plan(
+        KEY, f"wss://stream.example/v1/ws?token={SECRET}", f"https://api.example/?token={SECRET}", "W", None, None
+    )
+    try:
+        shown = repr(plan)
+    finally:
+        plan.api.close()
+    assert KEY not in shown
+    assert SECRET not in shown
+    assert "stream_url='wss://stream.example/v1/ws?token=<redacted>'" in shown
+    assert "<ExitApiClient https://api.example/?token=<redacted> api_key=<redacted>>" in shown
 
 
 def test_a_keystore_names_the_wallet_without_being_decrypted(

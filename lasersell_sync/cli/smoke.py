@@ -9,8 +9,10 @@ Each step has its own deadline and the first that fails is named:
 - ``sell`` (5 s): the Exit API builds an unsigned sell. Nothing is signed or sent.
 
 Success prints ``SMOKE OK`` on stdout (exit 0); a failure prints ``SMOKE FAIL <step>: <reason>``
-on stderr (exit 1). A bad setting is the ``config`` step (exit 2, like every usage error): no key
-but ``--endpoint``/``--api-url``, an unreadable keypair, a bad ``LASERSELL_SEND_TARGET``.
+on stderr (exit 1). A bad setting is the ``config`` step (exit 2, like every usage error), found
+before anything connects: no key but ``--endpoint``/``--api-url``, a URL of the wrong scheme, an
+unreadable keypair, a bad ``LASERSELL_SEND_TARGET``, a ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``
+that names no file.
 
 The sell asks for one atomic unit of ``--mint`` (USDC by default) from the wallet. The point is
 that the Exit API answers and accepts the key, so its refusals about the token itself (HTTP 400,
@@ -26,23 +28,21 @@ through ``safe_url`` and the key and URL secrets are redacted.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
-import ssl
 import sys
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, TypeVar
 
 import attrs
 import websocket
 
 from .._redact import redact, register_secrets, safe_url, url_secrets
 from ..backoff import RetryPolicy
-from ..errors import ExitApiError
+from ..errors import ConnectError, ExitApiError
 from ..exit_api import BuildSellTxRequest, ExitApiClient
 from ..exit_api.client import DEFAULT_BASE_URL
-from ..proto import Configure, ErrorMessage, HelloOk, PositionOpened, StrategyConfig, encode_client
-from ..stream.link import DEFAULT_ENDPOINT, endpoint_url, tls_options
+from ..proto import Configure, ErrorMessage, PositionOpened, StrategyConfig, encode_client
+from ..stream.link import DEFAULT_ENDPOINT, connect_secrets, endpoint_url, handshake, tls_options, upgrade
 from ..stream.wire import PeerClosed, Wire
 from .common import (
     ENV_API_KEY,
@@ -55,6 +55,7 @@ from .common import (
     one_line,
     pubkey,
     send_mode,
+    shown_url,
     simulator_package,
     wallet_of_keypair_file,
 )
@@ -69,8 +70,9 @@ DEFAULT_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 
 _STRATEGY = StrategyConfig(target_profit_pct=100, stop_loss_pct=50)  # the short session acts on nothing
 _SLIPPAGE_BPS = 500
-_PROXY_ENV = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
 _ANSWERS_ABOUT_THE_TOKEN = (400, 404, 422)
+
+T = TypeVar("T")
 
 
 class _Failed(Exception):
@@ -84,21 +86,33 @@ class _Failed(Exception):
 
 @attrs.frozen
 class _Plan:
-    """What to check: where, with which key, for which wallet and mint."""
+    """What to check: where, with which key, for which wallet and mint; URLs are shown without secrets."""
 
     api_key: str = attrs.field(repr=False)
-    stream_url: str
-    api_url: str
+    stream_url: str = attrs.field(repr=shown_url)
+    api: ExitApiClient  # its repr shows the URL through safe_url and masks the key
     wallet: str
     mint: Optional[str]  # None: the first position the stream announces (the simulator's)
     send_mode: Optional[str]
+    secrets: List[str] = attrs.field(init=False, repr=False)
+    """What no reason may show: the key, URL secrets, proxy credentials (websocket-client reads those)."""
 
-    @property
-    def secrets(self) -> List[str]:
-        """What no reason may show: the key, URL secrets, proxy credentials (websocket-client reads those)."""
-        proxies = [os.environ.get(name, "") for name in _PROXY_ENV]
-        urls = [self.stream_url, self.api_url, *(p for p in proxies if p)]
-        return [self.api_key, *(secret for url in urls for secret in url_secrets(url))]
+    @secrets.default
+    def _every_secret(self) -> List[str]:
+        return [*connect_secrets(self.stream_url, self.api_key), *url_secrets(self.api.base_url)]
+
+
+def _new_plan(
+    api_key: str, stream_url: str, api_url: Optional[str], wallet: str, mint: Optional[str], mode: Optional[str]
+) -> _Plan:
+    """A plan with the sell step's Exit API client, built now so a bad URL or CA bundle is a config error.
+
+    The client's timeouts are the sell step's whole limit; the step's own check still fails a
+    sell that ends past the step's deadline.
+    """
+    one_try = RetryPolicy(max_attempts=1)
+    api = ExitApiClient(api_key, api_url, timeout=SELL_SECONDS, connect_timeout=SELL_SECONDS, retry=one_try)
+    return _Plan(api_key, stream_url, api, wallet, mint, mode)
 
 
 def register(commands: Any) -> None:
@@ -128,48 +142,65 @@ def _smoke(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     env = Environment.read()
     try:
-        plan = _plan(args, env)
-        if plan is not None:
-            return _check(plan, args.verbose)
-        try:
-            package = simulator_package()
-        except UsageError as exc:
-            raise _Failed("config", f"{ENV_API_KEY} is not set, and {exc}") from None
+        mode = _configured(lambda: _settings(args, env))
+        if env.api_key is None:
+            return _smoke_simulator(args, mode)
+        api_key = env.api_key
+        plan = _configured(lambda: _service_plan(args, env, api_key, mode))
     except _Failed as failed:
         return _fail(failed, USAGE_ERROR)
-    print(f"smoke: {ENV_API_KEY} is not set: checking the embedded simulator, not the service", file=sys.stderr)
-    with package.Simulator(scenario="pump", speed=10) as sim:
-        mint = args.mint  # a given mint is sold even here; else the simulator's first position
-        simulated = _Plan(sim.api_key, sim.stream_url, sim.api_url, sim.wallet_pubkey, mint, send_mode(env.send_target))
-        return _check(simulated, args.verbose)
+    return _check(plan, args.verbose)
 
 
-def _plan(args: argparse.Namespace, env: Environment) -> Optional[_Plan]:
-    """The service to check, from the flags and the environment; None: the simulator."""
+def _configured(build: Callable[[], T]) -> T:
+    """``build()``; a ValueError (a bad setting) fails the config step.
+
+    KeyLoadError is a ValueError too: its message names the file, never the key.
+    """
     try:
-        mode = send_mode(env.send_target)
-        if env.rpc_url is not None and not env.rpc_url.startswith(("http://", "https://")):
-            raise ValueError(f"{ENV_RPC_URL} must be an http:// or https:// URL, got {safe_url(env.rpc_url)!r}")
-        if env.api_key is None:
-            if args.endpoint or args.api_url:
-                raise ValueError(f"--endpoint and --api-url need an API key: set {ENV_API_KEY}")
-            return None
-        stream_url = endpoint_url(args.endpoint)
-        api_url = (args.api_url or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not api_url.startswith(("http://", "https://")):
-            raise ValueError(f"--api-url must be an http:// or https:// URL, got {safe_url(api_url)!r}")
-        keypair: Optional[str] = args.keypair or env.keypair_path
-        if args.wallet is not None:
-            wallet: str = args.wallet
-        elif keypair is not None:
-            wallet = wallet_of_keypair_file(keypair)
-        else:
-            raise ValueError(f"which wallet? pass --wallet PUBKEY or --keypair FILE, or set {ENV_KEYPAIR_PATH}")
-    except ValueError as exc:  # KeyLoadError included: its message names the file, never the key
+        return build()
+    except ValueError as exc:
         failure = _Failed("config", str(exc))
+    raise failure  # outside the handler: no __context__
+
+
+def _settings(args: argparse.Namespace, env: Environment) -> Optional[str]:
+    """Check what the service and the simulator share; the ``send_mode`` to ask for."""
+    mode = send_mode(env.send_target)
+    if env.rpc_url is not None and not env.rpc_url.startswith(("http://", "https://")):
+        raise ValueError(f"{ENV_RPC_URL} must be an http:// or https:// URL, got {safe_url(env.rpc_url)!r}")
+    if env.api_key is None and (args.endpoint or args.api_url):
+        raise ValueError(f"--endpoint and --api-url need an API key: set {ENV_API_KEY}")
+    return mode
+
+
+def _service_plan(args: argparse.Namespace, env: Environment, api_key: str, mode: Optional[str]) -> _Plan:
+    """The service to check, from the flags and the environment."""
+    stream_url = endpoint_url(args.endpoint)
+    keypair: Optional[str] = args.keypair or env.keypair_path
+    if args.wallet is not None:
+        wallet: str = args.wallet
+    elif keypair is not None:
+        wallet = wallet_of_keypair_file(keypair)
     else:
-        return _Plan(env.api_key, stream_url, api_url, wallet, args.mint or DEFAULT_MINT, mode)
-    raise failure
+        raise ValueError(f"which wallet? pass --wallet PUBKEY or --keypair FILE, or set {ENV_KEYPAIR_PATH}")
+    return _new_plan(api_key, stream_url, args.api_url, wallet, args.mint or DEFAULT_MINT, mode)
+
+
+def _smoke_simulator(args: argparse.Namespace, mode: Optional[str]) -> int:
+    """The steps against an embedded simulator: its wallet, and ``--mint`` or its first position's."""
+    try:
+        package = simulator_package()
+    except UsageError as exc:
+        missing = str(exc)
+    else:
+        with package.Simulator(scenario="pump", speed=10) as sim:
+            plan = _configured(
+                lambda: _new_plan(sim.api_key, sim.stream_url, sim.api_url, sim.wallet_pubkey, args.mint, mode)
+            )
+            print(f"smoke: {ENV_API_KEY} is not set: checking the embedded simulator, not the service", file=sys.stderr)
+            return _check(plan, args.verbose)
+    raise _Failed("config", f"{ENV_API_KEY} is not set, and {missing}")
 
 
 def _check(plan: _Plan, verbose: bool) -> int:
@@ -186,6 +217,7 @@ def _check(plan: _Plan, verbose: bool) -> int:
         for wire in wires:
             wire.send_close(1000, b"smoke test done")
             wire.release()
+        plan.api.close()
     print("SMOKE OK", flush=True)
     return 0
 
@@ -206,18 +238,12 @@ def _connect(plan: _Plan, wires: List[Wire]) -> str:
     shown = safe_url(plan.stream_url)
     wire = Wire(max_payload=4 * 1024 * 1024, sslopt=tls_options(None, None))
     try:
-        wire.upgrade(plan.stream_url, [f"x-api-key: {plan.api_key}"], CONNECT_SECONDS)
-    except websocket.WebSocketBadStatusException as exc:  # reasons are raised below, outside the handler
-        verdict = ": API key rejected" if exc.status_code in (401, 403) else ""
-        reason = f"HTTP {exc.status_code} on the WebSocket upgrade of {shown}{verdict}"
-    except (websocket.WebSocketTimeoutException, socket.timeout):
-        reason = f"no answer from {shown} within {CONNECT_SECONDS:g} s"
-    except (ssl.SSLError, websocket.WebSocketException, OSError, ValueError) as exc:
-        reason = redact(f"cannot connect to {shown}: {type(exc).__name__}: {exc}", plan.secrets)
+        upgrade(wire, plan.stream_url, plan.api_key, CONNECT_SECONDS)  # releases the wire when it fails
+    except ConnectError as exc:  # AuthenticationError included; the text is redacted
+        reason = str(exc) if shown in str(exc) else f"{exc} ({shown})"
     else:
         wires.append(wire)
         return shown
-    wire.release()
     raise _Failed("connect", reason)
 
 
@@ -225,12 +251,15 @@ def _hello(wire: Wire, plan: _Plan, deadline: float) -> str:
     """Send ``configure`` and wait for ``hello_ok``; anything else before it is skipped."""
     configure = Configure(wallet_pubkeys=(plan.wallet,), strategy=_STRATEGY, send_mode=plan.send_mode)
     try:
-        wire.send_text(encode_client(configure))
-    except OSError as exc:
-        reason = redact(f"cannot send configure: {type(exc).__name__}: {exc}", plan.secrets)
+        link = handshake(wire, encode_client(configure), deadline, HELLO_SECONDS, lambda: plan.secrets)
+    except ConnectError as exc:  # a server error (wallet_not_registered, ...), a close, the deadline
+        reason = str(exc)
+    except (socket.timeout, websocket.WebSocketTimeoutException):
+        reason = f"no hello_ok within {HELLO_SECONDS:g} s"
+    except Exception as exc:  # EOF, a broken socket, a frame the WebSocket rules forbid
+        reason = redact(f"connection lost before hello_ok: {type(exc).__name__}: {exc}", plan.secrets)
     else:
-        hello = _read_until(wire, plan, deadline, "hello", lambda item: type(item) is HelloOk)
-        return f"hello_ok: session {hello.session_id}"
+        return f"hello_ok: session {link.hello.session_id}"
     raise _Failed("hello", reason)
 
 
@@ -238,48 +267,41 @@ def _sell(wire: Wire, plan: _Plan, deadline: float) -> str:
     """Build an unsigned sell and judge the Exit API's answer (see the module docstring)."""
     mint, tokens = plan.mint, 1
     if mint is None:  # the simulator: a position its stream announced for the wallet
-        opened = _read_until(wire, plan, deadline, "sell", lambda item: _opened_for(item, plan.wallet))
+        opened = _position_opened(wire, plan, deadline)
         mint, tokens = opened.mint, opened.tokens
     request = BuildSellTxRequest(
         mint=mint, user_pubkey=plan.wallet, amount_tokens=tokens, slippage_bps=_SLIPPAGE_BPS, send_mode=plan.send_mode
     )
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if deadline - time.monotonic() <= 0:
         raise _Failed("sell", f"no time left within {SELL_SECONDS:g} s")
-    one_try = RetryPolicy(max_attempts=1)
-    with ExitApiClient(plan.api_key, plan.api_url, timeout=remaining, connect_timeout=remaining, retry=one_try) as api:
-        try:
-            built = api.build_sell_tx(request)
-        except ExitApiError as exc:
-            error = exc
-        else:
-            return f"unsigned sell of {mint} built ({len(built.tx)} base64 characters)"
+    try:
+        built = plan.api.build_sell_tx(request)
+    except ExitApiError as exc:
+        error = exc
+    else:
+        return f"unsigned sell of {mint} built ({len(built.tx)} base64 characters)"
     return _judge(error, plan)
-
-
-def _opened_for(item: Any, wallet: str) -> bool:
-    return type(item) is PositionOpened and item.wallet_pubkey == wallet
 
 
 def _judge(error: ExitApiError, plan: _Plan) -> str:
     """A refusal about the token proves the API answered and took the key; anything else fails."""
     body = (error.body or "").strip()
+    shown = safe_url(plan.api.base_url)
     if error.kind == "envelope_status":
         return f"the Exit API answered status={error.envelope_status} ({body}); the key was accepted"
     if error.kind == "http_status" and error.status in _ANSWERS_ABOUT_THE_TOKEN and body and not body.startswith("<"):
         return f"the Exit API answered HTTP {error.status} ({body}); the key was accepted"
     if error.kind == "http_status" and error.status in (401, 403):
-        raise _Failed("sell", f"HTTP {error.status} from the Exit API at {safe_url(plan.api_url)}: API key rejected")
-    raise _Failed("sell", redact(f"the Exit API at {safe_url(plan.api_url)}: {error}", plan.secrets))
+        raise _Failed("sell", f"HTTP {error.status} from the Exit API at {shown}: API key rejected")
+    raise _Failed("sell", redact(f"the Exit API at {shown}: {error}", plan.secrets))
 
 
-def _read_until(wire: Wire, plan: _Plan, deadline: float, step: str, wanted: Callable[[Any], bool]) -> Any:
-    """The first frame that is ``wanted``; a server ``error``, a close, a lost link or the deadline fails ``step``."""
-    what = "hello_ok" if step == "hello" else "a position_opened"
-    limit = HELLO_SECONDS if step == "hello" else SELL_SECONDS
-    reason = f"no {what} within {limit:g} s"
+def _position_opened(wire: Wire, plan: _Plan, deadline: float) -> PositionOpened:
+    """The first ``position_opened`` of the wallet; a server ``error``, a close, a lost link or the deadline fails."""
+    what = "a position_opened"
+    reason = f"no {what} within {SELL_SECONDS:g} s"
     try:
-        item = _receive_until(wire, deadline, wanted)
+        item = _receive_until(wire, deadline, lambda item: _opened_for(item, plan.wallet))
     except (socket.timeout, websocket.WebSocketTimeoutException):
         item = None
     except Exception as exc:  # EOF, a broken socket, a frame the WebSocket rules forbid
@@ -288,9 +310,13 @@ def _read_until(wire: Wire, plan: _Plan, deadline: float, step: str, wanted: Cal
         reason = f"server error [{item.code}]: {redact(item.message, plan.secrets)}"
     elif isinstance(item, PeerClosed):
         reason = f"{item} before {what}"
-    elif item is not None:
+    elif type(item) is PositionOpened:
         return item
-    raise _Failed(step, reason)
+    raise _Failed("sell", reason)
+
+
+def _opened_for(item: Any, wallet: str) -> bool:
+    return type(item) is PositionOpened and item.wallet_pubkey == wallet
 
 
 def _receive_until(wire: Wire, deadline: float, wanted: Callable[[Any], bool]) -> Any:

@@ -31,9 +31,12 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "FATAL_ERROR_CODES",
     "Link",
+    "connect_secrets",
     "endpoint_url",
+    "handshake",
     "open_link",
     "tls_options",
+    "upgrade",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,7 +85,7 @@ class Link:
 _PROXY_ENV = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
 
 
-def _secrets(url: str, api_key: str) -> List[str]:
+def connect_secrets(url: str, api_key: str) -> List[str]:
     """What an error about ``url`` must not show: the key, the URL's secrets, proxy credentials."""
     proxies = (os.environ.get(name) for name in _PROXY_ENV)  # websocket-client reads these itself
     return [api_key, *url_secrets(url), *(s for proxy in proxies if proxy for s in url_secrets(proxy))]
@@ -93,7 +96,13 @@ def _fail(message: str, exc: Optional[BaseException], secrets: List[str]) -> Con
     return ConnectError(redact(message + detail, secrets))
 
 
-def _upgrade(wire: Wire, url: str, api_key: str, timeout: float) -> None:
+def upgrade(wire: Wire, url: str, api_key: str, timeout: float) -> None:
+    """TCP, TLS and the WebSocket upgrade with the key in ``x-api-key``; on failure the wire is released.
+
+    Raises:
+        AuthenticationError: HTTP 401/403.
+        ConnectError: another HTTP status, a timeout, or a transport error (text redacted).
+    """
     try:
         wire.upgrade(url, [f"x-api-key: {api_key}"], timeout)
     except websocket.WebSocketBadStatusException as exc:
@@ -105,9 +114,9 @@ def _upgrade(wire: Wire, url: str, api_key: str, timeout: float) -> None:
         else:
             error = ConnectError(f"WebSocket upgrade refused with HTTP {exc.status_code}")
     except (websocket.WebSocketTimeoutException, socket.timeout) as exc:
-        error = _fail(f"timed out connecting to {safe_url(url)}", exc, _secrets(url, api_key))
+        error = _fail(f"timed out connecting to {safe_url(url)}", exc, connect_secrets(url, api_key))
     except (ssl.SSLError, websocket.WebSocketException, OSError, ValueError) as exc:
-        error = _fail(f"could not connect to {safe_url(url)}", exc, _secrets(url, api_key))
+        error = _fail(f"could not connect to {safe_url(url)}", exc, connect_secrets(url, api_key))
     else:
         return
     wire.release()
@@ -144,23 +153,35 @@ def open_link(
     deadline = time.monotonic() + timeout
     wire = Wire(max_payload=max_payload, sslopt=sslopt)
     on_wire(wire)
-    _upgrade(wire, url, api_key, timeout)
+    upgrade(wire, url, api_key, timeout)
     try:
-        return _handshake(wire, configure_text, deadline, timeout, lambda: _secrets(url, api_key))
+        return handshake(wire, configure_text, deadline, timeout, lambda: connect_secrets(url, api_key))
     except ConnectError:
         wire.release()
         raise
     except (socket.timeout, websocket.WebSocketTimeoutException):
         error = ConnectError(f"no hello_ok within {timeout:g} s of connecting")
     except Exception as exc:  # EOF, socket or websocket errors
-        error = _fail("connection lost during the handshake", exc, _secrets(url, api_key))
+        error = _fail("connection lost during the handshake", exc, connect_secrets(url, api_key))
     wire.release()  # and raise outside the handler: no raw __context__
     raise error
 
 
-def _handshake(
+def handshake(
     wire: Wire, configure_text: str, deadline: float, timeout: float, secrets: Callable[[], List[str]]
 ) -> Link:
+    """Send ``configure`` on an upgraded wire and wait until ``deadline`` for ``hello_ok``.
+
+    ``timeout`` is only quoted in the deadline's message; ``secrets`` is called only to redact a
+    server ``error``. The wire is left open either way: the caller releases it.
+
+    Raises:
+        AuthenticationError: an auth ``error`` code.
+        StreamServerError: another ``error`` message instead of ``hello_ok``.
+        ConnectError: the server closed the connection first, or the deadline passed.
+        socket.timeout, websocket.WebSocketTimeoutException, OSError and the wire's errors: raw,
+            for the caller to word (they may quote the URL).
+    """
     wire.send_text(configure_text)
     early: List[Union[ServerMessage, ProtocolError]] = []
     texts: List[bytes] = []
