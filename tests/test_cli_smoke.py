@@ -201,7 +201,10 @@ def test_a_refusal_about_the_token_passes_the_sell_step(
 @pytest.mark.parametrize(
     ("env", "args", "fragment"),
     [
-        ({}, ["--endpoint", "ws://127.0.0.1:9/v1/ws"], "need an API key: set LASERSELL_API_KEY"),
+        ({}, ["--endpoint", "ws://127.0.0.1:9/v1/ws"], "--endpoint needs an API key: set LASERSELL_API_KEY"),
+        ({}, ["--keypair", "garbage.json"], "--keypair needs an API key: set LASERSELL_API_KEY"),
+        ({}, ["--wallet", str(Keypair().pubkey())], "--wallet needs an API key"),
+        ({"LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, [], "/nonexistent/id.json"),
         ({"LASERSELL_API_KEY": KEY}, [], "which wallet?"),
         ({"LASERSELL_API_KEY": KEY, "LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, [], "/nonexistent/id.json"),
         ({"LASERSELL_SEND_TARGET": "carrier-pigeon"}, [], "LASERSELL_SEND_TARGET must be one of"),
@@ -215,6 +218,9 @@ def test_a_refusal_about_the_token_passes_the_sell_step(
     ],
     ids=[
         "endpoint without key",
+        "keypair without key",
+        "wallet without key",
+        "simulator: missing keypair file",
         "no wallet",
         "missing keypair file",
         "bad send target",
@@ -293,3 +299,16 @@ def test_a_bad_flag_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str]
     assert exited.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line == "lasersell-sync: error: argument --mint: expected a base58 Solana public key, got 'not-a-mint'"
+
+
+def test_without_a_key_a_good_keypair_path_is_noted_as_unused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "id.json").write_text(json.dumps(list(bytes(Keypair()))))
+    monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", str(tmp_path / "id.json"))
+    status, out, err = smoke([], capsys)
+    assert (status, out) == (0, "SMOKE OK\n")
+    assert err == (
+        "smoke: LASERSELL_API_KEY is not set: checking the embedded simulator"
+        " (its own wallet, not LASERSELL_KEYPAIR_PATH's), not the service\n"
+    )

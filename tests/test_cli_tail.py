@@ -48,6 +48,16 @@ def test_without_a_terminal_each_event_is_one_line(capsys: pytest.CaptureFixture
     assert re.search(r"SIM\d+ +#\d+ tokens=\d+ entry=\d+\.\d{4} SOL$", opened), opened
 
 
+def test_without_a_key_a_good_keypair_path_is_noted_as_unused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "id.json").write_text(json.dumps(list(bytes(Keypair()))))
+    monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", str(tmp_path / "id.json"))
+    assert main(["tail", "--count", "1"]) == 0
+    note = "tail: LASERSELL_API_KEY is not set: tailing the embedded simulator (its own wallet, not LASERSELL_KEYPAIR_PATH's)"
+    assert capsys.readouterr().err.splitlines() == [note]
+
+
 def test_json_lines_carry_the_wire_messages_of_the_wallets_tailed(
     sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,10 +276,22 @@ def test_a_rejected_key_is_one_line_and_status_1(
         ({"LASERSELL_API_KEY": KEY}, [], "name the wallets with --wallet PUBKEY"),
         ({"LASERSELL_API_KEY": KEY, "LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, [], "/nonexistent/id.json"),
         ({}, ["--endpoint", "ws://127.0.0.1:9/v1/ws"], "--endpoint needs an API key"),
+        ({}, ["--keypair", "missing.json", "--count", "1"], "--keypair needs an API key: set LASERSELL_API_KEY"),
+        ({}, ["--wallet", str(Keypair().pubkey())], "--wallet needs an API key"),
+        ({"LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, ["--count", "1"], "/nonexistent/id.json"),
         ({}, ["--take-profit", "0", "--stop-loss", "0"], "needs an exit condition: --take-profit, --stop-loss"),
         ({"LASERSELL_SEND_TARGET": "smoke-signals"}, [], "LASERSELL_SEND_TARGET must be one of"),
     ],
-    ids=["no wallet", "missing keypair file", "endpoint without key", "no exit condition", "bad send target"],
+    ids=[
+        "no wallet",
+        "missing keypair file",
+        "endpoint without key",
+        "keypair without key",
+        "wallet without key",
+        "simulator: missing keypair file",
+        "no exit condition",
+        "bad send target",
+    ],
 )
 def test_bad_settings_are_one_line_usage_errors(
     env: Dict[str, str],

@@ -17,7 +17,7 @@ import signal
 import sys
 from contextlib import contextmanager
 from types import FrameType, ModuleType
-from typing import Callable, Iterator, Mapping, NoReturn, Optional, TypeVar
+from typing import Callable, Iterator, Mapping, NoReturn, Optional, Sequence, TypeVar
 
 import attrs
 
@@ -37,6 +37,7 @@ __all__ = [
     "UsageError",
     "configure_logging",
     "count",
+    "needs_api_key",
     "one_line",
     "percent",
     "port",
@@ -48,6 +49,7 @@ __all__ = [
     "send_mode",
     "shown_url",
     "simulator_package",
+    "simulator_wallet_note",
     "slots",
     "terminate_as_interrupt",
     "wallet_of_keypair_file",
@@ -224,6 +226,33 @@ def wallet_of_keypair_file(path: str) -> str:
     raise KeystoreFormatError(
         f"cannot read the keystore {path}: its pubkey field is not a base58 public key", path=path, field="pubkey"
     )
+
+
+def needs_api_key(flags: Sequence[str]) -> None:
+    """Refuse the service-only ``flags`` that were given, when no API key is set (a ValueError).
+
+    Without a key the embedded simulator runs, with its own URLs and its own funded wallet: an
+    endpoint or a wallet named for the service cannot apply, and ignoring it would mislead.
+    """
+    if not flags:
+        return
+    names = " and ".join(flags)
+    verb = "needs" if len(flags) == 1 else "need"
+    raise ValueError(
+        f"{names} {verb} an API key: set {ENV_API_KEY} (without it the embedded simulator runs, with its own wallet)"
+    )
+
+
+def simulator_wallet_note(env: Environment) -> str:
+    """Without an API key: check ``LASERSELL_KEYPAIR_PATH``'s file anyway, and say it is not used.
+
+    A bad file is a usage error in every mode (a ValueError naming the file); a good one is
+    noted, since the simulator watches its own wallet. Returns ``""`` when the variable is unset.
+    """
+    if env.keypair_path is None:
+        return ""
+    wallet_of_keypair_file(env.keypair_path)
+    return f" (its own wallet, not {ENV_KEYPAIR_PATH}'s)"
 
 
 def simulator_package() -> ModuleType:

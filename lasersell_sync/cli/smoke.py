@@ -10,9 +10,9 @@ Each step has its own deadline and the first that fails is named:
 
 Success prints ``SMOKE OK`` on stdout (exit 0); a failure prints ``SMOKE FAIL <step>: <reason>``
 on stderr (exit 1). A bad setting is the ``config`` step (exit 2, like every usage error), found
-before anything connects: no key but ``--endpoint``/``--api-url``, a URL of the wrong scheme, an
-unreadable keypair, a bad ``LASERSELL_SEND_TARGET``, a ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``
-that names no file.
+before anything connects: no key but ``--endpoint``/``--api-url``/``--wallet``/``--keypair``, a
+URL of the wrong scheme, an unreadable keypair, a bad ``LASERSELL_SEND_TARGET``, a
+``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` that names no file.
 
 The sell asks for one atomic unit of ``--mint`` (USDC by default) from the wallet. The point is
 that the Exit API answers and accepts the key, so its refusals about the token itself (HTTP 400,
@@ -21,7 +21,8 @@ as ``not_ready``) count as a pass, and ``-v`` shows the answer. HTTP 401/403, 42
 transport errors and answers that are not the API's (HTML, unparseable 2xx) fail.
 
 Without ``LASERSELL_API_KEY`` the check runs against the embedded simulator: its wallet, and the
-mint of the first position its stream announces. Reasons never hold a secret: URLs are shown
+mint of the first position its stream announces (a ``LASERSELL_KEYPAIR_PATH`` file is checked, then
+noted as unused). Reasons never hold a secret: URLs are shown
 through ``safe_url`` and the key and URL secrets are redacted.
 """
 
@@ -52,11 +53,13 @@ from .common import (
     Environment,
     UsageError,
     configure_logging,
+    needs_api_key,
     one_line,
     pubkey,
     send_mode,
     shown_url,
     simulator_package,
+    simulator_wallet_note,
     wallet_of_keypair_file,
 )
 
@@ -70,6 +73,13 @@ DEFAULT_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 
 _STRATEGY = StrategyConfig(target_profit_pct=100, stop_loss_pct=50)  # the short session acts on nothing
 _SLIPPAGE_BPS = 500
+_SERVICE_FLAGS = (
+    ("--endpoint", "endpoint"),
+    ("--api-url", "api_url"),
+    ("--wallet", "wallet"),
+    ("--keypair", "keypair"),
+)
+"""Flags (and their argparse names) that cannot apply to the embedded simulator."""
 _ANSWERS_ABOUT_THE_TOKEN = (400, 404, 422)
 
 T = TypeVar("T")
@@ -131,8 +141,14 @@ def register(commands: Any) -> None:
     smoke.add_argument("--endpoint", help=f"stream URL (default {DEFAULT_ENDPOINT}); needs {ENV_API_KEY}")
     smoke.add_argument("--api-url", help=f"Exit API base URL (default {DEFAULT_BASE_URL}); needs {ENV_API_KEY}")
     wallet = smoke.add_mutually_exclusive_group()
-    wallet.add_argument("--wallet", type=pubkey, help="the wallet's public key (no secret needed: nothing is signed)")
-    wallet.add_argument("--keypair", metavar="FILE", help=f"the wallet's keypair file (default: ${ENV_KEYPAIR_PATH})")
+    wallet.add_argument(
+        "--wallet", type=pubkey, help=f"the wallet's public key (nothing is signed); needs {ENV_API_KEY}"
+    )
+    wallet.add_argument(
+        "--keypair",
+        metavar="FILE",
+        help=f"the wallet's keypair file (default: ${ENV_KEYPAIR_PATH}); needs {ENV_API_KEY}",
+    )
     smoke.add_argument("--mint", type=pubkey, help="token of the test sell (default: USDC; simulator: one of its own)")
     smoke.add_argument("-v", "--verbose", action="store_true", help="print each step's time and answer, and logs")
 
@@ -144,7 +160,7 @@ def _smoke(args: argparse.Namespace) -> int:
     try:
         mode = _configured(lambda: _settings(args, env))
         if env.api_key is None:
-            return _smoke_simulator(args, mode)
+            return _smoke_simulator(args, env, mode)
         api_key = env.api_key
         plan = _configured(lambda: _service_plan(args, env, api_key, mode))
     except _Failed as failed:
@@ -169,8 +185,8 @@ def _settings(args: argparse.Namespace, env: Environment) -> Optional[str]:
     mode = send_mode(env.send_target)
     if env.rpc_url is not None and not env.rpc_url.startswith(("http://", "https://")):
         raise ValueError(f"{ENV_RPC_URL} must be an http:// or https:// URL, got {safe_url(env.rpc_url)!r}")
-    if env.api_key is None and (args.endpoint or args.api_url):
-        raise ValueError(f"--endpoint and --api-url need an API key: set {ENV_API_KEY}")
+    if env.api_key is None:
+        needs_api_key([flag for flag, given in _SERVICE_FLAGS if getattr(args, given)])
     return mode
 
 
@@ -187,8 +203,9 @@ def _service_plan(args: argparse.Namespace, env: Environment, api_key: str, mode
     return _new_plan(api_key, stream_url, args.api_url, wallet, args.mint or DEFAULT_MINT, mode)
 
 
-def _smoke_simulator(args: argparse.Namespace, mode: Optional[str]) -> int:
+def _smoke_simulator(args: argparse.Namespace, env: Environment, mode: Optional[str]) -> int:
     """The steps against an embedded simulator: its wallet, and ``--mint`` or its first position's."""
+    note = _configured(lambda: simulator_wallet_note(env))
     try:
         package = simulator_package()
     except UsageError as exc:
@@ -198,7 +215,8 @@ def _smoke_simulator(args: argparse.Namespace, mode: Optional[str]) -> int:
             plan = _configured(
                 lambda: _new_plan(sim.api_key, sim.stream_url, sim.api_url, sim.wallet_pubkey, args.mint, mode)
             )
-            print(f"smoke: {ENV_API_KEY} is not set: checking the embedded simulator, not the service", file=sys.stderr)
+            shown = f"smoke: {ENV_API_KEY} is not set: checking the embedded simulator{note}, not the service"
+            print(shown, file=sys.stderr)
             return _check(plan, args.verbose)
     raise _Failed("config", f"{ENV_API_KEY} is not set, and {missing}")
 

@@ -6,13 +6,14 @@ and without it ``tail`` says so on stderr and prints lines. Otherwise, or with `
 event is one line: local time, type, token, key figures. ``--json`` writes JSON Lines instead:
 ``{"event", "time", "message"}`` where ``message`` is the wire message as received.
 
-``tail`` only watches: it signs and sends nothing. It opens a session of its own for the
-wallets (``--wallet``, or the keypair file's), configured with the ``--take-profit`` /
-``--stop-loss`` / ``--trailing-stop`` strategy, so on a plan with one session per API key it
-competes with a running bot. Without ``LASERSELL_API_KEY`` it tails the embedded simulator's
-funded wallet. ``--seconds``/``--count`` end it for scripts; Ctrl-C (or SIGTERM) ends it with a
-close frame, exit status 0. A stream that cannot be reached or ends on a fatal error is one line
-on stderr, exit status 1.
+``tail`` only watches: it signs and sends nothing. It opens a session of its own for the wallets
+(``--wallet``, or the keypair file's), configured with the ``--take-profit`` / ``--stop-loss`` /
+``--trailing-stop`` strategy, so on a plan with one session per API key it competes with a
+running bot. Without ``LASERSELL_API_KEY`` it tails the embedded simulator's funded wallet:
+``--endpoint``, ``--wallet`` and ``--keypair`` are refused then, and a
+``LASERSELL_KEYPAIR_PATH`` file is still checked but noted as unused. ``--seconds``/``--count``
+end it for scripts; Ctrl-C (or SIGTERM) ends it with a close frame, exit status 0. A stream that
+cannot be reached or ends on a fatal error is one line on stderr, exit status 1.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .common import (
     UsageError,
     configure_logging,
     count,
+    needs_api_key,
     one_line,
     percent,
     positive,
@@ -45,6 +47,7 @@ from .common import (
     seconds,
     send_mode,
     simulator_package,
+    simulator_wallet_note,
     terminate_as_interrupt,
     wallet_of_keypair_file,
 )
@@ -54,6 +57,8 @@ from .tailfmt import as_json, as_line
 __all__ = ["CONNECT_SECONDS", "register"]
 
 CONNECT_SECONDS = 10.0
+_SERVICE_FLAGS = (("--endpoint", "endpoint"), ("--wallet", "wallet"), ("--keypair", "keypair"))
+"""Flags (and their argparse names) that cannot apply to the embedded simulator."""
 
 
 class _View(Protocol):
@@ -136,10 +141,15 @@ def register(commands: Any) -> None:
     tail.set_defaults(run=_tail)
     tail.add_argument("--endpoint", help=f"stream URL (default {DEFAULT_ENDPOINT}); needs {ENV_API_KEY}")
     tail.add_argument(
-        "--wallet", type=pubkey, action="append", help=f"a wallet to watch (repeatable; default: ${ENV_KEYPAIR_PATH}'s)"
+        "--wallet",
+        type=pubkey,
+        action="append",
+        help=f"a wallet to watch (repeatable; default: ${ENV_KEYPAIR_PATH}'s); needs {ENV_API_KEY}",
     )
     tail.add_argument(
-        "--keypair", metavar="FILE", help=f"watch this keypair file's wallet (default ${ENV_KEYPAIR_PATH})"
+        "--keypair",
+        metavar="FILE",
+        help=f"watch this keypair file's wallet (default ${ENV_KEYPAIR_PATH}); needs {ENV_API_KEY}",
     )
     output = tail.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON Lines: the wire message of each event")
@@ -169,11 +179,14 @@ def _tail(args: argparse.Namespace) -> int:
         api_key, endpoint, wallets = env.api_key, _endpoint(args), _wallets(args, env)
         session = StreamSession(api_key, wallets, strategy, endpoint=endpoint, send_mode=mode)
         return _watch(session, _view(args, f"tail {safe_url(endpoint)}"), args)
-    if args.endpoint:
-        raise UsageError(f"--endpoint needs an API key: set {ENV_API_KEY}")
+    try:
+        needs_api_key([flag for flag, given in _SERVICE_FLAGS if getattr(args, given)])
+        note = simulator_wallet_note(env)
+    except ValueError as exc:  # KeyLoadError included; the message names the file, never the key
+        raise UsageError(str(exc)) from None
     market = args.scenario or "mixed"
     with simulator_package().Simulator(seed=args.seed, scenario=market, speed=args.speed) as sim:
-        print(f"tail: {ENV_API_KEY} is not set: tailing the embedded simulator", file=sys.stderr, flush=True)
+        print(f"tail: {ENV_API_KEY} is not set: tailing the embedded simulator{note}", file=sys.stderr, flush=True)
         session = StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url, send_mode=mode)
         title = f"tail: embedded simulator ({market}, seed {args.seed}; {ENV_API_KEY} is not set)"
         return _watch(session, _view(args, title), args)
