@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 from solders.keypair import Keypair
@@ -18,6 +20,7 @@ import lasersell_sync as ls
 import lasersell_sync.cli.tail as tail_command
 from lasersell_sync.cli import main
 from lasersell_sync.simulator import Simulator
+from lasersell_sync.stream.positions import PositionHandle
 from tests.support import clean_env
 from tests.wsserver import ScriptedServer
 
@@ -327,3 +330,66 @@ def test_bad_flags_are_one_line_usage_errors(
     assert exited.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert fragment in line
+
+
+# -- the live table as a view object (rich renders into a string) ------------------------------------
+
+WALLET = str(Keypair().pubkey())
+MINT = str(Keypair().pubkey())
+
+
+def drawn(width: int, *events: Any) -> str:
+    """What the live table shows last after ``events``, drawn ``width`` columns wide."""
+    rich_console = pytest.importorskip("rich.console")
+    from lasersell_sync.cli.live import LiveView
+
+    out = io.StringIO()
+    view = LiveView("tail: test", rich_console.Console(file=out, width=width))
+    view.start()
+    opened = ls.PositionOpened(
+        position_id=1, wallet_pubkey=WALLET, mint=MINT, token_account=WALLET, tokens=10, entry_quote_units=10**8,
+        slot=1, token_symbol="SIM1",
+    )  # fmt: skip
+    handle = PositionHandle.from_opened(opened)
+    for name, message in [("position_opened", opened), *events]:
+        view.show(ls.Event(name, message, handle, time.monotonic()))
+    view.stop()
+    return out.getvalue()
+
+
+def pnl(profit_units: int) -> Tuple[str, ls.PnlUpdate]:
+    return "pnl_update", ls.PnlUpdate(position_id=1, profit_units=profit_units, proceeds_units=1, server_time_ms=1)
+
+
+def liquidity(trend: str) -> Tuple[str, ls.LiquiditySnapshot]:
+    return "liquidity_snapshot", ls.LiquiditySnapshot(position_id=1, bands=[], liquidity_trend=trend, server_time_ms=1)
+
+
+def exit_signal(reason: str) -> Tuple[str, ls.ExitSignalWithTx]:
+    return "exit_signal_with_tx", ls.ExitSignalWithTx(
+        session_id=1, position_id=1, wallet_pubkey=WALLET, mint=MINT, position_tokens=10, profit_units=1,
+        reason=reason, triggered_at_ms=1, unsigned_tx_b64="AA==",
+    )  # fmt: skip
+
+
+def closed(reason: str) -> Tuple[str, ls.PositionClosed]:
+    return "position_closed", ls.PositionClosed(position_id=1, wallet_pubkey=WALLET, mint=MINT, reason=reason, slot=2)
+
+
+def table_row(text: str) -> str:
+    (row,) = [line for line in text.splitlines() if line.startswith("│ 1 ")]
+    return row
+
+
+def test_the_live_table_keeps_an_exit_signal_and_a_close_in_the_state_column() -> None:
+    row = table_row(drawn(120, pnl(1), exit_signal("take_profit"), pnl(2), liquidity("draining")))
+    assert "│ exit signal: take_profit │" in row  # later updates did not hide it
+    assert "│ liquidity_snapshot" in row  # the last event still follows every update
+    row = table_row(drawn(120, exit_signal("stop_loss"), closed("sold"), pnl(3), exit_signal("late")))
+    assert "│ closed: sold " in row
+
+
+def test_on_a_narrow_terminal_the_pnl_is_never_cut() -> None:
+    text = drawn(50, pnl(1357 * 10**6), exit_signal("take_profit"), liquidity("draining"))
+    assert "+1357.0%" in table_row(text)
+    assert "…" not in text

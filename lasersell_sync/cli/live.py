@@ -40,12 +40,18 @@ class _Row:
     entry: str
     pnl: Optional[float] = None
     trend: str = "-"
+    state: str = "open"
+    """Sticks once an exit signal or the close arrived; frequent updates only change ``last``."""
     last: str = ""
     closed: bool = False
 
 
 class LiveView:
-    """Positions (token, entry, PnL %, liquidity trend, last event) above the latest events."""
+    """Positions (token, entry, PnL %, state, liquidity trend, last event) above the latest events.
+
+    A row's state is ``open`` until an exit signal arrives (``exit signal: <reason>``) and then
+    ``closed: <reason>`` (the row dimmed): it sticks, while ``last event`` follows every update.
+    """
 
     def __init__(self, title: str, console: Optional[Console] = None) -> None:
         self._title = title
@@ -124,10 +130,10 @@ class LiveView:
             row.trend = _TRENDS.get(message.liquidity_trend, message.liquidity_trend)
         elif event.type == "trade_tick":
             row.last = f"trade: {message.side}"
-        elif event.type == "exit_signal_with_tx":
-            row.last = f"exit signal: {message.reason}"
+        elif event.type == "exit_signal_with_tx" and not row.closed:
+            row.state = f"exit signal: {message.reason}"
         elif event.type == "position_closed":
-            row.closed, row.last = True, f"closed: {message.reason}"
+            row.closed, row.state = True, f"closed: {message.reason}"
 
     def _trim(self) -> None:
         """Forget the oldest closed rows beyond :data:`MAX_ROWS`."""
@@ -143,17 +149,20 @@ class LiveView:
 
     def _render(self) -> Group:
         table = Table(title=self._title, caption=f"{self._events} events  (Ctrl-C to stop)", expand=False)
-        table.add_column("#", justify="right")
-        table.add_column("token")
-        table.add_column("entry", justify="right")
-        table.add_column("PnL %", justify="right")
-        table.add_column("liquidity")
-        table.add_column("last event")
+        # PnL never wraps or shrinks: on a narrow terminal the other columns fold.
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("token", overflow="fold")
+        table.add_column("entry", justify="right", overflow="fold")
+        table.add_column("PnL %", justify="right", no_wrap=True, min_width=len("+1000.0%"))
+        table.add_column("state", overflow="fold")
+        table.add_column("liquidity", overflow="fold")
+        table.add_column("last event", overflow="fold")
         for row in self._ordered():
             pnl = Text("-" if row.pnl is None else f"{row.pnl:+.1f}%")
             if row.pnl is not None:
                 pnl.stylize("green" if row.pnl >= 0 else "red")
-            style = "dim" if row.closed else ""
-            table.add_row(str(row.position_id), row.token, row.entry, pnl, row.trend, row.last, style=style)
+            state = Text(row.state, style="bold yellow" if row.state.startswith("exit") else "")
+            cells = (str(row.position_id), row.token, row.entry, pnl, state, row.trend, row.last)
+            table.add_row(*cells, style="dim" if row.closed else "")
         log = Text("\n".join(self._log) if self._log else "waiting for events...", style="cyan")
         return Group(table, Text("events:", style="bold"), log)

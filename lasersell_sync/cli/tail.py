@@ -1,6 +1,6 @@
 """``tail``: watch a stream. A live table in a terminal; one line (or JSON object) per event otherwise.
 
-In a terminal (stdout is a tty) the positions are a table redrawn in place (token, entry, PnL %,
+In a terminal (stdout is a tty) the positions are a table redrawn in place (token, entry, PnL %, state,
 liquidity trend, last event) above the latest events; this needs the ``cli`` extra (``rich``),
 and without it ``tail`` says so on stderr and prints lines. Otherwise, or with ``--plain``, each
 event is one line: local time, type, token, key figures. ``--json`` writes JSON Lines instead:
