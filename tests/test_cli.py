@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import json
 import os
 import signal
 import socket
@@ -9,9 +12,10 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+from solders.keypair import Keypair
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
@@ -216,3 +220,59 @@ def test_ctrl_c_sends_every_client_a_close_frame_and_exits_cleanly(
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# -- a stdout that is closed or cannot be written: one line, exit status 2 ----------------------------
+
+
+class FullDevice(io.RawIOBase):
+    """A file whose every write fails as on a full disk (``/dev/full``)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def keypair_file(tmp_path: Path) -> str:
+    path = tmp_path / "id.json"
+    path.write_text(json.dumps(list(bytes(Keypair()))))
+    return str(path)
+
+
+UNWRITABLE_OUTPUT = {
+    "keys show": ["keys", "show", "{keypair}"],
+    "tail": ["tail", "--count", "3", "--speed", "20"],
+    "tail --json": ["tail", "--json", "--count", "3", "--speed", "20"],
+    "smoke": ["smoke"],
+    "simulate": ["simulate", *FREE_PORTS],
+}
+
+
+@pytest.mark.usefixtures("no_lasersell_settings")
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+@pytest.mark.parametrize("command", list(UNWRITABLE_OUTPUT))
+def test_a_stdout_that_cannot_be_written_is_one_line_and_status_2(
+    command: str, stdout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [arg.replace("{keypair}", keypair_file(tmp_path)) for arg in UNWRITABLE_OUTPUT[command]]
+    full = io.TextIOWrapper(io.BufferedWriter(FullDevice()))
+    monkeypatch.setattr(sys, "stdout", None if stdout == "closed" else full)
+    assert main(args) == 2
+    last = capsys.readouterr().err.splitlines()[-1]  # tail and smoke say first that they use the simulator
+    expected = "stdout is closed" if stdout == "closed" else "cannot write to stdout: No space left on device"
+    assert last.startswith(f"lasersell-sync: error: {expected}")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("stdout", ["closed", "/dev/full"])
+def test_a_key_printed_nowhere_is_an_error_even_at_exit(stdout: str, tmp_path: Path) -> None:
+    """Buffered output is flushed by main: nothing is left to fail as the interpreter exits."""
+    command = f"exec {sys.executable} -m lasersell_sync keys show {keypair_file(tmp_path)} " + (
+        ">&-" if stdout == "closed" else ">/dev/full"
+    )
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30, env=ENV)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()  # no "Exception ignored" at exit
+    assert line.startswith("lasersell-sync: error: ")

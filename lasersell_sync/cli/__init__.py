@@ -5,8 +5,9 @@ and the key accepted), ``tail`` (watch a stream: a live table in a terminal, lin
 otherwise) and ``keys`` (show, convert and check keypairs and keystores). Each lives in its own
 module; this one builds the parser and turns failures into exit statuses. A usage mistake (bad
 flag, missing file, port in use, ...) prints one line on stderr and exits with status 2, never a
-traceback. Settings come from the official CLI's environment variables; without
-``LASERSELL_API_KEY``, ``smoke`` and ``tail`` run against the embedded simulator.
+traceback; so does a stdout that is closed or cannot be written (a full disk). Settings come
+from the official CLI's environment variables; without ``LASERSELL_API_KEY``, ``smoke`` and
+``tail`` run against the embedded simulator.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from . import keys, simulate, smoke, tail
-from .common import USAGE_ERROR, Parser, UsageError, print_error
+from .common import USAGE_ERROR, OutputError, Parser, UsageError, discard_stdout, guarded_stdout, print_error
 
 __all__ = ["main"]
 
@@ -44,12 +45,21 @@ def build_parser() -> Parser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run a command; returns the exit status (2 for a usage error, reported on one stderr line)."""
+    if sys.stdout is None:  # started with stdout closed (``>&-``): whatever we print would be lost
+        print_error("stdout is closed: nothing could be shown (redirect it to a file or /dev/null instead)")
+        return USAGE_ERROR
     try:
-        args = build_parser().parse_args(argv)
-        run: Callable[..., int] = args.run
-        return run(args)
+        with guarded_stdout():
+            args = build_parser().parse_args(argv)
+            run: Callable[..., int] = args.run
+            status = run(args)
     except UsageError as exc:
+        print_error(str(exc))
+        return USAGE_ERROR
+    except OutputError as exc:  # a full disk or /dev/full
+        discard_stdout()  # what is still buffered must not fail again when the interpreter exits
         print_error(str(exc))
         return USAGE_ERROR
     except KeyboardInterrupt:  # Ctrl-C before a command installed its own handling: nothing to clean up
         return 130
+    return status

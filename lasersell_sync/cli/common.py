@@ -10,6 +10,7 @@ variables as the official CLI (:data:`ENV_API_KEY`, :data:`ENV_KEYPAIR_PATH`, :d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
@@ -17,7 +18,7 @@ import signal
 import sys
 from contextlib import contextmanager
 from types import FrameType, ModuleType
-from typing import Callable, Iterator, Mapping, NoReturn, Optional, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Sequence, TextIO, TypeVar, cast
 
 import attrs
 
@@ -33,10 +34,13 @@ __all__ = [
     "PROG",
     "USAGE_ERROR",
     "Environment",
+    "OutputError",
     "Parser",
     "UsageError",
     "configure_logging",
     "count",
+    "discard_stdout",
+    "guarded_stdout",
     "needs_api_key",
     "one_line",
     "percent",
@@ -70,6 +74,10 @@ T = TypeVar("T")
 
 class UsageError(Exception):
     """A mistake in the command line or what it names: reported on one line, exit status 2."""
+
+
+class OutputError(Exception):
+    """stdout cannot take what a command prints (a full disk, ``/dev/full``): one line, exit status 2."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -294,6 +302,64 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _GuardedOutput:
+    """A stream whose failed writes and flushes raise :class:`OutputError` instead of an OSError.
+
+    A closed pipe stays a ``BrokenPipeError``: the reader left, which ``tail`` takes as a stop.
+    Everything else (``isatty``, ``fileno``, ...) is the wrapped stream's.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write, or raise :class:`OutputError` naming why the output refused it."""
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            failure = OutputError(f"cannot write to stdout: {exc.strerror or exc}")
+        raise failure  # outside the handler: no traceback chain for the one line
+
+    def flush(self) -> None:
+        """Flush, or raise :class:`OutputError` naming why the output refused it."""
+        try:
+            return self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            failure = OutputError(f"cannot write to stdout: {exc.strerror or exc}")
+        raise failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """Within the block, a write to stdout that fails raises :class:`OutputError`; flushed at the end.
+
+    The final flush is inside the block, so output buffered for a pipe or a file that cannot take
+    it fails here, not as an "Exception ignored" complaint when the interpreter exits.
+    """
+    stream = sys.stdout
+    sys.stdout = cast(TextIO, _GuardedOutput(stream))
+    try:
+        yield
+        sys.stdout.flush()
+    finally:
+        sys.stdout = stream
+
+
+def discard_stdout() -> None:
+    """Point stdout's descriptor at /dev/null: what is still buffered for it goes nowhere, quietly."""
+    with contextlib.suppress(OSError, ValueError):  # stdout without a file descriptor (captured)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def print_error(message: str) -> None:

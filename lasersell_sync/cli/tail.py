@@ -19,8 +19,6 @@ cannot be reached or ends on a fatal error is one line on stderr, exit status 1.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import queue
 import sys
 import time
@@ -38,6 +36,7 @@ from .common import (
     UsageError,
     configure_logging,
     count,
+    discard_stdout,
     needs_api_key,
     one_line,
     percent,
@@ -113,7 +112,7 @@ class _Lines:
             sys.stdout.write(self._format(event) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
-            _discard_stdout()
+            discard_stdout()
             raise
 
     def note(self, text: str) -> None:
@@ -307,14 +306,6 @@ def _pump(
         shown += 1
         if args.count is not None and shown >= args.count:
             return None
-
-
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null: what is still buffered for a closed pipe goes nowhere, quietly."""
-    with contextlib.suppress(OSError, ValueError):  # stdout without a file descriptor (captured)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
 
 
 def _drain(errors: queue.SimpleQueue[str], view: _View) -> None:
