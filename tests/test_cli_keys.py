@@ -162,7 +162,9 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
         (["show", "--seed-phrase"], "abandon " * 12, {}, "checksum"),
         (["check", "{tmp}/missing.json"], "", {ls.PASSPHRASE_ENV: PASSPHRASE}, "missing.json"),
         (["check", "{tmp}/id.json"], "", {ls.PASSPHRASE_ENV: PASSPHRASE}, "not a keystore"),
-        (["check", "{tmp}/id.json"], "", {}, f"no passphrase: set {ls.PASSPHRASE_ENV}"),
+        (["check", "{tmp}/id.json"], "", {}, "not a keystore (expected a JSON object"),
+        (["check", "{tmp}/missing.json"], "", {}, "cannot load a keypair from {tmp}/missing.json"),
+        (["check", "{tmp}/garbage.json"], "", {}, "not a keystore"),
         (["convert", "{tmp}/id.json", "--out", "{tmp}/id.json"], "", {ls.PASSPHRASE_ENV: "x"}, "exists; pass --force"),
         (["convert", "{tmp}/id.json", "--out", "{tmp}/no/dir.json"], "", {ls.PASSPHRASE_ENV: "x"}, "no such directory"),
         (["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"], "", {}, f"no passphrase: set {ls.PASSPHRASE_ENV}"),
@@ -176,7 +178,9 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
         "bad seed phrase checksum",
         "check a missing keystore",
         "check a keygen file",
-        "check without a passphrase",
+        "check a keygen file without a passphrase",
+        "check a missing file without a passphrase",
+        "check garbage without a passphrase",
         "convert over a file",
         "convert into a missing directory",
         "convert without a passphrase",
@@ -194,6 +198,7 @@ def test_bad_input_is_one_line_and_status_2(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    (tmp_path / "garbage.json").write_text("not json at all")
     status, out, err = keys([arg.replace("{tmp}", str(tmp_path)) for arg in args], capsys, monkeypatch, stdin)
     assert (status, out) == (2, "")
     assert fragment.replace("{tmp}", str(tmp_path)) in one_error_line(err)

@@ -33,6 +33,7 @@ from ..wallet import (
     read_keystore,
     write_keystore,
 )
+from ..wallet._files import read_key_document
 from ..wallet.seed_phrase import _checked_path as checked_derivation_path
 from .common import UsageError, print_error
 
@@ -128,7 +129,12 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """Open the keystore with the passphrase: 0 and the wallet when it opens, 1 when it does not."""
+    """Open the keystore with the passphrase: 0 and the wallet when it opens, 1 when it does not.
+
+    The file is checked first: a missing file or one that is not a keystore is a usage error
+    before any passphrase is asked for (or missed).
+    """
+    _check_is_keystore(args.keystore)
     passphrase = _passphrase(f"passphrase of {args.keystore}: ", confirm=False)
     try:
         keypair = read_keystore(args.keystore, passphrase)
@@ -143,6 +149,22 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     print(f"passphrase OK: {args.keystore} holds wallet {keypair.pubkey()}")
     return 0
+
+
+def _check_is_keystore(path: str) -> None:
+    """A usage error unless ``path`` can be read and holds a keystore's form (a JSON object)."""
+    try:
+        document = read_key_document(path)
+    except KeyLoadError as exc:  # the message names the file, never its content
+        failure = UsageError(str(exc))
+    else:
+        if isinstance(document, dict):
+            return
+        failure = UsageError(
+            f"cannot read the keystore {path}: not a keystore (expected a JSON object; a solana-keygen file "
+            "has no passphrase to check)"
+        )
+    raise failure
 
 
 # -- where keys and passphrases come from ----------------------------------------------------------
