@@ -276,3 +276,17 @@ def test_a_key_printed_nowhere_is_an_error_even_at_exit(stdout: str, tmp_path: P
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()  # no "Exception ignored" at exit
     assert line.startswith("lasersell-sync: error: ")
+
+
+@pytest.mark.parametrize(
+    "command", [["simulate"], ["smoke"], ["tail"], ["keys"], ["keys", "show"], ["keys", "convert"], ["keys", "check"]]
+)
+def test_help_is_plain_text_without_rest_markup(command: List[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ")
+    assert "``" not in out
+    assert ":class:" not in out
+    assert ":func:" not in out

@@ -44,6 +44,7 @@ __all__ = [
     "needs_api_key",
     "one_line",
     "percent",
+    "plain",
     "port",
     "positive",
     "print_error",
@@ -91,6 +92,11 @@ class Parser(argparse.ArgumentParser):
 def one_line(text: object) -> str:
     """``text`` as a single line (an error's message may quote a multi-line server answer)."""
     return " ".join(str(text).split())
+
+
+def plain(text: str) -> str:
+    """Docstring text for ``--help``: without reST's double backquotes (argparse shows text as is)."""
+    return text.replace("``", "")
 
 
 # -- argument types (argparse turns their ArgumentTypeError into a one-line usage error) -------

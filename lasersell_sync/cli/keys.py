@@ -35,7 +35,7 @@ from ..wallet import (
 )
 from ..wallet._files import read_key_document
 from ..wallet.seed_phrase import _checked_path as checked_derivation_path
-from .common import UsageError, print_error
+from .common import UsageError, plain, print_error
 
 __all__ = ["SEED_PASSPHRASE_ENV", "register"]
 
@@ -51,8 +51,8 @@ def register(commands: Any) -> None:
     keys = commands.add_parser(
         "keys",
         help="show a public key, write an encrypted keystore, check a keystore's passphrase",
-        description=(__doc__ or "").split("\n\n")[0],
-        epilog=(__doc__ or "").split("\n\n", 1)[1],
+        description=plain((__doc__ or "").split("\n\n")[0]),
+        epilog=plain((__doc__ or "").split("\n\n", 1)[1]),
     )
     actions = keys.add_subparsers(dest="action", required=True, metavar="action")
     show = actions.add_parser("show", help="print the public key of a key", description="Print a key's public key.")

@@ -55,6 +55,7 @@ from .common import (
     configure_logging,
     needs_api_key,
     one_line,
+    plain,
     pubkey,
     send_mode,
     shown_url,
@@ -130,7 +131,7 @@ def register(commands: Any) -> None:
     smoke = commands.add_parser(
         "smoke",
         help="check that the stream and the Exit API answer and accept the key",
-        description=(__doc__ or "").split("\n\n")[0],
+        description=plain((__doc__ or "").split("\n\n")[0]),
         epilog=f"Settings: {ENV_API_KEY} (without it: the embedded simulator), {ENV_KEYPAIR_PATH} (the wallet), "
         f"{ENV_RPC_URL} (checked for form only) and LASERSELL_SEND_TARGET (rpc, helius or astralane: the "
         "send_mode asked for). Steps and deadlines: connect 5 s, hello 2 s, sell 5 s; a 4xx about the token "

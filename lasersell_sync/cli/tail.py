@@ -40,6 +40,7 @@ from .common import (
     needs_api_key,
     one_line,
     percent,
+    plain,
     positive,
     print_error,
     pubkey,
@@ -132,7 +133,7 @@ def register(commands: Any) -> None:
     tail = commands.add_parser(
         "tail",
         help="watch a stream: a live table in a terminal, lines or JSON Lines otherwise",
-        description=(__doc__ or "").split("\n\n")[0],
+        description=plain((__doc__ or "").split("\n\n")[0]),
         epilog=f"Settings: {ENV_API_KEY} (without it: the embedded simulator), {ENV_KEYPAIR_PATH} (the wallet "
         "to watch) and LASERSELL_SEND_TARGET. Ctrl-C exits with status 0 after a clean close; a stream that "
         "fails is one line on stderr, status 1; usage errors are one line, status 2.",
