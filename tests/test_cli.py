@@ -290,3 +290,24 @@ def test_help_is_plain_text_without_rest_markup(command: List[str], capsys: pyte
     assert "``" not in out
     assert ":class:" not in out
     assert ":func:" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["keys", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "the following arguments are required: command"),
+        (["simulate", *FREE_PORTS, "--replay-speed", "2"], "--replay-speed applies to --replay only"),
+        (["keys"], "keys: the following arguments are required: action"),
+    ],
+    ids=["unknown option", "unknown keys option", "no command", "replay speed without a replay", "keys alone"],
+)
+def test_a_usage_error_names_what_is_wrong(args: List[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        status = main(args)
+    except SystemExit as exited:  # argparse's own errors
+        status = exited.code  # type: ignore[assignment]
+    assert status == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"lasersell-sync: error: {expected}")

@@ -168,6 +168,7 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
         (["convert", "{tmp}/id.json", "--out", "{tmp}/id.json"], "", {ls.PASSPHRASE_ENV: "x"}, "exists; pass --force"),
         (["convert", "{tmp}/id.json", "--out", "{tmp}/no/dir.json"], "", {ls.PASSPHRASE_ENV: "x"}, "no such directory"),
         (["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"], "", {}, f"no passphrase: set {ls.PASSPHRASE_ENV}"),
+        (["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"], "", {ls.PASSPHRASE_ENV: ""}, "PASSPHRASE is empty"),
     ],
     ids=[
         "missing file",
@@ -184,6 +185,7 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
         "convert over a file",
         "convert into a missing directory",
         "convert without a passphrase",
+        "convert with an empty passphrase variable",
     ],
 )
 def test_bad_input_is_one_line_and_status_2(

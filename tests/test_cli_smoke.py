@@ -203,6 +203,7 @@ def test_a_refusal_about_the_token_passes_the_sell_step(
     [
         ({}, ["--endpoint", "ws://127.0.0.1:9/v1/ws"], "--endpoint needs an API key: set LASERSELL_API_KEY"),
         ({}, ["--keypair", "garbage.json"], "--keypair needs an API key: set LASERSELL_API_KEY"),
+        ({"LASERSELL_API_KEY": ""}, [], "LASERSELL_API_KEY is empty"),
         ({}, ["--wallet", str(Keypair().pubkey())], "--wallet needs an API key"),
         ({"LASERSELL_KEYPAIR_PATH": "/nonexistent/id.json"}, [], "/nonexistent/id.json"),
         ({"LASERSELL_API_KEY": KEY}, [], "which wallet?"),
@@ -219,6 +220,7 @@ def test_a_refusal_about_the_token_passes_the_sell_step(
     ids=[
         "endpoint without key",
         "keypair without key",
+        "empty key",
         "wallet without key",
         "simulator: missing keypair file",
         "no wallet",

@@ -37,7 +37,9 @@ def build_parser() -> Parser:
         description="lasersell_sync tools. 'COMMAND --help' shows a command's options.",
         epilog="Exit statuses: 0 success, 1 a check or the stream failed, 2 a usage error (one line on stderr).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    # Not required=True: argparse would then name the missing command before an unknown flag
+    # ("--bogus"); main() asks for the command once the flags were accepted.
+    commands = parser.add_subparsers(dest="command", metavar="command")
     for module in (simulate, smoke, tail, keys):
         module.register(commands)
     return parser
@@ -50,7 +52,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return USAGE_ERROR
     try:
         with guarded_stdout():
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.error("the following arguments are required: command")
             run: Callable[..., int] = args.run
             status = run(args)
     except UsageError as exc:

@@ -192,6 +192,8 @@ class Environment:
     keypair_path: Optional[str] = None
     rpc_url: Optional[str] = attrs.field(default=None, repr=shown_url)  # ?api-key= is common
     send_target: Optional[str] = None
+    api_key_empty: bool = False
+    """``LASERSELL_API_KEY`` is set but blank: a failed substitution rather than a wish for the simulator."""
 
     @classmethod
     def read(cls, environ: Optional[Mapping[str, str]] = None) -> Environment:
@@ -201,7 +203,15 @@ class Environment:
         def get(name: str) -> Optional[str]:
             return env.get(name, "").strip() or None
 
-        return cls(get(ENV_API_KEY), get(ENV_KEYPAIR_PATH), get(ENV_RPC_URL), get(ENV_SEND_TARGET))
+        api_key_empty = ENV_API_KEY in env and get(ENV_API_KEY) is None
+        return cls(get(ENV_API_KEY), get(ENV_KEYPAIR_PATH), get(ENV_RPC_URL), get(ENV_SEND_TARGET), api_key_empty)
+
+    def check_api_key(self) -> None:
+        """A ValueError when ``LASERSELL_API_KEY`` is set but empty (neither the service nor the simulator)."""
+        if self.api_key_empty:
+            raise ValueError(
+                f"{ENV_API_KEY} is empty: set it to your API key, or unset it to use the embedded simulator"
+            )
 
 
 def send_mode(send_target: Optional[str]) -> Optional[str]:

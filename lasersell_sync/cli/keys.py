@@ -54,7 +54,8 @@ def register(commands: Any) -> None:
         description=plain((__doc__ or "").split("\n\n")[0]),
         epilog=plain((__doc__ or "").split("\n\n", 1)[1]),
     )
-    actions = keys.add_subparsers(dest="action", required=True, metavar="action")
+    keys.set_defaults(run=_no_action)  # the action's own default replaces it
+    actions = keys.add_subparsers(dest="action", metavar="action")  # not required=True: see cli.build_parser
     show = actions.add_parser("show", help="print the public key of a key", description="Print a key's public key.")
     _add_source(show)
     show.set_defaults(run=_show)
@@ -100,6 +101,10 @@ def _derivation_path(text: str) -> str:
 
 
 # -- commands ------------------------------------------------------------------------------------
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    raise UsageError("keys: the following arguments are required: action (show, convert or check)")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -226,7 +231,8 @@ def _passphrase(prompt: str, *, confirm: bool) -> str:
     if from_env:
         return from_env
     if not _in_a_terminal():
-        raise UsageError(f"no passphrase: set {PASSPHRASE_ENV}, or run in a terminal to type it")
+        unset = f"{PASSPHRASE_ENV} is empty" if from_env is not None else f"set {PASSPHRASE_ENV}"
+        raise UsageError(f"no passphrase: {unset}, or run in a terminal to type it")
     passphrase = _ask(prompt)
     if not passphrase:
         raise UsageError("the passphrase is empty")

@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
     )
     simulate.add_argument("--wallet-out", help="write the funded test wallet's keypair JSON here")
     simulate.add_argument("--replay", help="replay a session recording (JSON Lines) instead of a live market")
-    simulate.add_argument("--replay-speed", type=positive, default=1.0, help="replay this many times faster (> 0)")
+    simulate.add_argument("--replay-speed", type=positive, help="with --replay: replay this many times faster (> 0)")
     simulate.add_argument(
         "--drop-transactions",
         type=rate,
@@ -122,6 +122,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace) -> Simulator:
     """A running simulator as the arguments describe, or a UsageError saying what is wrong."""
+    if args.replay_speed is not None and not args.replay:
+        raise UsageError("--replay-speed applies to --replay only")
     try:
         sim: Simulator = simulator_package().Simulator(
             seed=args.seed,
@@ -131,7 +133,7 @@ def _start(args: argparse.Namespace) -> Simulator:
             http_port=args.http_port,
             require_registration=args.require_registration,
             replay=args.replay,
-            replay_speed=args.replay_speed,
+            replay_speed=1.0 if args.replay_speed is None else args.replay_speed,
             blockhash_ttl_slots=args.blockhash_ttl_slots,
         )
     except OSError as exc:

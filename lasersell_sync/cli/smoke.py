@@ -183,6 +183,7 @@ def _configured(build: Callable[[], T]) -> T:
 
 def _settings(args: argparse.Namespace, env: Environment) -> Optional[str]:
     """Check what the service and the simulator share; the ``send_mode`` to ask for."""
+    env.check_api_key()
     mode = send_mode(env.send_target)
     if env.rpc_url is not None and not env.rpc_url.startswith(("http://", "https://")):
         raise ValueError(f"{ENV_RPC_URL} must be an http:// or https:// URL, got {safe_url(env.rpc_url)!r}")

@@ -172,6 +172,7 @@ def _tail(args: argparse.Namespace) -> int:
     env = Environment.read()
     strategy = _strategy(args)
     try:
+        env.check_api_key()
         mode = send_mode(env.send_target)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
