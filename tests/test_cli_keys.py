@@ -263,3 +263,28 @@ def test_in_a_terminal_secrets_are_asked_for_without_echo_and_the_passphrase_twi
     assert str(keypair) not in seen.getvalue()  # typed secrets are not echoed
     assert PASSPHRASE not in seen.getvalue()
     assert ls.read_keystore(out_path, PASSPHRASE).pubkey() == keypair.pubkey()
+
+
+@pytest.mark.parametrize(("key", "status"), [("\x04", 2), ("\x03", 130)])
+def test_ctrl_d_or_ctrl_c_at_a_prompt_leaves_the_prompt_line_ended(tmp_path: Path, key: str, status: int) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_")}
+    env["PYTHONPATH"] = str(ROOT)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "lasersell_sync", "keys", "show", "--base58"], env=env, encoding="utf-8", timeout=30
+    )
+    seen = io.StringIO()
+    child.logfile_read = seen
+    try:
+        child.expect_exact("base58 secret key: ")
+        child.send(key)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == status
+    shown = seen.getvalue().replace("\r\n", "\n")
+    assert "base58 secret key: \n" in shown  # the prompt's line ends before anything else is written
+    if key == "\x04":  # the error has a line of its own
+        (line,) = [line for line in shown.splitlines() if "error: no input" in line]
+        assert line.endswith("error: no input (end of file at the prompt)")
+        assert "secret key" not in line

@@ -252,4 +252,8 @@ def _ask(prompt: str) -> str:
         return getpass.getpass(prompt)
     except EOFError:
         pass
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # end the prompt's line before the shell's
+        raise
+    print(file=sys.stderr)  # the error goes on its own line, not after the prompt
     raise UsageError("no input (end of file at the prompt)")

@@ -189,7 +189,7 @@ def _tail(args: argparse.Namespace) -> int:
     with simulator_package().Simulator(seed=args.seed, scenario=market, speed=args.speed) as sim:
         print(f"tail: {ENV_API_KEY} is not set: tailing the embedded simulator{note}", file=sys.stderr, flush=True)
         session = StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url, send_mode=mode)
-        title = f"tail: embedded simulator ({market}, seed {args.seed}; {ENV_API_KEY} is not set)"
+        title = f"tail: embedded simulator ({market}, seed {args.seed})"  # stderr said why
         return _watch(session, _view(args, title), args)
 
 
