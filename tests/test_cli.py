@@ -226,13 +226,17 @@ def test_ctrl_c_sends_every_client_a_close_frame_and_exits_cleanly(
 
 
 class FullDevice(io.RawIOBase):
-    """A file whose every write fails as on a full disk (``/dev/full``)."""
+    """A file whose every write fails as on a full disk (``/dev/full``), until ``failing`` is cleared."""
+
+    failing = True
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        if self.failing:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return len(data)  # after the test: what is left is discarded, so collecting it reports nothing
 
 
 def keypair_file(tmp_path: Path) -> str:
@@ -257,9 +261,13 @@ def test_a_stdout_that_cannot_be_written_is_one_line_and_status_2(
     command: str, stdout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = [arg.replace("{keypair}", keypair_file(tmp_path)) for arg in UNWRITABLE_OUTPUT[command]]
-    full = io.TextIOWrapper(io.BufferedWriter(FullDevice()))
+    device = FullDevice()
+    full = io.TextIOWrapper(io.BufferedWriter(device))
     monkeypatch.setattr(sys, "stdout", None if stdout == "closed" else full)
-    assert main(args) == 2
+    try:
+        assert main(args) == 2
+    finally:
+        device.failing = False
     last = capsys.readouterr().err.splitlines()[-1]  # tail and smoke say first that they use the simulator
     expected = "stdout is closed" if stdout == "closed" else "cannot write to stdout: No space left on device"
     assert last.startswith(f"lasersell-sync: error: {expected}")
