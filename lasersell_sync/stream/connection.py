@@ -13,7 +13,7 @@ import logging
 import ssl
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Set, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Set, Union
 
 import attrs
 
@@ -39,7 +39,19 @@ __all__ = ["StreamConnection", "TransportStats"]
 
 logger = logging.getLogger(__name__)
 
-_DEFAULT_BACKOFF = Backoff()
+
+class TransportDefaults(NamedTuple):
+    """The transport's defaults, shared with StreamSession's keyword arguments so they cannot drift."""
+
+    backoff: Backoff = Backoff()
+    connect_timeout: float = 10.0
+    ping_interval: float = 10.0
+    ping_timeout: float = 4.0
+    app_ping_interval: Optional[float] = 30.0
+    max_frame_bytes: int = 4 * 1024 * 1024
+
+
+DEFAULTS = TransportDefaults()
 
 
 def _ignore_event(event: TransportEvent) -> None:
@@ -102,12 +114,12 @@ class StreamConnection(ReaderLoop):
         endpoint: Optional[str] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_bundle: Union[str, Path, None] = None,
-        connect_timeout: float = 10.0,
-        ping_interval: float = 10.0,
-        ping_timeout: float = 4.0,
-        app_ping_interval: Optional[float] = 30.0,
-        backoff: Backoff = _DEFAULT_BACKOFF,
-        max_frame_bytes: int = 4 * 1024 * 1024,
+        connect_timeout: float = DEFAULTS.connect_timeout,
+        ping_interval: float = DEFAULTS.ping_interval,
+        ping_timeout: float = DEFAULTS.ping_timeout,
+        app_ping_interval: Optional[float] = DEFAULTS.app_ping_interval,
+        backoff: Backoff = DEFAULTS.backoff,
+        max_frame_bytes: int = DEFAULTS.max_frame_bytes,
         replays: Optional[Callable[[ClientMessage], bool]] = None,
         on_frame: Optional[Callable[[bytes, float], None]] = None,
         on_messages: Optional[Callable[[List[ServerMessage], float], None]] = None,

@@ -52,7 +52,7 @@ from ..proto import (
 from ..tx import SendTarget, TxSender
 from .autoexit import check_keypairs, check_targets, send_settings_for
 from .commands import check_wallets, check_watch_wallets, configure_settings
-from .connection import StreamConnection
+from .connection import DEFAULTS, StreamConnection
 from .dispatcher import Dispatcher
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
 from .exit_types import ExitPolicy
@@ -81,7 +81,6 @@ M = TypeVar("M")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
-_DEFAULT_BACKOFF = Backoff()
 _DEFAULT_POLICY = ExitPolicy()
 _STATELESS = frozenset({PnlUpdate, TradeTick})  # messages that change neither the book nor the upkeep
 _NAMES = CLASS_NAMES
@@ -139,15 +138,15 @@ class StreamSession(SessionCommands, SessionState):
         tip_lamports: Optional[int] = None,
         watch_wallets: Iterable[WatchWalletEntry] = (),
         mirror_config: Optional[MirrorConfig] = None,
-        backoff: Backoff = _DEFAULT_BACKOFF,
+        backoff: Backoff = DEFAULTS.backoff,
         record_to: Optional[Union[str, Path]] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_bundle: Union[str, Path, None] = None,
-        connect_timeout: float = 10.0,
-        ping_interval: float = 10.0,
-        ping_timeout: float = 4.0,
-        app_ping_interval: Optional[float] = 30.0,
-        max_frame_bytes: int = 4 * 1024 * 1024,
+        connect_timeout: float = DEFAULTS.connect_timeout,
+        ping_interval: float = DEFAULTS.ping_interval,
+        ping_timeout: float = DEFAULTS.ping_timeout,
+        app_ping_interval: Optional[float] = DEFAULTS.app_ping_interval,
+        max_frame_bytes: int = DEFAULTS.max_frame_bytes,
     ) -> None:
         validate_strategy(strategy)
         ensure_exit_condition(strategy, deadline_timeout_sec)
