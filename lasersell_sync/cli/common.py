@@ -16,6 +16,7 @@ import math
 import os
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from types import FrameType, ModuleType
 from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Sequence, TextIO, TypeVar, cast
@@ -56,6 +57,7 @@ __all__ = [
     "simulator_package",
     "simulator_wallet_note",
     "slots",
+    "stop_requested",
     "terminate_as_interrupt",
     "wallet_of_keypair_file",
 ]
@@ -318,6 +320,29 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_requested() -> Iterator[threading.Event]:
+    """Within the block, Ctrl-C and SIGTERM set the yielded event instead of raising.
+
+    A ``KeyboardInterrupt`` raised at an arbitrary point can land inside a lock acquisition
+    of the session or of rich, and leave it half-done; a loop that checks the event stops at
+    a point of its own choosing. A second signal still raises ``KeyboardInterrupt``.
+    """
+    stop = threading.Event()
+
+    def request(signum: int, frame: Optional[FrameType]) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {signum: signal.signal(signum, request) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _GuardedOutput:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import queue
 import sys
+import threading
 import time
 from typing import Any, List, Optional, Protocol
 
@@ -48,6 +49,7 @@ from .common import (
     send_mode,
     simulator_package,
     simulator_wallet_note,
+    stop_requested,
     terminate_as_interrupt,
     wallet_of_keypair_file,
 )
@@ -58,6 +60,8 @@ __all__ = ["CONNECT_SECONDS", "register"]
 
 CONNECT_SECONDS = 10.0
 _SERVICE_FLAGS = (("--endpoint", "endpoint"), ("--wallet", "wallet"), ("--keypair", "keypair"))
+_STOP_CHECK = 0.25
+"""Longest wait for an event before Ctrl-C/SIGTERM is looked at (they set a flag, not raise)."""
 """Flags (and their argparse names) that cannot apply to the embedded simulator."""
 
 
@@ -265,7 +269,8 @@ def _watch(session: StreamSession, view: _View, args: argparse.Namespace) -> int
                 return 1
             view.start()
             started = True
-            ended = _pump(events, view, errors, args)
+        with stop_requested() as stop:
+            ended = _pump(events, view, errors, args, stop)
     except (KeyboardInterrupt, BrokenPipeError):
         ended = None  # Ctrl-C, SIGTERM or the reader of our output left: a clean stop, status 0
     finally:
@@ -281,18 +286,22 @@ def _watch(session: StreamSession, view: _View, args: argparse.Namespace) -> int
 
 
 def _pump(
-    events: EventIterator, view: _View, errors: queue.SimpleQueue[str], args: argparse.Namespace
+    events: EventIterator,
+    view: _View,
+    errors: queue.SimpleQueue[str],
+    args: argparse.Namespace,
+    stop: threading.Event,
 ) -> Optional[str]:
-    """Show events until ``--seconds``/``--count`` (None), or until the session ends: then why."""
+    """Show events until ``--seconds``/``--count`` or ``stop`` (None), or until the session ends: then why."""
     deadline = time.monotonic() + args.seconds if args.seconds is not None else None
     shown = 0
-    while True:
-        wait = view.wait
+    while not stop.is_set():
+        wait = _STOP_CHECK if view.wait is None else min(view.wait, _STOP_CHECK)
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            wait = remaining if wait is None else min(wait, remaining)
+            wait = min(wait, remaining)
         try:
             event = events.get(wait)
         except SessionClosedError:  # nobody called close(): the session ended on its own
@@ -308,6 +317,7 @@ def _pump(
         shown += 1
         if args.count is not None and shown >= args.count:
             return None
+    return None  # Ctrl-C or SIGTERM: a clean stop
 
 
 def _drain(errors: queue.SimpleQueue[str], view: _View) -> None:
