@@ -12,16 +12,22 @@ re-reading the environment and ``~/.netrc`` on every call.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
-from typing import Dict, List, Mapping, Optional, Union
+import weakref
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
 
 from ._redact import register_secrets, url_secrets
 
-__all__ = ["HttpSettings", "Proxies", "Verify", "pooled_session"]
+__all__ = ["AbortableAdapter", "HttpSettings", "Proxies", "Verify", "pooled_session"]
 
 Proxies = Optional[Mapping[str, str]]
 """``None`` (the environment), or a ``requests``-style map of scheme (or scheme://host) to proxy URL."""
@@ -93,16 +99,99 @@ class HttpSettings:
         return url_secrets(url) + self._proxy_secrets(self.proxies_for(url))
 
 
+class _Sockets:
+    """Every connection an adapter opened; ``abort()`` shuts their sockets down, now and later."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.aborted = False
+
+    def opened(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.add(connection)
+            aborted = self.aborted
+        if aborted:
+            _shut(connection)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    """Wake whatever thread waits on this connection's socket (it then fails at once)."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _tracked_pools(sockets: _Sockets) -> Dict[str, type]:
+    """urllib3 pool classes whose connections report to ``sockets`` once connected."""
+
+    class Connection(HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.opened(self)
+
+    class SecureConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.opened(self)
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class SecurePool(HTTPSConnectionPool):
+        ConnectionCls = SecureConnection
+
+    return {"http": Pool, "https": SecurePool}
+
+
+class AbortableAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose requests in flight can be cut short from another thread.
+
+    ``requests`` has no way to cancel a call that waits on a hung server; ``abort()`` shuts down
+    the socket of every connection the adapter opened (in use or idle, direct or through a
+    proxy), so a waiting thread fails at once, and so does any connection opened afterwards.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._sockets = _Sockets()
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager with connections that register their sockets."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _tracked_pools(self._sockets)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """The proxy's pool manager, with connections that register their sockets."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, ProxyManager):  # a SOCKS manager keeps its own connection classes
+            manager.pool_classes_by_scheme = _tracked_pools(self._sockets)
+        return manager
+
+    def abort(self) -> None:
+        """Fail every request in flight now, and every later one at its connect."""
+        self._sockets.abort()
+
+
 def pooled_session(pool_maxsize: int, settings: HttpSettings) -> requests.Session:
     """A keep-alive ``requests.Session`` for JSON APIs, with ``settings``' CA bundle.
 
     ``trust_env`` stays off: :class:`HttpSettings` has already read the environment once, and
-    callers pass ``proxies=settings.proxies_for(url)`` with each request.
+    callers pass ``proxies=settings.proxies_for(url)`` with each request. Its adapter is an
+    :class:`AbortableAdapter` (``session.get_adapter(url).abort()``).
     """
     session = requests.Session()
     session.trust_env = False
     session.verify = settings.verify
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    adapter = AbortableAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["content-type"] = "application/json"

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidKeyError",
     "InvalidSeedPhraseError",
     "InvalidStrategyError",
+    "JournalError",
     "KeyLoadError",
     "KeystoreFormatError",
     "LaserSellError",
@@ -169,6 +170,21 @@ class TxSubmitError(LaserSellError):
         self.kind = kind
         self.target = target
         self.status = status
+
+
+class JournalError(LaserSellError):
+    """The exit journal cannot be used: unreadable, not a journal, too new, or in use elsewhere.
+
+    Raised by ``auto_exit(journal=...)`` before anything is sent; a journal is never reset
+    silently, since it is what proves which sells may still land.
+
+    Attributes:
+        path: the journal file.
+    """
+
+    def __init__(self, message: str, *, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class KeyLoadError(LaserSellError, ValueError):

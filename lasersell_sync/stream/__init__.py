@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from .connection import StreamConnection, TransportStats
 from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
-from .exit_types import ExitFailed, ExitLanded, ExitPolicy, ExitStats, ExitSubmitted
-from .exits import ExitExecutor, ExitRefusedError
+from .exits import (
+    ExitExecutor,
+    ExitFailed,
+    ExitLanded,
+    ExitPolicy,
+    ExitRefusedError,
+    ExitStats,
+    ExitSubmitted,
+    ExitUnresolved,
+)
 from .iterator import EventIterator
 from .link import DEFAULT_ENDPOINT
 from .positions import PositionHandle, PositionRef
@@ -30,6 +38,7 @@ __all__ = [
     "ExitRefusedError",
     "ExitStats",
     "ExitSubmitted",
+    "ExitUnresolved",
     "PositionHandle",
     "PositionRef",
     "Reconnecting",

@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 class DeadlineScheduler:
     """Calls ``on_expire(key)`` once when a key's deadline (monotonic seconds) passes."""
 
-    def __init__(self, on_expire: Callable[[str], None]) -> None:
+    def __init__(self, on_expire: Callable[[str], None], *, name: str = "lasersell-deadlines") -> None:
         self._on_expire = on_expire
+        self._name = name
         self._cond = threading.Condition(threading.Lock())
         self._heap: List[Tuple[float, int, str]] = []
         self._live: Dict[str, int] = {}  # key -> sequence number of its live entry
@@ -39,7 +40,7 @@ class DeadlineScheduler:
             self._live[key] = self._seq
             heapq.heappush(self._heap, (due, self._seq, key))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lasersell-deadlines", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             elif self._heap[0][1] == self._seq:  # new earliest deadline: wake the thread
                 self._cond.notify()

@@ -18,7 +18,7 @@ import attrs
 from ..proto import UnknownMessage
 from ..proto.server import SERVER_MESSAGE_TYPES
 from .events import Closed, Connected, Disconnected, Reconnecting
-from .exit_types import ExitFailed, ExitLanded, ExitSubmitted
+from .exits.outcomes import ExitFailed, ExitLanded, ExitSubmitted, ExitUnresolved
 from .positions import PositionHandle
 
 __all__ = [
@@ -82,7 +82,12 @@ LIFECYCLE_TYPES: Dict[str, type] = {
 CLASS_NAMES: Dict[type, str] = {cls: cls.TYPE for cls in SERVER_MESSAGE_TYPES}
 CLASS_NAMES[UnknownMessage] = "unknown"
 CLASS_NAMES.update({cls: name for name, cls in LIFECYCLE_TYPES.items()})
-EXIT_TYPES: Dict[str, type] = {"exit_submitted": ExitSubmitted, "exit_landed": ExitLanded, "exit_failed": ExitFailed}
+EXIT_TYPES: Dict[str, type] = {
+    "exit_submitted": ExitSubmitted,
+    "exit_landed": ExitLanded,
+    "exit_failed": ExitFailed,
+    "exit_unresolved": ExitUnresolved,
+}
 """Outcomes of the exit executor (``session.auto_exit``)."""
 CLASS_NAMES.update({cls: name for name, cls in EXIT_TYPES.items()})
 EVENT_NAMES = frozenset(CLASS_NAMES.values())

@@ -8,6 +8,7 @@ dispatcher's workers; commands go out on whichever thread calls them.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import threading
 import time
@@ -55,8 +56,7 @@ from .commands import check_wallets, check_watch_wallets, configure_settings
 from .connection import DEFAULTS, StreamConnection
 from .dispatcher import Dispatcher
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
-from .exit_types import ExitPolicy
-from .exits import ExitExecutor
+from .exits import ExitExecutor, ExitJournal, ExitPolicy
 from .iterator import EventIterator
 from .positions import PositionBook
 from .recording import FrameRecorder
@@ -257,19 +257,30 @@ class StreamSession(SessionCommands, SessionState):
         policy: ExitPolicy = _DEFAULT_POLICY,
         *,
         sender: Optional[TxSender] = None,
+        journal: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> ExitExecutor:
-        """Turn every exit signal of ``keypair``'s wallet(s) into a confirmed sell.
+        """Turn every exit signal of ``keypair``'s wallet(s) into a confirmed sell, never two.
 
         Each signal is checked (the keypair must be the wallet, the fee payer and a signer),
-        signed, sent to every target at once and confirmed on ``confirm_rpc`` (default: the
-        first RPC target); failures are retried with bumped slippage and a fresh signal (see
-        :class:`ExitPolicy`), at most one sell in flight per position, never a tranche twice.
-        Outcomes arrive as ``exit_submitted``/``exit_landed``/``exit_failed`` events. The
-        session's ``send_mode``/``tip_lamports`` are set to match the targets (a reconnect
-        applies them if already connected); a contradicting setting is a ``ValueError``.
+        signed, sent to every target at once and re-broadcast until it lands or its blockhash
+        expires; statuses are polled on ``confirm_rpc`` (default: the first RPC target). Only
+        once an attempt is provably dead is a fresh signal requested, with a bumped slippage
+        (see :class:`ExitPolicy`). One tranche per position at a time; a tranche that sold is
+        never sold again. Outcomes arrive as ``exit_submitted``/``exit_landed``/``exit_failed``/
+        ``exit_unresolved`` events. The session's ``send_mode``/``tip_lamports`` are set to
+        match the targets (a reconnect applies them if already connected); a contradicting
+        setting is a ``ValueError``.
+
+        Args:
+            journal: an SQLite file that keeps the ledger across a crash: every attempt is
+                written before it is sent, and the next start settles what was in flight
+                before acting on a signal for that position. Created if missing.
+
+        Raises:
+            JournalError: the journal cannot be used (not a journal, unreadable, in use).
 
         Example:
-            >>> executor = session.auto_exit(keypair, [ls.SendTargetRpc(url=MY_RPC)])
+            >>> executor = session.auto_exit(keypair, [ls.SendTargetRpc(url=MY_RPC)], journal="exits.db")
             >>> session.run_forever()  # executor.stats() any time; closed with the session
         """
         if self._executor is not None:
@@ -279,6 +290,7 @@ class StreamSession(SessionCommands, SessionState):
         keypairs = check_keypairs(keypair)
         chosen, rpc = check_targets(targets, confirm_rpc)
         changes = send_settings_for(chosen, self._conn.intent)
+        opened = ExitJournal(journal) if journal is not None else None
         owned = sender if sender is not None else TxSender(timeout=5.0, connect_timeout=1.0)
         executor = ExitExecutor(
             keypairs=keypairs,
@@ -289,6 +301,7 @@ class StreamSession(SessionCommands, SessionState):
             request=self.request_exit_signal,
             publish=self._publish,
             report=self._dispatcher.report_later,
+            journal=opened,
         )
         self._executor = executor
         self._registry.add(ExitSignalWithTx, executor.on_signal)

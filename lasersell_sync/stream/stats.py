@@ -6,7 +6,7 @@ from typing import Dict, Optional
 
 import attrs
 
-from .exit_types import ExitStats
+from .exits.outcomes import ExitStats
 
 __all__ = ["SessionStats"]
 

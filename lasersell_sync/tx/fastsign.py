@@ -23,7 +23,7 @@ from solders.pubkey import Pubkey
 
 from ..errors import TxSubmitError
 
-__all__ = ["FastSigned", "fast_sign"]
+__all__ = ["FastSigned", "fast_sign", "read_blockhash"]
 
 _SIGNATURE = 64
 _KEY = 32
@@ -52,19 +52,17 @@ def _shortvec(raw: bytearray, offset: int) -> Tuple[int, int]:
     raise TxSubmitError("decode", "not a serialized VersionedTransaction (bad length prefix)")
 
 
-def fast_sign(unsigned_tx_b64: str, keypair: Keypair) -> FastSigned:
-    """Sign ``unsigned_tx_b64`` with ``keypair`` as its fee payer and only signer.
-
-    Raises:
-        TxSubmitError: kind ``decode`` (not base64, not a transaction, an unknown version) or
-            ``sign`` (the fee payer is someone else, or more than one signer is required).
-    """
+def _decode(unsigned_tx_b64: str) -> bytearray:
     if not isinstance(unsigned_tx_b64, str):
         raise TxSubmitError("decode", f"transaction must be base64 text, got {type(unsigned_tx_b64).__name__}")
     try:
-        raw = bytearray(base64.b64decode(unsigned_tx_b64.strip(), validate=True))
+        return bytearray(base64.b64decode(unsigned_tx_b64.strip(), validate=True))
     except (binascii.Error, ValueError):
         raise TxSubmitError("decode", "invalid base64 encoding") from None
+
+
+def _layout(raw: bytearray) -> Tuple[int, int, int, int, int]:
+    """(signature slots at, message at, required signers, account keys at, blockhash at)."""
     slots, message_at = _shortvec(raw, 0)
     offset = message_at + slots * _SIGNATURE
     if offset >= len(raw):
@@ -81,6 +79,29 @@ def fast_sign(unsigned_tx_b64: str, keypair: Keypair) -> FastSigned:
     blockhash_at = keys_at + keys * _KEY
     if blockhash_at + _KEY > len(raw) or keys < 1 or required < 1 or slots != required:
         raise TxSubmitError("decode", "not a serialized VersionedTransaction (inconsistent counts)")
+    return message_at, offset, required, keys_at, blockhash_at
+
+
+def read_blockhash(unsigned_tx_b64: str) -> str:
+    """The recent blockhash a base64 transaction was built on (base58), without a full decode.
+
+    Raises:
+        TxSubmitError: kind ``decode``.
+    """
+    raw = _decode(unsigned_tx_b64)
+    blockhash_at = _layout(raw)[4]
+    return str(Hash.from_bytes(bytes(raw[blockhash_at : blockhash_at + _KEY])))
+
+
+def fast_sign(unsigned_tx_b64: str, keypair: Keypair) -> FastSigned:
+    """Sign ``unsigned_tx_b64`` with ``keypair`` as its fee payer and only signer.
+
+    Raises:
+        TxSubmitError: kind ``decode`` (not base64, not a transaction, an unknown version) or
+            ``sign`` (the fee payer is someone else, or more than one signer is required).
+    """
+    raw = _decode(unsigned_tx_b64)
+    message_at, offset, required, keys_at, blockhash_at = _layout(raw)
     payer = Pubkey.from_bytes(bytes(raw[keys_at : keys_at + _KEY]))
     if payer != keypair.pubkey():
         raise TxSubmitError("sign", f"fee payer is {payer}, not the signing wallet {keypair.pubkey()}")

@@ -17,10 +17,10 @@ import attrs
 from solders.hash import Hash
 from solders.transaction import VersionedTransaction
 
-from .._http import HttpSettings, Proxies, Verify, pooled_session
+from .._http import AbortableAdapter, HttpSettings, Proxies, Verify, pooled_session
 from .._redact import register_secrets, url_secrets
 from ..errors import TxSubmitError
-from .confirm import Confirmation, SignatureStatus, StatusPoller, parse_statuses
+from .confirm import COMMITMENTS, MAX_BATCH, Confirmation, SignatureStatus, StatusPoller, parse_statuses
 from .rpc import RPC_NAME, JsonRpc, missing_result
 from .signing import encode_signed_tx
 from .targets import TARGET_TYPES, SendTarget
@@ -97,6 +97,23 @@ class TxSender:
     def __repr__(self) -> str:
         return f"<TxSender timeout={self._timeout[1]:g}s {self._http!r}>"
 
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two ``getSignatureStatuses`` polls."""
+        return self._poll_interval
+
+    def abort(self) -> None:
+        """Fail every request in flight at once (a hung RPC included) and refuse new ones.
+
+        For a bounded shutdown: the threads waiting on HTTP return within milliseconds. Follow
+        with :meth:`close`.
+        """
+        with self._lock:
+            self._closed = True
+        for adapter in self._session.adapters.values():
+            if isinstance(adapter, AbortableAdapter):
+                adapter.abort()
+
     def close(self) -> None:
         """Stop confirmation polling (pending confirmations raise), the send threads and the pool."""
         with self._lock:
@@ -127,6 +144,7 @@ class TxSender:
             raise TypeError(f"target must be a SendTarget (SendTargetRpc, ...), got {type(target).__name__}")
         if not isinstance(tx_b64, str):
             raise TypeError(f"tx_b64 must be base64 text (str), got {type(tx_b64).__name__}")
+        self._check_open()
         answer = self._rpc.call(
             target.url, "sendTransaction", [tx_b64, target.config()], name=target.name, headers=target.headers()
         )
@@ -184,12 +202,18 @@ class TxSender:
     # -- confirming -------------------------------------------------------------------------
 
     def signature_statuses(self, rpc_url: str, signatures: Sequence[str]) -> List[Optional[SignatureStatus]]:
-        """One ``getSignatureStatuses`` call; None for a signature not seen (yet)."""
+        """``getSignatureStatuses`` (one call per 256 signatures); None for a signature not seen (yet)."""
         signatures = list(signatures)
-        answer = self._rpc.call(
-            _check_url(rpc_url), "getSignatureStatuses", [signatures, {"searchTransactionHistory": True}], name=RPC_NAME
-        )
-        return parse_statuses(answer.get("result"), len(signatures), RPC_NAME)
+        url = _check_url(rpc_url)
+        statuses: List[Optional[SignatureStatus]] = []
+        for start in range(0, len(signatures), MAX_BATCH):
+            chunk = signatures[start : start + MAX_BATCH]
+            self._check_open()
+            answer = self._rpc.call(
+                url, "getSignatureStatuses", [chunk, {"searchTransactionHistory": True}], name=RPC_NAME
+            )
+            statuses.extend(parse_statuses(answer.get("result"), len(chunk), RPC_NAME))
+        return statuses
 
     def confirm(
         self, signature: str, rpc_url: str, timeout: float = 10.0, *, commitment: str = "confirmed"
@@ -225,19 +249,29 @@ class TxSender:
         submission = self.send_many(targets, tx)
         return self.confirm(submission.signature, rpc_url, timeout)
 
-    def is_blockhash_valid(self, rpc_url: str, blockhash: Union[str, Hash]) -> bool:
+    def is_blockhash_valid(self, rpc_url: str, blockhash: Union[str, Hash], *, commitment: str = "confirmed") -> bool:
         """Whether a transaction built on ``blockhash`` can still land (RPC ``isBlockhashValid``).
 
-        False is the only safe proof that a transaction which has not landed never will.
+        False is the only safe proof that a transaction which has not landed never will, and
+        only if its status is looked up *after* this answer (it may land until then). Asked at
+        ``confirmed`` by default: a blockhash expired for the confirmed bank is expired for every
+        block that can still be confirmed, which ``processed`` (one fork's tip) cannot promise.
         """
+        if commitment not in COMMITMENTS:
+            raise ValueError(f"commitment must be one of {COMMITMENTS}, got {commitment!r}")
+        self._check_open()
         answer = self._rpc.call(
-            _check_url(rpc_url), "isBlockhashValid", [str(blockhash), {"commitment": "processed"}], name=RPC_NAME
+            _check_url(rpc_url), "isBlockhashValid", [str(blockhash), {"commitment": commitment}], name=RPC_NAME
         )
         result = answer.get("result")
         value = result.get("value") if isinstance(result, dict) else None
         if not isinstance(value, bool):
             raise missing_result(RPC_NAME, "validity", answer)
         return value
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TxSubmitError("transport", "the sender was closed")
 
     def poller(self, rpc_url: str) -> StatusPoller:
         """The batched status poller of one RPC (created on first use)."""
@@ -318,6 +352,6 @@ def send_and_confirm(target: SendTarget, tx: VersionedTransaction, rpc_url: str,
     return sender.confirm(signature, rpc_url, timeout)
 
 
-def is_blockhash_valid(rpc_url: str, blockhash: Union[str, Hash]) -> bool:
+def is_blockhash_valid(rpc_url: str, blockhash: Union[str, Hash], *, commitment: str = "confirmed") -> bool:
     """:meth:`TxSender.is_blockhash_valid` with the shared sender."""
-    return _sender().is_blockhash_valid(rpc_url, blockhash)
+    return _sender().is_blockhash_valid(rpc_url, blockhash, commitment=commitment)
