@@ -173,18 +173,19 @@ class ExitCore:
 
     def _admit(self, pos: PositionLedger, s: Signal) -> None:
         """What a signal means for its tranche: a new sell, a refresh, a duplicate, or stale."""
-        t = pos.tranches.get(s.tranche)
+        tranche = self._tranche_id(s)
+        t = pos.tranches.get(tranche)
         if pos.sold_out:
             self._stale(s, "its position was sold in full")
         elif t is None:
-            t = pos.tranches[s.tranche] = Tranche(
-                id=s.tranche, phase=Phase.QUEUED, signal=s, first_received=s.received_at
-            )
+            t = pos.tranches[tranche] = Tranche(id=tranche, phase=Phase.QUEUED, signal=s, first_received=s.received_at)
             self._enqueue(pos, t)
-        elif t.phase is Phase.SOLD:
+        elif self._has_sold(t):
             self._stale(s, "its tranche has sold")
+        elif t.tried(s.payload):
+            self._stale(s, "a copy of a signal already tried")
         elif t.phase.final:
-            if t.requests_owed > 0:  # the late answer to a request of an exit that has ended
+            if self._late_answer(t):
                 t.requests_owed -= 1
                 self._stale(s, "it answers a request of an exit that has ended")
             else:  # a new signal for a tranche whose every attempt is dead: a new round
@@ -203,6 +204,24 @@ class ExitCore:
             else:  # checked or in flight: kept for a retry, never a second sell
                 t.held = s
             self._count("duplicates")
+
+    # The guards, one predicate each (the model-based test removes them one at a time to show
+    # that it catches the double sells they prevent).
+
+    @staticmethod
+    def _tranche_id(s: Signal) -> str:
+        """Signals are de-duplicated by tranche: a signal's tranche id."""
+        return s.tranche
+
+    @staticmethod
+    def _has_sold(t: Tranche) -> bool:
+        """A tranche that sold is never sold again."""
+        return t.phase is Phase.SOLD
+
+    @staticmethod
+    def _late_answer(t: Tranche) -> bool:
+        """A signal answering a request of an exit that has ended is stale."""
+        return t.requests_owed > 0
 
     def _enqueue(self, pos: PositionLedger, t: Tranche) -> None:
         if self.closing or pos.closed:
@@ -249,7 +268,7 @@ class ExitCore:
 
     def _start_attempt(self, pos: PositionLedger, t: Tranche) -> None:
         t.phase = Phase.SELLING
-        a = Attempt(number=len(t.attempts) + 1, slippage_bps=t.slippage_bps)
+        a = Attempt(number=len(t.attempts) + 1, slippage_bps=t.slippage_bps, payload=t.signal.payload)
         t.attempts.append(a)
         self._emit(Sign(t.ref(pos.key, a.number), t.signal))
 

@@ -68,6 +68,7 @@ class Attempt:
     tx_b64: Optional[str] = attrs.field(default=None, repr=False)
     slot: Optional[int] = None
     err: Any = None
+    payload: Any = attrs.field(default=None, repr=False, eq=False)  # the unsigned transaction it signed
     submitted: bool = False  # ExitSubmitted was published
     expiry_due: bool = False  # its blockhash is to be checked at the next poll
 
@@ -110,12 +111,16 @@ class Tranche:
         return AttemptRef(key=key, tranche=self.id, number=number)
 
     def signatures(self) -> Tuple[str, ...]:
-        """Every attempt's signature, oldest first."""
-        return tuple(a.signature for a in self.attempts if a.signature is not None)
+        """The signature of every attempt of this round, oldest first."""
+        return tuple(a.signature for a in self.attempts[self.base :] if a.signature is not None)
 
     def live(self) -> List[Attempt]:
         """Attempts that could still land (or have landed below the commitment)."""
         return [a for a in self.attempts if a.state.may_land]
+
+    def tried(self, payload: Any) -> bool:
+        """An attempt already signed this very transaction (a copy of its signal)."""
+        return payload is not None and any(a.payload == payload for a in self.attempts)
 
     def dead_attempts(self) -> int:
         """How many attempts of this round provably did not sell."""
