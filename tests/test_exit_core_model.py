@@ -1,11 +1,13 @@
 """The exit core against a model chain and server, in interleavings hypothesis generates.
 
-The core (``ExitCore``) has no I/O, so this test plays every part around it: the server (exit
-signals from the strategy, answers to ``request_exit_signal``, delivered late, twice or out of
-order), two send targets (accepting, refusing, or failing after forwarding), a chain (dropping
-transactions, landing them late at each commitment, failing them on chain, expiring their
-blockhashes) and a status RPC (answering truthfully, late, or with errors). Timers fire in any
-order, and the executor closes at any step. After every step it checks the invariants:
+The core (``ExitCore``) has no I/O, so this test plays every part around it, as a discrete-event
+simulation whose every delay and fate hypothesis draws: the server (exit signals from the
+strategy, answers to ``request_exit_signal``, delivered late, twice, out of order, or lost),
+two send targets (accepting, refusing, failing after forwarding, answering late), a chain
+(dropping transactions, landing them late, failing them on chain, confirming them after a lag,
+stalling, expiring their blockhashes) and a status RPC (answering late or with errors). Timers
+fire late, and anything scheduled can happen early, out of turn. A user closes positions, the
+journal fails, and the executor closes at a drawn moment. After every step it checks:
 
 - no tranche sells twice, and no position sells a tranche its strategy did not ask for;
 - ``ExitLanded`` only for an attempt that landed at the policy's commitment, once per tranche;
@@ -14,12 +16,14 @@ order, and the executor closes at any step. After every step it checks the invar
 - at the end, when everything is allowed to settle, every exit ends, and every attempt that
   landed was reported as landed (or, after a shutdown, as unresolved).
 
-The last tests remove one guard of the core at a time and show that this test finds the double
+The last test removes one guard of the core at a time and shows that this test finds the double
 sell the guard prevents (defects 1 to 3 of the issue that asked for the core).
+``LASERSELL_MODEL_EXAMPLES`` and ``LASERSELL_MODEL_STEPS`` make the search longer.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 from typing import Any, Dict, List, Optional, Set, Tuple, Type
 
@@ -41,7 +45,6 @@ from lasersell_sync.stream.exits.core import ExitCore
 from lasersell_sync.stream.exits.ledger import Tranche
 from lasersell_sync.stream.exits.messages import (
     ArmTimer,
-    AttemptRef,
     BeginClose,
     BlockhashChecked,
     Broadcast,
@@ -63,64 +66,28 @@ from lasersell_sync.stream.exits.messages import (
     Signal,
     Signed,
     SignRefused,
-    Timer,
     TimerFired,
 )
 from lasersell_sync.stream.exits.outcomes import ExitFailed, ExitLanded, ExitUnresolved
 from lasersell_sync.stream.exits.policy import ExitPolicy
 from lasersell_sync.tx.confirm import COMMITMENTS, SignatureStatus
 
-TTL = 3  # blocks a blockhash stays valid
+SLOT = 0.4  # seconds per round of the model: one block, unless the chain stalls
+TTL = 6  # blocks a blockhash stays valid
 TOKENS = 1000
 LEVELS = (400, 300)  # tokens each ladder level sells
 TARGETS = ("a", "b")
-FAULTS = (
-    "requests_late",
-    "requests_lost",
-    "hold_back",
-    "duplicate",
-    "drop",
-    "send_errors",
-    "chain_stalls",
-    "fail",
-    "unconfirmed",
-    "rpc_down",
-    "timers_late",
-)
-NO_FAULTS = dict.fromkeys(FAULTS, False)
-ODD_THINGS = (
-    "user_closes_1",
-    "user_closes_2",
-    "foreign_signal",
-    "journal_fails",
-    "journal_works",
-    "begin_close",
-    "shutdown",
-    "nothing",
-    "nothing",
-    "nothing",
-)
-ONE_THINGS = (
-    "deliver",
-    "duplicate",
-    "answer_request",
-    "lose_request",
-    "send_ok",
-    "send_error_forwarded",
-    "send_error_lost",
-    "land_ok",
-    "land_fail",
-    "drop",
-    "confirm_one",
-    "poll_ok",
-    "poll_error",
-    "check_truth",
-    "check_unknown",
-    "timer",
-    "new_block",
-)
-EXAMPLES = int(os.environ.get("LASERSELL_MODEL_EXAMPLES", "150"))
-STEPS = int(os.environ.get("LASERSELL_MODEL_STEPS", "60"))
+EXAMPLES = int(os.environ.get("LASERSELL_MODEL_EXAMPLES", "200"))
+STEPS = int(os.environ.get("LASERSELL_MODEL_STEPS", "80"))
+
+# What can happen to each thing, drawn when it is scheduled (repeats weigh the likely cases).
+DELIVERY_DELAYS = (0, 0, 0, 1, 2, 7)  # rounds before a server message arrives
+REQUEST_FATES = ("0", "0", "1", "2", "7", "lost")
+SEND_FATES = ("ok", "ok", "ok", "error_forwarded", "error_lost", "dropped", "late")
+LANDINGS = ("ok", "ok", "late", "fail", "fail", "never")
+CONFIRM_LAGS = (0, 0, 1, 3, 14)  # rounds per commitment level
+POLL_FATES = ("ok", "ok", "ok", "late", "error")
+ODD_THINGS = ("user_closes_1", "user_closes_2", "foreign_signal", "journal_fails", "journal_works")
 
 
 @attrs.define
@@ -130,7 +97,7 @@ class Payload:
     id: int
     position: int
     tranche: str
-    amount: Optional[int]  # None never: a full exit sells the tokens held when it was built
+    amount: int  # a full exit sells the tokens held when it was built
     blockhash: int  # the height it was built at
     foreign: bool = False  # another fee payer: the shell refuses to sign it
 
@@ -142,12 +109,11 @@ class Payload:
 @attrs.define
 class Tx:
     payload: Payload
-    in_pool: bool = False  # accepted, may land
+    in_pool: bool = False  # accepted by a leader: it lands when its landing comes due
     landed: bool = False
     err: Optional[str] = None
     conf: int = 0  # 0 processed, 1 confirmed, 2 finalized
     slot: int = 0
-    broadcasts: int = 0
 
 
 @attrs.define
@@ -160,34 +126,27 @@ class ServerPosition:
 
 
 class ExitModel(RuleBasedStateMachine):
-    """A model chain, server, targets and RPC around one ExitCore."""
+    """A model world around one ExitCore: everything it asks for is scheduled, with drawn fates."""
 
     core_class: Type[ExitCore] = ExitCore
     strict = True  # False: only a double (or unasked) sell fails the test
-
-    def expect(self, ok: bool, message: str) -> None:
-        """An invariant other than the double sell: enforced unless the test looks for that alone."""
-        if self.strict:
-            assert ok, message
 
     def __init__(self) -> None:
         super().__init__()
         self.core: Optional[ExitCore] = None
         self.policy = ExitPolicy()
+        self.data: Optional[st.DataObject] = None  # set while a rule runs: fates are drawn from it
+        self.round_no = 0
         self.height = 0
+        self.close_at = 0
         self.payloads: Dict[int, Payload] = {}
         self.txs: Dict[str, Tx] = {}
         self.positions = {1: ServerPosition(1), 2: ServerPosition(2)}
         self.asked: Dict[int, Set[str]] = {1: set(), 2: set()}
-        self.inbox: List[Any] = []
-        self.requests: List[RequestSignal] = []
-        self.sends: List[Tuple[AttemptRef, str, str]] = []  # (ref, target, signature)
-        self.polls: List[Tuple[Poll, Dict[str, bool]]] = []  # with validity as of issue time
-        self.checks: List[CheckBlockhash] = []
-        self.timers: Dict[int, Timer] = {}
+        self.agenda: List[Tuple[int, int, str, Any]] = []  # (round, seq, kind, what): a heap
+        self.seq = 0
         self.sales: List[Tuple[int, str, str]] = []  # (position, tranche, signature) that sold
         self.events: List[Any] = []
-        self.signed: Dict[str, str] = {}  # signature -> tranche
         self.broadcast_sigs: Set[str] = set()
         self.failed_sigs: Set[str] = set()
         self.closing = False
@@ -195,7 +154,24 @@ class ExitModel(RuleBasedStateMachine):
         self.now = 0.0
         self.journal_ok = True
 
-    # -- plumbing: feed the core, carry out its actions -------------------------------------------
+    def expect(self, ok: bool, message: str) -> None:
+        """An invariant other than the double sell: enforced unless the test looks for that alone."""
+        if self.strict:
+            assert ok, message
+
+    # -- drawing fates ---------------------------------------------------------------------------
+
+    def draw(self, choices: Tuple[Any, ...]) -> Any:
+        """A drawn fate; the first (fair) one when settling at the end."""
+        if self.data is None:
+            return choices[0]
+        return self.data.draw(st.sampled_from(choices))
+
+    def schedule(self, delay: int, kind: str, what: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.agenda, (self.round_no + max(0, delay), self.seq, kind, what))
+
+    # -- feeding the core, carrying out its actions ------------------------------------------------
 
     def feed(self, event: Any) -> None:
         assert self.core is not None
@@ -215,37 +191,38 @@ class ExitModel(RuleBasedStateMachine):
                     follow = Persisted(action.ref) if self.journal_ok else PersistFailed(action.ref, OSError("disk"))
                     self.run(self.core.handle(follow, self.now))
             elif isinstance(action, Broadcast):
-                sig = self.sig_of(action.tx_b64)
+                sig = self.payloads[int(action.tx_b64[2:])].signature
                 self.expect(sig not in self.failed_sigs, "a signature reported dead was sent again")
                 self.broadcast_sigs.add(sig)
-                self.txs[sig].broadcasts += 1
-                self.sends.extend((action.ref, target, sig) for target in TARGETS)
+                for target in TARGETS:
+                    fate = self.draw(SEND_FATES)
+                    self.schedule(3 if fate == "late" else 0, "send", (action.ref, target, sig, fate))
             elif isinstance(action, Poll):
-                valid = {bh: self.valid(int(bh[2:])) for bh in action.blockhashes}
-                self.polls.append((action, valid))
+                valid = {bh: self.valid(int(bh[2:])) for bh in action.blockhashes}  # checked first
+                fate = self.draw(POLL_FATES)
+                self.schedule(4 if fate == "late" else 1, "poll", (action, valid, fate))
             elif isinstance(action, CheckBlockhash):
-                self.checks.append(action)
+                self.schedule(self.draw((0, 1)), "check", (action, self.draw(("truth", "truth", "unknown"))))
             elif isinstance(action, RequestSignal):
-                self.requests.append(action)
+                fate = self.draw(REQUEST_FATES)
+                if fate != "lost":
+                    self.schedule(int(fate), "request", action)
             elif isinstance(action, ArmTimer):
-                self.timers[action.timer.seq] = action.timer
+                due = max(1, round(action.delay / SLOT))
+                self.schedule(due + self.draw((0, 0, 1)), "timer", action.timer)
             elif isinstance(action, Publish):
                 self.published(action.outcome)
-            elif isinstance(action, (Report, Forget)):
-                pass
-            else:
+            elif not isinstance(action, (Report, Forget)):
                 raise AssertionError(f"unknown action {action}")
 
     def sign(self, action: Sign) -> Any:
         payload: Payload = action.signal.payload
         if payload.foreign:
             return SignRefused(action.ref, ValueError("fee payer is someone else"))
-        self.signed[payload.signature] = payload.tranche
         self.txs.setdefault(payload.signature, Tx(payload))
         return Signed(action.ref, payload.signature, f"bh{payload.blockhash}", f"tx{payload.id}")
 
-    def sig_of(self, tx_b64: str) -> str:
-        return self.payloads[int(tx_b64[2:])].signature
+    # -- the world -------------------------------------------------------------------------------
 
     def valid(self, built_at: int) -> bool:
         return self.height <= built_at + TTL
@@ -256,8 +233,9 @@ class ExitModel(RuleBasedStateMachine):
             return None
         return SignatureStatus(slot=tx.slot, confirmations=None, err=tx.err, confirmation_status=COMMITMENTS[tx.conf])
 
-    def signal(self, payload: Payload) -> Signal:
-        return Signal(
+    def send_signal(self, payload: Payload) -> None:
+        """The server sends a signal: late, early, or twice."""
+        signal = Signal(
             key=f"acct{payload.position}",
             position_id=payload.position,
             token_account=f"acct{payload.position}",
@@ -268,12 +246,79 @@ class ExitModel(RuleBasedStateMachine):
             received_at=self.now,
             payload=payload,
         )
+        self.schedule(self.draw(DELIVERY_DELAYS), "deliver", signal)
+        if self.draw((False, False, False, True)):
+            self.schedule(self.draw(DELIVERY_DELAYS), "deliver", signal)
 
     def build(self, position: ServerPosition, tranche: str, *, foreign: bool = False) -> Payload:
         amount = position.tokens if tranche == "full" else LEVELS[int(tranche[6:])]
         payload = Payload(len(self.payloads) + 1, position.id, tranche, amount, self.height, foreign)
         self.payloads[payload.id] = payload
         return payload
+
+    def close_position(self, pos: ServerPosition) -> None:
+        if not pos.closed:
+            pos.closed = True
+            self.schedule(self.draw(DELIVERY_DELAYS), "deliver", PositionClosed(f"acct{pos.id}", pos.id))
+
+    def happen(self, kind: str, what: Any) -> None:
+        """One scheduled thing happens."""
+        if kind == "deliver":
+            self.feed(what)
+        elif kind == "request":  # the server answers: its pending tranche, else the whole position
+            pos = self.positions[int(str(what.selector)[4:])]
+            if not pos.closed and pos.tokens:
+                self.send_signal(self.build(pos, pos.pending[0] if pos.pending else "full"))
+        elif kind == "send":
+            ref, target, sig, fate = what
+            tx = self.txs[sig]
+            forwarded = fate in ("ok", "late", "error_forwarded")
+            if forwarded and not tx.landed and not tx.in_pool and self.valid(tx.payload.blockhash):
+                tx.in_pool = True
+                landing = self.draw(LANDINGS)
+                if landing != "never":
+                    self.schedule(4 if landing == "late" else 1, "land", (sig, landing == "fail"))
+            error = ConnectionError("timed out") if fate.startswith("error") else None
+            self.feed(SendResult(ref, target, error))
+        elif kind == "land":
+            self.land(self.txs[what[0]], fail=what[1])
+        elif kind == "confirm":
+            tx = self.txs[what]
+            tx.conf = min(2, tx.conf + 1)
+            if tx.conf < 2:
+                self.schedule(self.draw(CONFIRM_LAGS), "confirm", what)
+        elif kind == "poll":
+            poll, valid, fate = what
+            if fate == "error":
+                self.feed(PollFailed(poll.poll, ConnectionError("rpc down")))
+            else:
+                self.feed(PollResult(poll.poll, {sig: self.status(sig) for sig in poll.signatures}, valid))
+        elif kind == "check":
+            check, answer = what
+            valid = self.valid(check.signal.payload.blockhash) if answer == "truth" else None
+            self.feed(BlockhashChecked(check.ref, valid))
+        elif kind == "timer":
+            self.feed(TimerFired(what))
+
+    def land(self, tx: Tx, *, fail: bool) -> None:
+        """A leader takes the transaction: it sells, or fails on chain; too old, it is dropped."""
+        if not tx.in_pool:
+            return
+        tx.in_pool = False
+        if not self.valid(tx.payload.blockhash):
+            return
+        pos = self.positions[tx.payload.position]
+        tx.landed, tx.slot = True, self.height
+        self.schedule(self.draw(CONFIRM_LAGS), "confirm", tx.payload.signature)
+        if fail or tx.payload.amount > pos.tokens or tx.payload.amount == 0:
+            tx.err = "failed"
+            return
+        pos.tokens -= tx.payload.amount
+        self.sales.append((pos.id, tx.payload.tranche, tx.payload.signature))
+        if tx.payload.tranche in pos.pending:
+            pos.pending.remove(tx.payload.tranche)
+        if pos.tokens == 0:
+            self.close_position(pos)
 
     # -- what the core reports: each must be true of the chain ------------------------------------
 
@@ -291,170 +336,85 @@ class ExitModel(RuleBasedStateMachine):
                 if tx.landed:
                     self.expect(tx.err is not None, f"ExitFailed ({outcome.reason}) but {sig} sold")
                 elif sig in self.broadcast_sigs:
-                    self.expect(
-                        not self.valid(tx.payload.blockhash), f"ExitFailed ({outcome.reason}) while {sig} can land"
-                    )
+                    can_land = self.valid(tx.payload.blockhash)
+                    self.expect(not can_land, f"ExitFailed ({outcome.reason}) while {sig} can land")
                 self.failed_sigs.add(sig)
 
-    # -- setup ---------------------------------------------------------------------------------
+    # -- rules -----------------------------------------------------------------------------------
 
     @initialize(
         commitment=st.sampled_from(COMMITMENTS),
         journaled=st.booleans(),
-        max_retries=st.integers(0, 2),
+        max_retries=st.sampled_from((0, 1, 2, 2)),
+        close_at=st.integers(1, 150),
     )
-    def start(self, commitment: str, journaled: bool, max_retries: int) -> None:
+    def start(self, commitment: str, journaled: bool, max_retries: int, close_at: int) -> None:
         self.policy = ExitPolicy(commitment=commitment, max_retries=max_retries)
         self.core = self.core_class(self.policy, poll_interval=0.2, journaled=journaled)
+        self.close_at = close_at
 
-    def ready(self) -> bool:
-        """Started (after a shutdown, events still arrive: the core must ignore them)."""
-        return self.core is not None
-
-    # -- the world: a few rules, so that hypothesis reaches deep states ---------------------------
-
-    @rule(position=st.sampled_from([1, 2]), tranche=st.sampled_from(["level:0", "level:1", "full"]))
-    @precondition(lambda self: self.ready())
-    def strategy_fires(self, position: int, tranche: str) -> None:
+    @rule(data=st.data(), position=st.sampled_from([1, 2]), tranche=st.sampled_from(["level:0", "level:1", "full"]))
+    def strategy_fires(self, data: st.DataObject, position: int, tranche: str) -> None:
         pos = self.positions[position]
         if pos.closed or tranche in pos.fired or pos.tokens == 0:
             return
         pos.fired.add(tranche)
         pos.pending.append(tranche)
         self.asked[position].add(tranche)
-        self.inbox.append(self.signal(self.build(pos, tranche)))
+        self.data = data
+        self.send_signal(self.build(pos, tranche))
+        self.data = None
 
-    @rule(chosen=st.sets(st.sampled_from(FAULTS), max_size=2))
-    @precondition(lambda self: self.ready())
-    def time_passes(self, chosen: Set[str]) -> None:
-        """Everything pending happens once (with this round's few faults), then a block."""
-        faults = {name: name in chosen for name in FAULTS}
-        self.round(faults)
-        if not faults["chain_stalls"]:
-            self.height += 1
+    @rule(data=st.data(), rounds=st.integers(1, 6), stall=st.sampled_from((False, False, False, False, True)))
+    def time_passes(self, data: st.DataObject, rounds: int, stall: bool) -> None:
+        """Rounds: a block each (unless the chain stalls), then what is due happens, in a drawn order."""
+        self.data = data
+        for _ in range(rounds):
+            self.round_no += 1
+            self.height += 0 if stall else 1
+            for _ in range(200):
+                due = [entry for entry in self.agenda if entry[0] <= self.round_no]
+                if not due:
+                    break
+                entry = due[data.draw(st.integers(0, len(due) - 1))] if len(due) > 1 else due[0]
+                self.agenda.remove(entry)
+                heapq.heapify(self.agenda)
+                self.happen(entry[2], entry[3])
+        self.data = None
 
-    @rule(kind=st.sampled_from(ONE_THINGS), index=st.integers(0, 7))
-    @precondition(lambda self: self.ready())
-    def one_thing_happens(self, kind: str, index: int) -> None:
-        """A single event, picked out of order."""
-        if kind in ("deliver", "duplicate") and self.inbox:
-            message = self.inbox[index % len(self.inbox)]
-            if kind == "deliver":
-                self.inbox.remove(message)
-                self.feed(message)
-            else:
-                self.inbox.append(message)
-        elif kind in ("answer_request", "lose_request") and self.requests:
-            request = self.requests.pop(index % len(self.requests))
-            if kind == "answer_request":
-                self.answer(request)
-        elif kind.startswith("send_") and self.sends:
-            ref, target, sig = self.sends.pop(index % len(self.sends))
-            if kind != "send_error_lost":
-                self.accept(sig)
-            self.feed(SendResult(ref, target, None if kind == "send_ok" else ConnectionError("timed out")))
-        elif kind in ("land_ok", "land_fail", "drop") and self.pool():
-            tx = self.pool()[index % len(self.pool())]
-            if kind == "drop":
-                tx.in_pool = False
-            else:
-                self.land_one(tx, fail=kind == "land_fail")
-        elif kind == "confirm_one":
-            landed = [tx for tx in self.txs.values() if tx.landed and tx.conf < 2]
-            if landed:
-                landed[index % len(landed)].conf += 1
-        elif kind in ("poll_ok", "poll_error") and self.polls:
-            poll, valid = self.polls.pop(0)
-            if kind == "poll_ok":
-                self.feed(PollResult(poll.poll, {sig: self.status(sig) for sig in poll.signatures}, valid))
-            else:
-                self.feed(PollFailed(poll.poll, ConnectionError("rpc down")))
-        elif kind in ("check_truth", "check_unknown") and self.checks:
-            check = self.checks.pop(0)
-            valid = self.valid(check.signal.payload.blockhash) if kind == "check_truth" else None
-            self.feed(BlockhashChecked(check.ref, valid))
-        elif kind == "timer" and self.timers:
-            self.feed(TimerFired(self.timers.pop(sorted(self.timers)[index % len(self.timers)])))
-        elif kind == "new_block":
-            self.height += 1
+    @rule(data=st.data(), index=st.integers(0, 15))
+    @precondition(lambda self: self.agenda)
+    def something_happens_early(self, data: st.DataObject, index: int) -> None:
+        """Anything scheduled happens now, out of turn."""
+        entry = self.agenda[index % len(self.agenda)]
+        self.agenda.remove(entry)
+        heapq.heapify(self.agenda)
+        self.data = data
+        self.happen(entry[2], entry[3])
+        self.data = None
 
-    @rule(kind=st.sampled_from(ODD_THINGS))
-    @precondition(lambda self: self.ready())
-    def something_odd(self, kind: str) -> None:
-        """Rarer things: a user closes a position, a signal for another payer, the journal, closing."""
-        if kind == "begin_close" and not self.closing:
-            self.feed(BeginClose())
-            self.closing = True
-        elif kind == "shutdown" and self.closing and not self.shut:
-            self.feed(Shutdown())
-            self.shut = True
-        elif kind.startswith("user_closes"):
-            pos = self.positions[int(kind[-1])]
-            if not pos.closed:
-                pos.closed = True
-                self.inbox.append(PositionClosed(f"acct{pos.id}", pos.id))
+    @rule(data=st.data(), kind=st.sampled_from(ODD_THINGS))
+    def something_odd(self, data: st.DataObject, kind: str) -> None:
+        self.data = data
+        if kind.startswith("user_closes"):
+            self.close_position(self.positions[int(kind[-1])])
         elif kind == "foreign_signal" and not self.positions[2].closed:
-            self.inbox.append(self.signal(self.build(self.positions[2], "level:1", foreign=True)))
+            self.send_signal(self.build(self.positions[2], "level:1", foreign=True))
         elif kind.startswith("journal"):
             self.journal_ok = kind == "journal_works"
+        self.data = None
 
-    # -- helpers -----------------------------------------------------------------------------------
+    @rule()
+    @precondition(lambda self: not self.closing and self.round_no >= self.close_at)
+    def begin_close(self) -> None:
+        self.feed(BeginClose())
+        self.closing = True
 
-    def round(self, faults: Dict[str, bool]) -> None:
-        """One pass over everything pending: server, targets, chain, RPC, timers."""
-        if not faults["requests_late"]:
-            while self.requests:
-                request = self.requests.pop(0)
-                if not faults["requests_lost"]:
-                    self.answer(request)
-        delivering = self.inbox[:1] if faults["hold_back"] else list(self.inbox)
-        for message in delivering:
-            self.inbox.remove(message)
-            self.feed(message)
-            if faults["duplicate"] and isinstance(message, Signal):
-                self.feed(message)
-        while self.sends:
-            ref, target, sig = self.sends.pop(0)
-            if not faults["drop"]:
-                self.accept(sig)
-            self.feed(SendResult(ref, target, ConnectionError("timed out") if faults["send_errors"] else None))
-        if not faults["chain_stalls"]:
-            for tx in self.pool():
-                self.land_one(tx, fail=faults["fail"])
-        if not faults["unconfirmed"]:
-            for tx in self.txs.values():
-                tx.conf = 2 if tx.landed else tx.conf
-        while self.polls:
-            poll, valid = self.polls.pop(0)
-            if faults["rpc_down"]:
-                self.feed(PollFailed(poll.poll, ConnectionError("rpc down")))
-            else:
-                self.feed(PollResult(poll.poll, {sig: self.status(sig) for sig in poll.signatures}, valid))
-        while self.checks:
-            check = self.checks.pop(0)
-            self.feed(
-                BlockhashChecked(check.ref, None if faults["rpc_down"] else self.valid(check.signal.payload.blockhash))
-            )
-        if not faults["timers_late"]:
-            for seq in sorted(self.timers):
-                timer = self.timers.pop(seq, None)
-                if timer is not None:
-                    self.feed(TimerFired(timer))
-
-    def answer(self, request: RequestSignal) -> None:
-        """The server answers ``request_exit_signal``: its pending tranche, else the whole position."""
-        pos = self.positions[int(str(request.selector)[4:])]
-        if not pos.closed and pos.tokens:
-            tranche = pos.pending[0] if pos.pending else "full"
-            self.inbox.append(self.signal(self.build(pos, tranche)))
-
-    def accept(self, sig: str) -> None:
-        tx = self.txs[sig]
-        if not tx.landed and self.valid(tx.payload.blockhash):
-            tx.in_pool = True
-
-    def pool(self) -> List[Tx]:
-        return [tx for tx in self.txs.values() if tx.in_pool]
+    @rule()
+    @precondition(lambda self: self.closing and not self.shut and self.round_no >= self.close_at + 10)
+    def shutdown(self) -> None:
+        self.feed(Shutdown())
+        self.shut = True
 
     # -- invariants ----------------------------------------------------------------------------
 
@@ -490,34 +450,19 @@ class ExitModel(RuleBasedStateMachine):
                 assert sig in told, f"{sig} sold but was reported neither landed nor unresolved"
 
     def settle(self) -> None:
-        """Let everything happen, fairly and without faults, one block at a time, until all is decided."""
+        """Let everything happen, fairly and without faults, round after round, until all is decided."""
         assert self.core is not None
         self.journal_ok = True
-        for _ in range(200):
-            self.round(NO_FAULTS)
-            if not (self.core.in_flight() or self.inbox or self.requests or self.sends or self.polls or self.checks):
+        for _ in range(400):
+            self.round_no += 1
+            self.height += 1  # what has not landed expires within TTL blocks
+            while self.agenda and self.agenda[0][0] <= self.round_no:
+                _, _, kind, what = heapq.heappop(self.agenda)
+                self.happen(kind, what)
+            pending = [entry for entry in self.agenda if entry[2] not in ("timer", "confirm")]
+            if not self.core.in_flight() and not pending:
                 return
-            self.height += 1  # time passes: what has not landed expires within TTL blocks
         raise AssertionError("the exits did not settle")
-
-    def land_one(self, tx: Tx, fail: bool = False) -> None:
-        """The chain takes a transaction from the pool: it lands (sells or fails), or is too old."""
-        tx.in_pool = False
-        if not self.valid(tx.payload.blockhash):
-            return  # too old: a leader drops it
-        pos = self.positions[tx.payload.position]
-        tx.landed, tx.slot = True, self.height
-        amount = tx.payload.amount or 0
-        if fail or amount > pos.tokens or amount == 0:
-            tx.err = "failed"
-            return
-        pos.tokens -= amount
-        self.sales.append((pos.id, tx.payload.tranche, tx.payload.signature))
-        if tx.payload.tranche in pos.pending:
-            pos.pending.remove(tx.payload.tranche)
-        if pos.tokens == 0 and not pos.closed:
-            pos.closed = True
-            self.inbox.append(PositionClosed(f"acct{pos.id}", pos.id))
 
 
 SETTINGS = settings(
@@ -565,15 +510,12 @@ class WithoutLandedBelowCommitment(ExitCore):
         return status is not None and status.reached(self.policy.commitment)
 
 
-@pytest.mark.parametrize(
-    ("broken", "words"),
-    [
-        (WithoutStaleAnswers, "sold twice"),
-        (WithoutDeduplication, "sold twice"),
-        (WithoutLandedBelowCommitment, "never asked"),
-    ],
-)
-def test_the_model_catches_each_double_sell_when_its_guard_is_removed(broken: Type[ExitCore], words: str) -> None:
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", [WithoutStaleAnswers, WithoutDeduplication, WithoutLandedBelowCommitment])
+def test_the_model_catches_each_double_sell_when_its_guard_is_removed(broken: Type[ExitCore]) -> None:
+    # Deterministic (derandomize), and found within a few hundred examples each at the time of
+    # writing; the budget leaves room for changes to the core or the model. CI runs it once.
     machine = type(f"ExitModel{broken.__name__}", (ExitModel,), {"core_class": broken, "strict": False})
-    with pytest.raises(AssertionError, match=words):
-        run_state_machine_as_test(machine, settings=settings(SETTINGS, max_examples=2000, phases=[Stage.generate]))
+    budget = settings(SETTINGS, max_examples=4000, stateful_step_count=80, phases=[Stage.generate])
+    with pytest.raises(AssertionError, match="sold twice|never asked"):
+        run_state_machine_as_test(machine, settings=budget)

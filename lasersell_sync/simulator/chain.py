@@ -94,6 +94,7 @@ class TxIntent:
     slippage_bps: int = 0
     mint: Optional[str] = None
     token_account: Optional[str] = None
+    level: Optional[int] = None  # the ladder level a sell is for (None: a full or manual exit)
 
 
 @attrs.frozen(kw_only=True)

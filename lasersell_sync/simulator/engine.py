@@ -184,7 +184,7 @@ class MarketEngine:
             )
         )
         out.append(liquidity(position, now))
-        if position.pending is None:
+        if None not in position.pending:  # a ladder level in flight does not stop the next one
             decision = evaluate(
                 position.override or self.strategy,
                 position.state,
@@ -233,9 +233,9 @@ class MarketEngine:
 
     @staticmethod
     def _refresh(position: SimPosition) -> ExitDecision:
-        """A requested exit: the pending tranche again (a retry), else the whole position."""
-        pending = position.pending
-        if pending is not None and pending.sell_tokens is not None:
+        """A requested exit: the oldest pending partial tranche again (a retry), else the whole position."""
+        pending = next((d for d in position.pending.values() if d.sell_tokens is not None), None)
+        if pending is not None:
             return ExitDecision("manual", sell_tokens=pending.sell_tokens, level_index=pending.level_index)
         return ExitDecision("manual")
 
@@ -245,7 +245,7 @@ class MarketEngine:
         if position is None:
             return untracked_sell(self.chain, self.account, wallet, mint, tokens, slippage_bps), "pump_fun"
         partial = tokens < position.state.tokens
-        position.pending = ExitDecision("manual", sell_tokens=tokens if partial else None)
+        position.pending[None] = ExitDecision("manual", sell_tokens=tokens if partial else None)
         position.last_reason = "manual"
         market_type = context(position, self._scenario).market_type
         return self._build_sell(position, tokens, slippage_bps), market_type
@@ -282,7 +282,7 @@ class MarketEngine:
             return landing, []
         position.state.tokens -= intent.amount
         position.realized_quote += proceeds
-        decision, position.pending = position.pending, None
+        decision = position.pending.pop(intent.level, None)
         if position.position_id not in self.positions:  # no longer tracked: the tokens just move
             return landing, []
         tracked = self._tracked(position)
@@ -308,8 +308,10 @@ class MarketEngine:
         )
         return landing, out
 
-    def _build_sell(self, position: SimPosition, tokens: int, slippage_bps: Optional[int]) -> str:
-        return self.chain.build(sell_intent(position, self.account, tokens, slippage_bps))
+    def _build_sell(
+        self, position: SimPosition, tokens: int, slippage_bps: Optional[int], level: Optional[int] = None
+    ) -> str:
+        return self.chain.build(sell_intent(position, self.account, tokens, slippage_bps, level))
 
     def _build_buy(self, wallet: str, buy_id: int, lamports: int, mint: str, slippage_bps: int) -> str:
         intent = TxIntent(
@@ -335,7 +337,7 @@ class MarketEngine:
     def _signal(
         self, position: SimPosition, decision: ExitDecision, slippage_bps: Optional[int] = None
     ) -> ExitSignalWithTx:
-        position.pending = decision
+        position.pending[decision.level_index] = decision
         position.last_reason = decision.reason
         sell = decision.sell_tokens if decision.sell_tokens is not None else position.state.tokens
         return ExitSignalWithTx(
@@ -350,7 +352,7 @@ class MarketEngine:
             reason=decision.reason,
             triggered_at_ms=self.now_ms,
             market_context=context(position, self._scenario),
-            unsigned_tx_b64=self._build_sell(position, sell, slippage_bps),
+            unsigned_tx_b64=self._build_sell(position, sell, slippage_bps, decision.level_index),
             sell_tokens=decision.sell_tokens,
             level_index=decision.level_index,
             mirror_source=position.mirror_source,

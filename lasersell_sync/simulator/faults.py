@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, ContextManager, Dict, List, Optional
+import threading
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple
 
 import attrs
 
-__all__ = ["Faults", "TxFaultDecision", "TxFaults"]
+__all__ = ["Faults", "RpcFaults", "SignalFaults", "TxFaultDecision", "TxFaults"]
 
 
 @attrs.define
@@ -97,12 +98,107 @@ class TxFaults:
         return TxFaultDecision(fail=fail, late_seconds=late)
 
 
+class RpcFaults:
+    """Faults of the simulated JSON-RPC, per method and per URL label (``sim.rpc_url_for(label)``).
+
+    ``error``: answer HTTP 503. ``hang``: accept the request and never answer, until
+    :meth:`heal` (then it is answered normally) or the simulator stops (then the connection is
+    closed without an answer). A rule without a label applies to every URL; without a method,
+    to every method. ``count`` caps how many requests a rule affects (None: until healed).
+    """
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self._changed = changed
+        self._cond = threading.Condition()
+        self._rules: Dict[Tuple[Optional[str], Optional[str]], List[Any]] = {}  # -> [mode, remaining]
+        self._generation = 0  # bumped by heal(): a hung request compares it to go on
+        self._stopped = False
+        self.hung = 0  # requests being held right now
+
+    def set(self, mode: str, method: Optional[str], label: Optional[str], count: Optional[int]) -> None:
+        """Add a rule (it replaces one for the same method and label)."""
+        if mode not in ("error", "hang"):
+            raise ValueError(f"mode must be 'error' or 'hang', got {mode!r}")
+        with self._cond:
+            self._rules[(method, label)] = [mode, _check_count(count)]
+
+    def heal(self) -> None:
+        """Drop every rule and answer every held request."""
+        with self._cond:
+            self._rules.clear()
+            self._generation += 1
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Release held requests for good (the simulator is stopping)."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def decide(self, methods: List[str], label: str) -> Optional[str]:
+        """The fault for a request calling ``methods`` on ``label``: None, ``error`` or ``hang``."""
+        with self._cond:
+            for method in methods:
+                for key in ((method, label), (method, None), (None, label), (None, None)):
+                    rule = self._rules.get(key)
+                    if rule is None or rule[1] == 0:
+                        continue
+                    if rule[1] is not None:
+                        rule[1] -= 1
+                    return str(rule[0])
+        return None
+
+    def hold(self) -> bool:
+        """Block a hung request until healed (True: answer it now) or stopped (False: drop it)."""
+        with self._cond:
+            generation = self._generation
+            self.hung += 1
+        self._changed()
+        try:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopped or self._generation != generation)
+                return not self._stopped
+        finally:
+            with self._cond:
+                self.hung -= 1
+            self._changed()
+
+
+class SignalFaults:
+    """What happens to the next exit signals on their way to the client: sent twice, or held back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._copies = 0  # signals still to be sent twice
+        self._holds = 0  # signals still to be held back until released
+
+    def duplicate(self, count: int) -> None:
+        """Send each of the next ``count`` exit signals twice."""
+        with self._lock:
+            self._copies = _check_count(count) or 0
+
+    def hold(self, count: int) -> None:
+        """Hold each of the next ``count`` exit signals back until released (later frames go ahead)."""
+        with self._lock:
+            self._holds = _check_count(count) or 0
+
+    def plan(self) -> Tuple[int, bool]:
+        """For the exit signal being sent now: how many copies, and whether to hold them back."""
+        with self._lock:
+            copies = 2 if self._copies > 0 else 1
+            self._copies = max(0, self._copies - 1)
+            held = self._holds > 0
+            self._holds = max(0, self._holds - 1)
+            return copies, held
+
+
 class Faults:
     """``sim.faults``: break things on purpose, for the stream and for transactions.
 
     Stream: ``drop_connections()``, ``go_silent()``, ``push_raw(frames)``, ``reject_auth = True``,
-    ``extra_delay = seconds``. Transactions: ``drop_transactions``, ``fail_transactions``,
-    ``land_late``. Market: ``move_price``.
+    ``extra_delay = seconds``, ``duplicate_signals``, ``hold_signals``/``release_signals``. Transactions:
+    ``drop_transactions``, ``fail_transactions``, ``land_late``. RPC: ``fail_rpc``, ``hang_rpc``,
+    ``heal_rpc``. Market: ``move_price``.
     """
 
     def __init__(
@@ -111,11 +207,13 @@ class Faults:
         tx_faults: TxFaults,
         lock: ContextManager[Any],
         move_price: Callable[[float, Optional[int]], int],
+        rpc: RpcFaults,
     ) -> None:
         self._stream = stream
         self._tx = tx_faults
         self._lock = lock
         self._move_price = move_price
+        self._rpc = rpc
 
     # -- stream ------------------------------------------------------------------------------
 
@@ -148,6 +246,45 @@ class Faults:
     def push_raw(self, frames: List[str]) -> None:
         """Send frames verbatim (malformed ones too) to every live session."""
         self._stream.push_raw(frames)
+
+    def duplicate_signals(self, count: int = 1) -> None:
+        """Send each of the next ``count`` exit signals twice (as an at-least-once link may)."""
+        self._stream.signal_faults.duplicate(count)
+
+    def hold_signals(self, count: int = 1) -> None:
+        """Hold each of the next ``count`` exit signals back until :meth:`release_signals`.
+
+        Other frames are not held, so a held signal arrives late, after frames sent later: a
+        slow path, or a slow handler in front of the bot's executor.
+        """
+        self._stream.signal_faults.hold(count)
+
+    def release_signals(self) -> int:
+        """Send every held exit signal now, in the order they were held; returns how many."""
+        return int(self._stream.release_signals())
+
+    # -- the RPC -----------------------------------------------------------------------------
+
+    def fail_rpc(
+        self, method: Optional[str] = None, *, label: Optional[str] = None, count: Optional[int] = None
+    ) -> None:
+        """Answer ``method`` (every method when None) with HTTP 503, on ``label``'s URL or every URL."""
+        self._rpc.set("error", method, label, count)
+
+    def hang_rpc(
+        self, method: Optional[str] = None, *, label: Optional[str] = None, count: Optional[int] = None
+    ) -> None:
+        """Accept ``method`` requests and never answer them (until :meth:`heal_rpc`): a dead target."""
+        self._rpc.set("hang", method, label, count)
+
+    def heal_rpc(self) -> None:
+        """End every RPC fault; held requests are answered now."""
+        self._rpc.heal()
+
+    @property
+    def hung_rpc_requests(self) -> int:
+        """RPC requests being held by ``hang_rpc`` right now (``sim.wait_for`` sees it change)."""
+        return self._rpc.hung
 
     # -- transactions ------------------------------------------------------------------------
 

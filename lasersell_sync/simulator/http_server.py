@@ -28,6 +28,7 @@ from solders.signature import Signature
 from .._checks import is_pubkey
 from ..exit_api.account import MAX_HISTORY_LIMIT
 from .accounts import Accounts
+from .faults import RpcFaults
 from .rpc import parse_error
 
 __all__ = ["BuildBuy", "BuildSell", "HttpEndpoint"]
@@ -59,7 +60,9 @@ class HttpEndpoint:
         rpc: Callable[[Any], Any],
         accounts: Accounts,
         trades: Trades,
+        rpc_faults: Optional[RpcFaults] = None,
     ) -> None:
+        self._rpc_faults = rpc_faults
         self._build_sell = build_sell
         self._build_buy = build_buy
         self._rpc = rpc
@@ -107,6 +110,9 @@ class HttpEndpoint:
 
             def get_request(self) -> Tuple[socket.socket, Any]:
                 conn, addr = super().get_request()
+                # headers and body are two writes: without this, Nagle's algorithm holds the body
+                # back until the client's delayed ACK (up to 40 ms on Linux), as no real RPC does
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sockets.append(conn)
                 return conn, addr
 
@@ -145,8 +151,10 @@ class HttpEndpoint:
             body = json.loads(raw or b"null")
         except ValueError:
             body = _NOT_JSON
-        if (method, path) == ("POST", "/rpc"):
-            return 200, parse_error() if body is _NOT_JSON else self._rpc(body)
+        if method == "POST" and (path == "/rpc" or path.startswith("/rpc/")):
+            if body is _NOT_JSON:
+                return 200, parse_error()
+            return self._call_rpc(body, path[len("/rpc/") :])
         refused = self._refuse_key(path, api_key)
         if refused is not None:
             return refused
@@ -157,6 +165,17 @@ class HttpEndpoint:
         if body is _NOT_JSON and method != "GET":
             return 400, {"error": "body is not JSON"}
         return self._route(method, path, body, api_key)
+
+    def _call_rpc(self, body: Any, label: str) -> Reply:
+        """A JSON-RPC call, unless a fault refuses it (503) or holds it."""
+        faults = self._rpc_faults
+        if faults is not None:
+            calls = body if isinstance(body, list) else [body]
+            methods = [str(call.get("method")) for call in calls if isinstance(call, dict)]
+            fault = faults.decide(methods, label)
+            if fault == "error" or (fault == "hang" and not faults.hold()):
+                return 503, {"error": "service unavailable"}
+        return 200, self._rpc(body)
 
     def _refuse_key(self, path: str, api_key: str) -> Optional[Reply]:
         """The 401 for a ``/v1/`` call without an accepted key; None when the call may proceed."""

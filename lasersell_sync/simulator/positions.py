@@ -71,7 +71,8 @@ class SimPosition:
     opened_ms: int
     graduated: bool = False
     override: Optional[StrategyConfig] = None
-    pending: Optional[ExitDecision] = None  # the exit signalled and not yet sold
+    # exits signalled and not yet sold, by ladder level (None: a full or manual exit), oldest first
+    pending: Dict[Optional[int], ExitDecision] = attrs.field(factory=dict)
     last_reason: str = "manual"  # the reason of the latest exit signal, for position_closed
     realized_quote: int = 0
     depth: float = 1.0  # share of the position sellable within 10 % slippage
@@ -205,7 +206,9 @@ def context(position: SimPosition, scenario: str) -> MarketContext:
     return MarketContext(market_type="pump_fun", pumpfun=PumpFunContext())
 
 
-def sell_intent(position: SimPosition, account: str, tokens: int, slippage_bps: Optional[int]) -> TxIntent:
+def sell_intent(
+    position: SimPosition, account: str, tokens: int, slippage_bps: Optional[int], level: Optional[int] = None
+) -> TxIntent:
     """A sell of ``tokens`` that commits to the output at today's price less its slippage.
 
     The minimum is exact to the lamport, so the sell fails on chain only when the price really
@@ -223,4 +226,5 @@ def sell_intent(position: SimPosition, account: str, tokens: int, slippage_bps: 
         slippage_bps=bps,
         mint=position.mint,
         token_account=position.token_account,
+        level=level,
     )

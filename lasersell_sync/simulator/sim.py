@@ -15,7 +15,7 @@ from ..stream.recording import read_recording
 from .accounts import Accounts
 from .chain import Settlement
 from .engine import MarketEngine
-from .faults import Faults
+from .faults import Faults, RpcFaults
 from .http_server import HttpEndpoint
 from .market import SCENARIOS
 from .rpc import answer
@@ -127,6 +127,7 @@ class Simulator:
         self._replay_speed = replay_speed
         self._http: Optional[HttpEndpoint] = None
         self._faults: Optional[Faults] = None
+        self._rpc_faults: Optional[RpcFaults] = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ class Simulator:
         if self._stream is not None:
             raise RuntimeError("the simulator is already running")
         world = self._world
+        rpc_faults = RpcFaults(world.touch_waiters)
         tick_seconds = self._limits.pnl_flush_ms / 1000 / self._speed
         try:
             stream = StreamEndpoint(
@@ -166,14 +168,15 @@ class Simulator:
                 rpc=lambda body: answer(body, world),
                 accounts=self._accounts,
                 trades=world.trades,
+                rpc_faults=rpc_faults,
             )
         except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
             stream.stop()
             if isinstance(exc, OSError):
                 raise _bind_error(exc, "Exit API/RPC", self._host, self._ports[1]) from exc
             raise
-        self._stream, self._http = stream, http
-        self._faults = Faults(stream, world.chain.faults, world.lock, world.move_price)
+        self._stream, self._http, self._rpc_faults = stream, http, rpc_faults
+        self._faults = Faults(stream, world.chain.faults, world.lock, world.move_price, rpc_faults)
         logger.info("simulator up: stream %s, api %s, rpc %s", self.stream_url, self.api_url, self.rpc_url)
         return self
 
@@ -183,9 +186,11 @@ class Simulator:
         Idempotent: stopping a stopped (or never started) simulator does nothing, so ``stop()``
         inside a ``with`` block, or ``close()`` after ``stop()``, is fine.
         """
-        stream, http = self._stream, self._http
+        stream, http, rpc_faults = self._stream, self._http, self._rpc_faults
         self._stream = self._http = None
-        self._faults = None
+        self._faults = self._rpc_faults = None
+        if rpc_faults is not None:
+            rpc_faults.stop()  # held requests end, so the HTTP server can join its threads
         try:
             if stream is not None:
                 stream.stop()
@@ -225,12 +230,19 @@ class Simulator:
         """The JSON-RPC URL for ``SendTargetRpc`` and ``getSignatureStatuses`` (only while running)."""
         return self.api_url + "/rpc"
 
+    def rpc_url_for(self, label: str) -> str:
+        """The same RPC at another URL (``.../rpc/<label>``), so a fault can hit one target only."""
+        if not label or not label.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"label must be letters, digits, '-' or '_', got {label!r}")
+        return f"{self.rpc_url}/{label}"
+
     @property
     def faults(self) -> Faults:
         """Fault switches (only while running): ``drop_connections()``, ``go_silent()``,
         ``push_raw(frames)``, ``reject_auth = True``, ``extra_delay = seconds``,
         ``drop_transactions(rate, count)``, ``fail_transactions(rate, count)``,
-        ``land_late(seconds, count)`` and ``move_price(factor, position_id)``."""
+        ``land_late(seconds, count)``, ``duplicate_signals(count)``, ``hold_signals(count)``,
+        ``release_signals()``, ``fail_rpc``/``hang_rpc``/``heal_rpc`` and ``move_price(factor, position_id)``."""
         faults: Faults = self._endpoint(self._faults)
         return faults
 
@@ -293,6 +305,11 @@ class Simulator:
         """How many JSON-RPC requests for ``method`` arrived (``sim.wait_for`` sees each one)."""
         with self._world.lock:
             return self._world.rpc_calls.get(method, 0)
+
+    def commands_received(self, kind: str) -> int:
+        """How many client commands of type ``kind`` (e.g. ``request_exit_signal``) the stream got."""
+        with self._world.lock:
+            return self._world.commands.get(kind, 0)
 
     def settlements(self, successful_only: bool = False) -> List[Settlement]:
         """Every landed transaction in landing order, failed ones too (their ``err`` is set).

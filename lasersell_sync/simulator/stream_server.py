@@ -30,6 +30,7 @@ from ..errors import InvalidStrategyError, ProtocolError
 from ..proto import (
     Configure,
     ErrorMessage,
+    ExitSignalWithTx,
     HelloOk,
     Limits,
     ServerMessage,
@@ -40,6 +41,7 @@ from ..proto import (
     encode_server,
     validate_strategy,
 )
+from .faults import SignalFaults
 
 __all__ = ["StreamEndpoint"]
 
@@ -96,6 +98,8 @@ class StreamEndpoint:
         self.reject_auth = False
         self.silent = False
         self.extra_delay = 0.0
+        self.signal_faults = SignalFaults()
+        self._held: List[Tuple[_Session, str]] = []
         self._on_configure = on_configure
         self._on_tick = on_tick
         self._on_command = on_command
@@ -225,7 +229,27 @@ class StreamEndpoint:
             if sessions:
                 frame = encode_server(message)
                 for session in sessions:
-                    session.queue.put_nowait(frame)
+                    self._send(session, message, frame)
+
+    def _send(self, session: _Session, message: ServerMessage, frame: str) -> None:
+        """Queue one frame; an exit signal may be sent twice or held back (``signal_faults``)."""
+        copies, held = self.signal_faults.plan() if isinstance(message, ExitSignalWithTx) else (1, False)
+        for _ in range(copies):
+            if held:
+                self._held.append((session, frame))
+            else:
+                session.queue.put_nowait(frame)
+
+    def release_signals(self) -> int:
+        """Queue every held exit signal (to its session, if still connected); returns how many."""
+
+        async def release() -> int:
+            held, self._held = self._held, []
+            for session, frame in held:
+                session.queue.put_nowait(frame)
+            return len(held)
+
+        return 0 if self._stopped else int(self._call(release()))
 
     # -- protocol ---------------------------------------------------------------------------
 
@@ -352,7 +376,8 @@ class StreamEndpoint:
         elif isinstance(message, UpdateWatchWallets):
             problem = self._watch_problem(len(message.watch_wallets))
         replies = [problem] if problem is not None else self._on_command(session.api_key, message)
-        session.put(encode_server(reply) for reply in replies)
+        for reply in replies:
+            self._send(session, reply, encode_server(reply))
 
     async def _pump(self, session: _Session) -> None:
         """Send the session's queue in order (``extra_delay`` before each frame)."""

@@ -46,6 +46,7 @@ class World(RpcBackend):
         self.engines: Dict[str, MarketEngine] = {}
         self.paused = False
         self.rpc_calls: Dict[str, int] = {}  # JSON-RPC requests per method
+        self.commands: Dict[str, int] = {}  # client commands per type
         self._seed = seed
         self._scenario = scenario
         self._tick_ms = tick_ms
@@ -112,6 +113,9 @@ class World(RpcBackend):
     def command(self, api_key: str, message: ClientMessage) -> List[ServerMessage]:
         """A client command of a session of ``api_key``."""
         with self.lock:
+            self.commands[message.TYPE] = self.commands.get(message.TYPE, 0) + 1
+            self.generation += 1
+            self.changed.notify_all()
             engine = self.engines.get(api_key)
             return engine.command(message) if engine is not None else []
 
@@ -202,6 +206,12 @@ class World(RpcBackend):
             moved = sum(engine.move_price(factor, position_id) for engine in self.engines.values())
             self._touch()
             return moved
+
+    def touch_waiters(self) -> None:
+        """Something a waiter may care about changed outside the world (e.g. an RPC request is held)."""
+        with self.lock:
+            self.generation += 1
+            self.changed.notify_all()
 
     def set_paused(self, paused: bool) -> None:
         """Freeze or restart simulated time."""

@@ -68,7 +68,7 @@ __all__ = ["ExitCore"]
 logger = logging.getLogger(__name__)
 
 _TOMBSTONES = 4096  # closed positions remembered, so a straggling signal for one is stale
-_REQUESTS_PER_RETRY = 2  # a lapsed request_exit_signal is asked once more
+_REQUESTS_PER_RETRY = 2  # refresh timeouts a fresh signal is waited for (a full exit asks again)
 _ACTIVE = (Phase.CHECKING, Phase.SELLING, Phase.REFRESHING)
 
 Found = Tuple[Optional[PositionLedger], Optional[Tranche], Optional[Attempt]]
@@ -539,16 +539,25 @@ class ExitCore:
         elif timer.kind == TimerKind.REFRESH:
             current = timer.ref.number == len(t.attempts) + 1 and timer.tag == t.request_no
             if t.phase is Phase.REFRESHING and current:
-                if t.request_no < _REQUESTS_PER_RETRY:
-                    self._request(pos, t)
-                else:
-                    timeout = self.policy.refresh_timeout
-                    self._fail(pos, t, "no_signal", f"no fresh signal within {timeout:g} s, asked twice")
+                self._refresh_lapsed(pos, t, timer.ref)
         elif timer.kind == TimerKind.UNRESOLVED and self._undecided(t, timer.tag):
             t.unresolved_reported = True
             self._count("unresolved")
             why = self.last_status_error or "not seen on chain yet, and its blockhash is still valid"
             self._publish(reports.unresolved(pos, t, "not_confirmed", why))
+
+    def _refresh_lapsed(self, pos: PositionLedger, t: Tranche, ref: AttemptRef) -> None:
+        """No fresh signal in time. A full exit asks once more. A partial tranche waits as long
+        again without asking: a request cannot name its tranche, and a second one answered after
+        the first had sold the tranche would come back as an exit of the whole position."""
+        if t.request_no >= _REQUESTS_PER_RETRY:
+            waited = _REQUESTS_PER_RETRY * self.policy.refresh_timeout
+            self._fail(pos, t, "no_signal", f"no fresh signal within {waited:g} s of request_exit_signal")
+        elif t.id == "full":
+            self._request(pos, t)
+        else:
+            t.request_no += 1
+            self._arm(TimerKind.REFRESH, self.policy.refresh_timeout, ref, tag=t.request_no)
 
     @staticmethod
     def _undecided(t: Tranche, round_: int) -> bool:

@@ -104,7 +104,7 @@ class ExitIO:
             error = exc
         with self._lock:
             self._sending.discard((index, action.ref))
-            first_failure = error is not None and index not in self._failing
+            first_failure = error is not None and index not in self._failing and not self._closed
             if error is None:
                 self._failing.discard(index)
             else:

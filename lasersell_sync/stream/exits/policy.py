@@ -40,8 +40,9 @@ class ExitPolicy:
         bump_bps: added again for each later retry.
         max_slippage_bps: the cap of a bumped slippage.
         max_retries: retries after the first attempt (so ``1 + max_retries`` attempts at most).
-        refresh_timeout: seconds to wait for the fresh signal after ``request_exit_signal``; a
-            lapsed request is asked once more, then the exit fails.
+        refresh_timeout: seconds to wait for the fresh signal after ``request_exit_signal``.
+            Then a full exit asks once more and a partial tranche waits as long again (a second
+            request could be answered with an exit of the whole position); then the exit fails.
         commitment: ``"processed"``, ``"confirmed"`` (default) or ``"finalized"``: when a landed
             sell is reported as ``exit_landed``.
         rebroadcast_interval: seconds between two sends of the same signed transaction to every
