@@ -365,7 +365,8 @@ def test_1_a_late_refresh_never_sells_a_ladder_tranche_after_its_exit_ended(sim:
         assert sim.faults.release_signals() == 1
         late = [bot.signals.get(timeout=WAIT) for _ in range(2)][-1]
         stats = bot.stats()
-        assert bot.submitted.qsize() <= 1 and bot.landed.empty()
+        assert bot.submitted.qsize() <= 1
+        assert bot.landed.empty()
     assert (failed.reason, failed.attempts, failed.level_index) == ("no_signal", 1, 0)
     assert late.level_index == 0
     assert stats.stale == 1
@@ -388,8 +389,9 @@ def test_2_a_duplicated_tranche_signal_is_sold_once(sim: Simulator) -> None:
     assert sorted(e.level_index for e in landed) == [0, 1]
     # level 0's copy is the very transaction in flight (stale); level 1's replaced the queued one
     assert (stats.stale, stats.duplicates) == (1, 1)
+    level1 = next(s for s in signals if s.level_index == 1)
     sold = [(s.ok, s.tokens) for s in sells(sim, position.position_id)]
-    assert sold == [(True, signals[0].sell_tokens), (True, [s for s in signals if s.level_index == 1][0].sell_tokens)]
+    assert sold == [(True, signals[0].sell_tokens), (True, level1.sell_tokens)]
 
 
 def test_3_a_tranche_that_landed_below_the_commitment_is_never_taken_for_dead() -> None:

@@ -112,6 +112,7 @@ class RpcFaults:
         self._cond = threading.Condition()
         self._rules: Dict[Tuple[Optional[str], Optional[str]], List[Any]] = {}  # -> [mode, remaining]
         self._generation = 0  # bumped by heal(): a hung request compares it to go on
+        self._answer_held = True
         self._stopped = False
         self.hung = 0  # requests being held right now
 
@@ -122,11 +123,12 @@ class RpcFaults:
         with self._cond:
             self._rules[(method, label)] = [mode, _check_count(count)]
 
-    def heal(self) -> None:
-        """Drop every rule and answer every held request."""
+    def heal(self, answer_held: bool = True) -> None:
+        """Drop every rule; held requests are answered now (or refused with 503, never acted on)."""
         with self._cond:
             self._rules.clear()
             self._generation += 1
+            self._answer_held = answer_held
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -157,7 +159,7 @@ class RpcFaults:
         try:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopped or self._generation != generation)
-                return not self._stopped
+                return not self._stopped and self._answer_held
         finally:
             with self._cond:
                 self.hung -= 1
@@ -277,9 +279,10 @@ class Faults:
         """Accept ``method`` requests and never answer them (until :meth:`heal_rpc`): a dead target."""
         self._rpc.set("hang", method, label, count)
 
-    def heal_rpc(self) -> None:
-        """End every RPC fault; held requests are answered now."""
-        self._rpc.heal()
+    def heal_rpc(self, *, answer_held: bool = True) -> None:
+        """End every RPC fault. Held requests are answered now, or with ``answer_held=False``
+        refused with HTTP 503 and never acted on (a request that never got through)."""
+        self._rpc.heal(answer_held)
 
     @property
     def hung_rpc_requests(self) -> int:

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,6 +108,13 @@ class HttpEndpoint:
         class Server(ThreadingHTTPServer):
             daemon_threads = False
             block_on_close = True  # stop() joins every handler thread
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                error = sys.exc_info()[1]
+                if isinstance(error, (ConnectionError, TimeoutError)):
+                    logger.debug("simulator http: the client at %s went away", client_address)
+                else:  # a simulator bug: in the log, not on stderr
+                    logger.error("simulator http: request from %s failed: %r", client_address, error)
 
             def get_request(self) -> Tuple[socket.socket, Any]:
                 conn, addr = super().get_request()

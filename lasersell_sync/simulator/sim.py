@@ -230,6 +230,11 @@ class Simulator:
         """The JSON-RPC URL for ``SendTargetRpc`` and ``getSignatureStatuses`` (only while running)."""
         return self.api_url + "/rpc"
 
+    @property
+    def live_sessions(self) -> int:
+        """Stream sessions connected now (only while running): a restarted bot waits for 0."""
+        return int(self._endpoint(self._stream).live_sessions())
+
     def rpc_url_for(self, label: str) -> str:
         """The same RPC at another URL (``.../rpc/<label>``), so a fault can hit one target only."""
         if not label or not label.replace("-", "").replace("_", "").isalnum():

@@ -162,6 +162,14 @@ class StreamEndpoint:
         if not self._thread.is_alive():
             self._loop.close()
 
+    def live_sessions(self) -> int:
+        """Configured connections now open (counted on the loop, which owns them)."""
+
+        async def count() -> int:
+            return len(self._all_sessions())
+
+        return 0 if self._stopped else int(self._call(count()))
+
     def _all_sessions(self) -> List[_Session]:
         return [session for sessions in self._live.values() for session in sessions]
 

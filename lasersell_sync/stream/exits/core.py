@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 _TOMBSTONES = 4096  # closed positions remembered, so a straggling signal for one is stale
 _REQUESTS_PER_RETRY = 2  # refresh timeouts a fresh signal is waited for (a full exit asks again)
 _ACTIVE = (Phase.CHECKING, Phase.SELLING, Phase.REFRESHING)
+_ANSWER_REASONS = frozenset({"manual", "sell_now", "manual_sell"})  # how the server labels answers
 
 Found = Tuple[Optional[PositionLedger], Optional[Tranche], Optional[Attempt]]
 
@@ -175,8 +176,17 @@ class ExitCore:
         """What a signal means for its tranche: a new sell, a refresh, a duplicate, or stale."""
         tranche = self._tranche_id(s)
         t = pos.tranches.get(tranche)
+        asked = self._misanswered(pos, s)
         if pos.sold_out:
             self._stale(s, "its position was sold in full")
+        elif asked is not None:
+            asked.requests_owed -= 1
+            logger.warning(
+                "position %d: request_exit_signal for %s was answered with an exit of the whole position; not sold",
+                pos.position_id,
+                asked.id,
+            )
+            self._stale(s, f"a full exit answering the request for {asked.id}")
         elif t is None:
             t = pos.tranches[tranche] = Tranche(id=tranche, phase=Phase.QUEUED, signal=s, first_received=s.received_at)
             self._enqueue(pos, t)
@@ -217,6 +227,15 @@ class ExitCore:
     def _has_sold(t: Tranche) -> bool:
         """A tranche that sold is never sold again."""
         return t.phase is Phase.SOLD
+
+    @staticmethod
+    def _misanswered(pos: PositionLedger, s: Signal) -> Optional[Tranche]:
+        """A partial tranche whose refresh this full exit answers (the server had nothing left to
+        refresh: a request cannot name its tranche), or None. Selling it would sell more than the
+        strategy asked, so it is stale; a full exit the strategy fires has a reason of its own."""
+        if s.sell_tokens is not None or s.reason not in _ANSWER_REASONS:
+            return None
+        return next((t for t in pos.tranches.values() if t.id != "full" and t.requests_owed > 0), None)
 
     @staticmethod
     def _late_answer(t: Tranche) -> bool:
@@ -349,6 +368,7 @@ class ExitCore:
             (pos, t, a)
             for pos in self.positions.values()
             for t in pos.tranches.values()
+            if not t.phase.final
             for a in t.attempts
             if a.state.may_land
         ]

@@ -181,7 +181,7 @@ class ExitJournal:
                 level_index=level,
                 received_at=first + skew,
             )
-            pos.tranches[tranche] = Tranche(
+            restored = Tranche(
                 id=tranche,
                 phase=Phase(phase),
                 signal=signal,
@@ -190,6 +190,11 @@ class ExitJournal:
                 round=rnd,
                 base=base,
             )
+            if restored.phase is Phase.SOLD:  # its landing was final: nothing to look at again
+                for a in restored.attempts:
+                    if a.state is AttemptState.LANDED:
+                        a.state = AttemptState.CONFIRMED
+            pos.tranches[tranche] = restored
         return list(positions.values())
 
     # -- writing ---------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ class Signal:
     sell_tokens: Optional[int]
     level_index: Optional[int]
     received_at: float
+    reason: str = ""
     payload: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property

@@ -158,6 +158,7 @@ class ExitExecutor:
                 sell_tokens=message.sell_tokens,
                 level_index=message.level_index,
                 received_at=event.received_at,
+                reason=message.reason,
                 payload=message.unsigned_tx_b64,
             )
         )
