@@ -43,7 +43,6 @@ from .messages import (
     Persist,
     Persisted,
     PersistFailed,
-    Poll,
     PollFailed,
     PollResult,
     PositionClosed,
@@ -62,6 +61,7 @@ from .messages import (
 )
 from .outcomes import ExitStats
 from .policy import ExitPolicy
+from .watch import PollSchedule, Verdict, Watched, judge
 
 __all__ = ["ExitCore"]
 
@@ -95,10 +95,7 @@ class ExitCore:
         self._tombstones: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._counts: Dict[str, int] = collections.Counter()
         self._seq = 0
-        self._poll_no = 0
-        self._poll_in_flight: Optional[int] = None
-        self._poll_timer: Optional[int] = None
-        self._poll_again = False
+        self._polls = PollSchedule(poll_interval, self._arm, self._emit)
         self._out: List[Action] = []
         self._now = 0.0
 
@@ -363,7 +360,7 @@ class ExitCore:
 
     # -- watching: polls and their verdicts ------------------------------------------------------
 
-    def _watched(self) -> List[Tuple[PositionLedger, Tranche, Attempt]]:
+    def _watched(self) -> Watched:
         return [
             (pos, t, a)
             for pos in self.positions.values()
@@ -374,83 +371,43 @@ class ExitCore:
         ]
 
     def _want_poll(self) -> None:
-        if self._poll_in_flight is None and self._poll_timer is None and self._watched():
-            self._poll_timer = self._arm(TimerKind.POLL, self.poll_interval).seq
+        self._polls.want(self._watched())
 
     def _poke(self) -> None:
-        """Poll now (or right after the poll in flight): something says a verdict may be there."""
-        if self._poll_in_flight is not None:
-            self._poll_again = True
-        else:
-            self._issue_poll()
-
-    def _issue_poll(self) -> None:
-        self._poll_timer, self._poll_again = None, False
-        watched = self._watched()
-        if not watched:
-            return
-        self._poll_no += 1
-        self._poll_in_flight = self._poll_no
-        signatures = tuple(dict.fromkeys(a.signature for _, _, a in watched if a.signature is not None))
-        due = {a.blockhash for _, _, a in watched if a.expiry_due and a.state is AttemptState.LIVE and a.blockhash}
-        self._emit(Poll(self._poll_no, signatures, tuple(sorted(due))))
+        self._polls.poke(self._watched())
 
     def _on_poll_result(self, ev: PollResult) -> None:
-        if ev.poll != self._poll_in_flight:
+        if not self._polls.answered(ev.poll):
             return
-        self._poll_in_flight = None
         self.last_status_error = None
         for pos, t, a in self._watched():
             if a.signature is not None and a.signature in ev.statuses:
+                status = ev.statuses[a.signature]
                 valid = ev.valid.get(a.blockhash) if a.blockhash is not None else None
-                self._judge(pos, t, a, ev.statuses[a.signature], valid)
-        self._after_poll()
+                verdict = judge(a, status, valid, on_chain=self._on_chain(status), commitment=self.policy.commitment)
+                self._apply(pos, t, a, verdict)
+        self._polls.next(self._watched())
 
     def _on_poll_failed(self, ev: PollFailed) -> None:
-        if ev.poll != self._poll_in_flight:
+        if not self._polls.answered(ev.poll):
             return
-        self._poll_in_flight = None
         self.last_status_error = str(ev.error)
         self._count("status_errors")
-        self._after_poll()
+        self._polls.next(self._watched())
 
-    def _after_poll(self) -> None:
-        if self._poll_again:
-            self._issue_poll()
-        else:
-            self._want_poll()
-
-    def _judge(
-        self, pos: PositionLedger, t: Tranche, a: Attempt, status: Optional[SignatureStatus], valid: Optional[bool]
-    ) -> None:
-        """One attempt's verdict from one poll: landed, failed, expired, or not yet."""
-        if self._on_chain(status):
-            assert status is not None
-            a.slot, a.err = status.slot, status.err
-            if status.reached(self.policy.commitment):
-                if status.err is None:
-                    a.state = AttemptState.CONFIRMED
-                    self._persist("state", pos, t, a, state=a.state.value, slot=a.slot)
-                    self._sold(pos, t, a)
-                else:
-                    a.state = AttemptState.FAILED
-                    self._persist("state", pos, t, a, state=a.state.value, slot=a.slot, err=a.err)
-                    self._attempt_dead(pos, t)
-            elif a.state is AttemptState.LIVE:
-                a.state = AttemptState.LANDED  # on chain: it blocks any new attempt from now on
-                self._persist("state", pos, t, a, state=a.state.value, slot=a.slot)
-            return
-        if a.state is AttemptState.LANDED:  # seen on chain before, gone now: a fork dropped it
-            a.state, a.expiry_due = AttemptState.LIVE, True
-            self._arm(TimerKind.REBROADCAST, self.policy.rebroadcast_interval, t.ref(pos.key, a.number))
-            return
-        if valid is False:
-            a.state = AttemptState.EXPIRED
-            self._persist("state", pos, t, a, state=a.state.value)
+    def _apply(self, pos: PositionLedger, t: Tranche, a: Attempt, verdict: Verdict) -> None:
+        """Act on what a poll proved about attempt ``a``."""
+        ref = t.ref(pos.key, a.number)
+        if verdict in (Verdict.SOLD, Verdict.DEAD, Verdict.ON_CHAIN):
+            self._persist("state", pos, t, a, state=a.state.value, slot=a.slot, err=a.err)
+        if verdict is Verdict.SOLD:
+            self._sold(pos, t, a)
+        elif verdict is Verdict.DEAD:
             self._attempt_dead(pos, t)
-        elif valid is True:
-            a.expiry_due = False
-            self._arm(TimerKind.EXPIRY, self.policy.expiry_check_interval, t.ref(pos.key, a.number))
+        elif verdict is Verdict.GONE:  # a fork dropped it: send it again, and watch its expiry
+            self._arm(TimerKind.REBROADCAST, self.policy.rebroadcast_interval, ref)
+        elif verdict is Verdict.VALID:
+            self._arm(TimerKind.EXPIRY, self.policy.expiry_check_interval, ref)
 
     @staticmethod
     def _on_chain(status: Optional[SignatureStatus]) -> bool:
@@ -538,8 +495,7 @@ class ExitCore:
     def _on_timer(self, ev: TimerFired) -> None:
         timer = ev.timer
         if timer.kind == TimerKind.POLL:
-            if timer.seq == self._poll_timer:
-                self._issue_poll()
+            self._polls.fired(timer, self._watched())
             return
         assert timer.ref is not None
         pos, t, a = self._find(timer.ref)
