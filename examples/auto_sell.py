@@ -88,7 +88,7 @@ def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
     def landed(event: ls.Event[ls.ExitLanded]) -> None:
         message = event.message
         row(message.position_id).update(
-            outcome="landed", attempts=message.attempts, slippage=message.slippage_bps, ms=message.latency_ms
+            outcome="landed", attempts=message.attempt, slippage=message.slippage_bps, ms=message.latency_ms
         )
         log(f"landed   #{message.position_id} in slot {message.slot}, {message.latency_ms:.0f} ms after the signal")
 
@@ -97,6 +97,11 @@ def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
         message = event.message
         row(message.position_id).update(outcome=f"failed ({message.reason})", attempts=message.attempts)
         log(f"failed   #{message.position_id}: {message.reason}: {message.error}")
+
+    @session.on(ls.ExitUnresolved)
+    def unresolved(event: ls.Event[ls.ExitUnresolved]) -> None:
+        message = event.message  # not known yet whether it sold: look the signatures up first
+        log(f"unknown  #{message.position_id}: {message.reason}: {', '.join(message.signatures)}")
 
     @session.on(ls.PositionClosed)
     def closed(event: ls.Event[ls.PositionClosed]) -> None:

@@ -45,7 +45,7 @@ from hypothesis.stateful import (
 
 from lasersell_sync.stream.exits.core import ExitCore
 from lasersell_sync.stream.exits.journal import ExitJournal
-from lasersell_sync.stream.exits.ledger import Tranche
+from lasersell_sync.stream.exits.ledger import PositionLedger, Tranche
 from lasersell_sync.stream.exits.messages import (
     ArmTimer,
     BeginClose,
@@ -90,7 +90,15 @@ SEND_FATES = ("ok", "ok", "ok", "error_forwarded", "error_lost", "dropped", "lat
 LANDINGS = ("ok", "ok", "late", "fail", "fail", "never")
 CONFIRM_LAGS = (0, 0, 1, 3, 14)  # rounds per commitment level
 POLL_FATES = ("ok", "ok", "ok", "late", "error")
-ODD_THINGS = ("user_closes_1", "user_closes_2", "foreign_signal", "journal_fails", "journal_works")
+ODD_THINGS = (
+    "user_closes_1",
+    "user_closes_2",
+    "foreign_signal",
+    "journal_fails",
+    "journal_works",
+    "server_repeats_1",  # the server sends a pending tranche again, built anew (a new blockhash)
+    "server_repeats_2",
+)
 
 
 @attrs.define
@@ -133,6 +141,7 @@ class ExitModel(RuleBasedStateMachine):
 
     core_class: Type[ExitCore] = ExitCore
     strict = True  # False: only a double (or unasked) sell fails the test
+    crashes = True  # False: no journal, no crash (a shorter search for the guards' test)
 
     def __init__(self) -> None:
         super().__init__()
@@ -386,6 +395,7 @@ class ExitModel(RuleBasedStateMachine):
     )
     def start(self, commitment: str, journaled: bool, max_retries: int, close_at: int) -> None:
         self.policy = ExitPolicy(commitment=commitment, max_retries=max_retries)
+        journaled = journaled and self.crashes
         self.core = self.core_class(self.policy, poll_interval=0.2, journaled=journaled)
         self.close_at = close_at
         if journaled:
@@ -449,6 +459,11 @@ class ExitModel(RuleBasedStateMachine):
         self.data = data
         if kind.startswith("user_closes"):
             self.close_position(self.positions[int(kind[-1])])
+        elif kind.startswith("server_repeats"):
+            pos = self.positions[int(kind[-1])]
+            if pos.pending and not pos.closed and pos.tokens:
+                tranche = pos.pending[0]
+                self.send_signal(self.build(pos, tranche), "stop_loss" if tranche == "full" else "chained_tp")
         elif kind == "foreign_signal" and not self.positions[2].closed:
             self.send_signal(self.build(self.positions[2], "level:1", foreign=True), "chained_tp")
         elif kind.startswith("journal"):
@@ -539,7 +554,12 @@ TestExitCore.settings = SETTINGS
 
 
 class WithoutStaleAnswers(ExitCore):
-    """Defect 1: a late refresh, or any signal of a tranche that sold, starts a new sell."""
+    """Defect 1: a lapsed refresh is asked again, and a late answer, or any signal of a tranche
+    that sold, starts a new sell (a late answer that comes back as a full exit is sold too)."""
+
+    @staticmethod
+    def _may_ask_again(t: Tranche) -> bool:
+        return True
 
     @staticmethod
     def _has_sold(t: Tranche) -> bool:
@@ -548,6 +568,10 @@ class WithoutStaleAnswers(ExitCore):
     @staticmethod
     def _late_answer(t: Tranche) -> bool:
         return False
+
+    @staticmethod
+    def _misanswered(pos: PositionLedger, s: Signal) -> Optional[Tranche]:
+        return None
 
 
 class WithoutDeduplication(ExitCore):
@@ -562,18 +586,25 @@ class WithoutDeduplication(ExitCore):
 
 
 class WithoutLandedBelowCommitment(ExitCore):
-    """Defect 3: a sell that landed but is not yet at the policy's commitment is taken for dead."""
+    """Defect 3: a sell that landed but is not yet at the policy's commitment is taken for dead,
+    and the refresh the executor then asks for comes back as a full exit, which is sold."""
 
     def _on_chain(self, status: Optional[SignatureStatus]) -> bool:  # type: ignore[override]
         return status is not None and status.reached(self.policy.commitment)
 
+    @staticmethod
+    def _misanswered(pos: PositionLedger, s: Signal) -> Optional[Tranche]:
+        return None
+
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("broken", [WithoutStaleAnswers, WithoutDeduplication, WithoutLandedBelowCommitment])
 def test_the_model_catches_each_double_sell_when_its_guard_is_removed(broken: Type[ExitCore]) -> None:
-    # Deterministic (derandomize), and found within a few hundred examples each at the time of
+    # Deterministic (derandomize): found after 519, 667 and 2,288 examples at the time of
     # writing; the budget leaves room for changes to the core or the model. CI runs it once.
-    machine = type(f"ExitModel{broken.__name__}", (ExitModel,), {"core_class": broken, "strict": False})
-    budget = settings(SETTINGS, max_examples=4000, stateful_step_count=80, phases=[Stage.generate])
+    options = {"core_class": broken, "strict": False, "crashes": False}
+    machine = type(f"ExitModel{broken.__name__}", (ExitModel,), options)
+    budget = settings(SETTINGS, max_examples=8000, stateful_step_count=80, phases=[Stage.generate])
     with pytest.raises(AssertionError, match=r"sold twice|never asked"):
         run_state_machine_as_test(machine, settings=budget)

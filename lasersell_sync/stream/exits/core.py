@@ -235,6 +235,11 @@ class ExitCore:
         return next((t for t in pos.tranches.values() if t.id != "full" and t.requests_owed > 0), None)
 
     @staticmethod
+    def _may_ask_again(t: Tranche) -> bool:
+        """Only a full exit asks twice for its refresh (a second answer is a full exit as well)."""
+        return t.id == "full"
+
+    @staticmethod
     def _late_answer(t: Tranche) -> bool:
         """A signal answering a request of an exit that has ended is stale."""
         return t.requests_owed > 0
@@ -529,7 +534,7 @@ class ExitCore:
         if t.request_no >= _REQUESTS_PER_RETRY:
             waited = _REQUESTS_PER_RETRY * self.policy.refresh_timeout
             self._fail(pos, t, "no_signal", f"no fresh signal within {waited:g} s of request_exit_signal")
-        elif t.id == "full":
+        elif self._may_ask_again(t):
             self._request(pos, t)
         else:
             t.request_no += 1

@@ -60,7 +60,7 @@ class ExitPolicy:
     max_retries: int = attrs.field(default=2, validator=_retries)
     refresh_timeout: float = attrs.field(default=1.5, validator=_positive)
     commitment: str = attrs.field(default="confirmed", validator=attrs.validators.in_(COMMITMENTS))
-    rebroadcast_interval: float = attrs.field(default=1.0, validator=_positive)
+    rebroadcast_interval: float = attrs.field(default=0.4, validator=_positive)
     expiry_check_interval: float = attrs.field(default=2.0, validator=_positive)
     unresolved_after: float = attrs.field(default=10.0, validator=_positive)
 
