@@ -168,6 +168,9 @@ class ExitCore:
             pos.position_id = s.position_id
             pos.token_account = pos.token_account or s.token_account
         self._admit(pos, s)
+        t = pos.tranches.get(self._tranche_id(s))
+        if t is not None and s.payload is not None and not t.known(s.payload):
+            t.payloads.append(s.payload)
 
     def _admit(self, pos: PositionLedger, s: Signal) -> None:
         """What a signal means for its tranche: a new sell, a refresh, a duplicate, or stale."""
@@ -189,8 +192,8 @@ class ExitCore:
             self._enqueue(pos, t)
         elif self._has_sold(t):
             self._stale(s, "its tranche has sold")
-        elif t.tried(s.payload):
-            self._stale(s, "a copy of a signal already tried")
+        elif t.known(s.payload):  # a copy is never an answer, nor a new sell
+            self._stale(s, "a copy of a signal it already had")
         elif t.phase.final:
             if self._late_answer(t):
                 t.requests_owed -= 1
@@ -289,7 +292,7 @@ class ExitCore:
 
     def _start_attempt(self, pos: PositionLedger, t: Tranche) -> None:
         t.phase = Phase.SELLING
-        a = Attempt(number=len(t.attempts) + 1, slippage_bps=t.slippage_bps, payload=t.signal.payload)
+        a = Attempt(number=len(t.attempts) + 1, slippage_bps=t.slippage_bps)
         t.attempts.append(a)
         self._emit(Sign(t.ref(pos.key, a.number), t.signal))
 

@@ -68,7 +68,6 @@ class Attempt:
     tx_b64: Optional[str] = attrs.field(default=None, repr=False)
     slot: Optional[int] = None
     err: Any = None
-    payload: Any = attrs.field(default=None, repr=False, eq=False)  # the unsigned transaction it signed
     submitted: bool = False  # ExitSubmitted was published
     expiry_due: bool = False  # its blockhash is to be checked at the next poll
 
@@ -82,6 +81,7 @@ class Tranche:
     signal: Signal  # the signal the next attempt signs (the latest one of this tranche)
     first_received: float
     held: Optional[Signal] = None  # a newer signal that arrived while an attempt could land
+    payloads: List[Any] = attrs.field(factory=list, repr=False)  # every transaction it was given
     attempts: List[Attempt] = attrs.field(factory=list)
     slippage_bps: Optional[int] = None  # for the next attempt (None: as the signal was built)
     waited: bool = False  # it queued behind another tranche: check its blockhash first
@@ -118,9 +118,9 @@ class Tranche:
         """Attempts that could still land (or have landed below the commitment)."""
         return [a for a in self.attempts if a.state.may_land]
 
-    def tried(self, payload: Any) -> bool:
-        """An attempt already signed this very transaction (a copy of its signal)."""
-        return payload is not None and any(a.payload == payload for a in self.attempts)
+    def known(self, payload: Any) -> bool:
+        """This very transaction reached the tranche before (a copy of one of its signals)."""
+        return payload is not None and any(seen == payload for seen in self.payloads)
 
     def dead_attempts(self) -> int:
         """How many attempts of this round provably did not sell."""
