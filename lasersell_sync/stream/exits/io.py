@@ -59,6 +59,7 @@ class ExitIO:
         self._pools: Dict[str, ThreadPoolExecutor] = {}
         self._sending: Set[Tuple[int, AttemptRef]] = set()
         self._failing: Set[int] = set()  # targets whose last send failed (logged once per streak)
+        self._holding = False  # closing: sends still queued are not made
         self._closed = False
 
     def broadcast(self, action: Broadcast) -> None:
@@ -82,6 +83,11 @@ class ExitIO:
         """Is a queued signal's blockhash still valid? On the RPC pool."""
         self._submit_rpc(self._check, action)
 
+    def hold_sends(self) -> None:
+        """From now on no send starts, not even one queued before (the executor is closing)."""
+        with self._lock:
+            self._holding = True
+
     def close(self) -> None:
         """Abort every request in flight, then join every thread (they end within milliseconds)."""
         with self._lock:
@@ -95,7 +101,11 @@ class ExitIO:
 
     def _send(self, index: int, target: SendTarget, action: Broadcast) -> None:
         error: Optional[BaseException] = None
+        with self._lock:
+            holding = self._holding
         try:
+            if holding:
+                raise TxSubmitError("transport", "not sent: the executor is closing", target=target.name)
             self._sender.send_b64(target, action.tx_b64)
         except TxSubmitError as exc:
             error = exc
@@ -104,7 +114,7 @@ class ExitIO:
             error = exc
         with self._lock:
             self._sending.discard((index, action.ref))
-            first_failure = error is not None and index not in self._failing and not self._closed
+            first_failure = error is not None and index not in self._failing and not self._holding
             if error is None:
                 self._failing.discard(index)
             else:

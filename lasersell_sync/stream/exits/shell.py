@@ -190,6 +190,7 @@ class ExitExecutor:
             if self._closed:
                 return True
             self._closed = True
+        self._io.hold_sends()  # what was queued before stays unsent
         self._feed(BeginClose())
         with self._lock:
             self._settled.wait_for(lambda: not self._core.may_land(), max(0.0, deadline - time.monotonic()))
