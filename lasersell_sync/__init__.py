@@ -31,6 +31,7 @@ from .errors import (
     ProtocolError,
     SessionClosedError,
     StreamServerError,
+    TlsPinError,
     TxSubmitError,
     WrongPassphraseError,
 )
@@ -284,6 +285,7 @@ __all__ = [
     "StreamSession",
     "Submission",
     "TakeProfitLevel",
+    "TlsPinError",
     "TradeHistoryPage",
     "TradeRecord",
     "TradeTick",

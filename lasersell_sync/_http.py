@@ -17,14 +17,16 @@ import os
 import socket
 import threading
 import weakref
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import ProxyManager
+from urllib3.util.ssl_ import create_urllib3_context
 
+from ._pins import pinned_context
 from ._redact import register_secrets, url_secrets
 
 __all__ = ["AbortableAdapter", "HttpSettings", "Proxies", "Verify", "pooled_session"]
@@ -158,19 +160,25 @@ class AbortableAdapter(HTTPAdapter):
     ``requests`` has no way to cancel a call that waits on a hung server; ``abort()`` shuts down
     the socket of every connection the adapter opened (in use or idle, direct or through a
     proxy), so a waiting thread fails at once, and so does any connection opened afterwards.
+    With ``pins``, every TLS handshake also checks the server's key (``_pins``).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, pins: Optional[FrozenSet[str]] = None, **kwargs: Any) -> None:
         self._sockets = _Sockets()
+        self._context = pinned_context(create_urllib3_context(), pins) if pins else None
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """Build the pool manager with connections that register their sockets."""
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _tracked_pools(self._sockets)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         """The proxy's pool manager, with connections that register their sockets."""
+        if self._context is not None:
+            proxy_kwargs.setdefault("ssl_context", self._context)
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if isinstance(manager, ProxyManager):  # a SOCKS manager keeps its own connection classes
             manager.pool_classes_by_scheme = _tracked_pools(self._sockets)
@@ -181,17 +189,19 @@ class AbortableAdapter(HTTPAdapter):
         self._sockets.abort()
 
 
-def pooled_session(pool_maxsize: int, settings: HttpSettings) -> requests.Session:
+def pooled_session(
+    pool_maxsize: int, settings: HttpSettings, *, pins: Optional[FrozenSet[str]] = None
+) -> requests.Session:
     """A keep-alive ``requests.Session`` for JSON APIs, with ``settings``' CA bundle.
 
     ``trust_env`` stays off: :class:`HttpSettings` has already read the environment once, and
     callers pass ``proxies=settings.proxies_for(url)`` with each request. Its adapter is an
-    :class:`AbortableAdapter` (``session.get_adapter(url).abort()``).
+    :class:`AbortableAdapter` (``session.get_adapter(url).abort()``), pinning ``pins`` if given.
     """
     session = requests.Session()
     session.trust_env = False
     session.verify = settings.verify
-    adapter = AbortableAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    adapter = AbortableAdapter(pins=pins, pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["content-type"] = "application/json"

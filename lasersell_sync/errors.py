@@ -6,7 +6,7 @@ catch the library's failures with one ``except`` clause and still tell them apar
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 __all__ = [
     "AuthenticationError",
@@ -26,6 +26,7 @@ __all__ = [
     "ProtocolError",
     "SessionClosedError",
     "StreamServerError",
+    "TlsPinError",
     "TxSubmitError",
     "WrongPassphraseError",
 ]
@@ -88,6 +89,19 @@ class StreamServerError(ConnectError):
         super().__init__(f"server error [{code}]: {server_message}")
         self.code = code
         self.server_message = server_message
+
+
+class TlsPinError(ConnectError):
+    """The server's TLS key matches none of the configured pins (``tls_pins``). Never retried.
+
+    Raised during the TLS handshake, before any request is sent. Attributes:
+        presented: the pins (base64 SHA-256 of the SubjectPublicKeyInfo) of the certificates
+            the server presented, leaf first.
+    """
+
+    def __init__(self, message: str, *, presented: Tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.presented = presented
 
 
 class CommandRejectedError(LaserSellError):

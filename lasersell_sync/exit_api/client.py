@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Tuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from .._checks import U64_MAX, check_int, check_pubkey
 from .._http import HttpSettings, Proxies, Verify, pooled_session
+from .._pins import parse_pins
 from .._redact import mask, redact, register_secrets, safe_url
 from ..backoff import RetryPolicy
 from ..errors import ExitApiError
@@ -100,6 +101,9 @@ class ExitApiClient:
             ``requests``-style map replaces them; ``{}`` connects directly.
         verify: ``None`` honours ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (read once), else
             certifi; a path names your CA bundle. Verification cannot be turned off.
+        tls_pins: SHA-256 SPKI pins of the API's TLS key (base64; give two to roll keys),
+            checked in every handshake before the request (and its key) is sent; a mismatch
+            raises :class:`~lasersell_sync.errors.TlsPinError` and is never retried.
 
     Example:
         >>> with ExitApiClient(api_key) as api:
@@ -118,6 +122,7 @@ class ExitApiClient:
         pool_maxsize: int = 16,
         proxies: Proxies = None,
         verify: Verify = None,
+        tls_pins: Optional[Sequence[str]] = None,
     ) -> None:
         if timeout <= 0 or connect_timeout <= 0:
             raise ValueError("timeouts must be > 0")
@@ -132,7 +137,10 @@ class ExitApiClient:
         self._proxies = self._http.proxies_for(self._base)
         self._secrets = [api_key, *self._http.secrets_for(self._base)]
         register_secrets(self._secrets)
-        self._session = pooled_session(pool_maxsize, self._http)
+        pins = parse_pins(tls_pins) if tls_pins is not None else None
+        if pins and not self._base.startswith("https://"):
+            raise ValueError("tls_pins needs an https:// base_url")
+        self._session = pooled_session(pool_maxsize, self._http, pins=pins)
         self._session.headers["accept"] = "application/json"
         if api_key:
             self._session.headers["x-api-key"] = api_key

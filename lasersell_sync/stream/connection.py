@@ -13,10 +13,11 @@ import logging
 import ssl
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, NamedTuple, Optional, Set, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Set, Union
 
 import attrs
 
+from .._pins import parse_pins
 from .._redact import mask, safe_url
 from ..backoff import Backoff
 from ..errors import SessionClosedError
@@ -82,6 +83,8 @@ class StreamConnection(ReaderLoop):
         endpoint: ``ws://`` or ``wss://`` URL; production by default.
         ssl_context: custom trust for ``wss://``; verification is always on.
         ca_bundle: a PEM file of trusted certificates for ``wss://``, instead of ``ssl_context``.
+        tls_pins: SHA-256 SPKI pins (base64); the server's key must match one, at every
+            connect (a mismatch is a fatal :class:`~lasersell_sync.errors.TlsPinError`).
         connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok``.
         ping_interval: probe after this much silence.
         ping_timeout: declare the connection dead when nothing at all arrives within this long
@@ -114,6 +117,7 @@ class StreamConnection(ReaderLoop):
         endpoint: Optional[str] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_bundle: Union[str, Path, None] = None,
+        tls_pins: Optional[Sequence[str]] = None,
         connect_timeout: float = DEFAULTS.connect_timeout,
         ping_interval: float = DEFAULTS.ping_interval,
         ping_timeout: float = DEFAULTS.ping_timeout,
@@ -133,7 +137,10 @@ class StreamConnection(ReaderLoop):
         self._api_key = api_key
         self._url = endpoint_url(endpoint)
         self._shown_url = safe_url(self._url)
-        self._sslopt = tls_options(ssl_context, ca_bundle)
+        pins = parse_pins(tls_pins) if tls_pins is not None else None
+        if pins and not self._url.startswith("wss://"):
+            raise ValueError("tls_pins needs a wss:// endpoint")
+        self._sslopt = tls_options(ssl_context, ca_bundle, pins)
         self._on_message = on_message
         self._on_event = on_event or _ignore_event
         self._on_frame = on_frame

@@ -15,7 +15,14 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..backoff import Backoff
-from ..errors import AuthenticationError, ConnectError, ProtocolError, SessionClosedError, StreamServerError
+from ..errors import (
+    AuthenticationError,
+    ConnectError,
+    ProtocolError,
+    SessionClosedError,
+    StreamServerError,
+    TlsPinError,
+)
 from ..proto import ErrorMessage, HelloOk, Ping, Pong, ServerMessage, UnknownMessage
 from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .frames import ConnectionClosed, WireViolation
@@ -162,7 +169,7 @@ class ReaderLoop:
                 self._announce(link, reconnect=True)
             except SessionClosedError:
                 return None
-            except AuthenticationError as exc:
+            except (AuthenticationError, TlsPinError) as exc:  # a refusal or another server: fatal
                 return exc
             except StreamServerError as exc:
                 rejected = self._outbox.reject_for_handshake(exc.code)

@@ -107,6 +107,9 @@ class StreamSession(SessionCommands, SessionState):
             simulator).
         ssl_context: custom trust for ``wss://``; verification is always on.
         ca_bundle: a PEM file of trusted certificates for ``wss://``, instead of ``ssl_context``.
+        tls_pins: SHA-256 SPKI pins of the stream's TLS key (base64, give two to roll keys):
+            checked at every connect, in addition to normal verification; a mismatch is a
+            fatal :class:`~lasersell_sync.errors.TlsPinError`, never retried.
         connect_timeout: seconds for TCP + TLS + upgrade + ``hello_ok`` (also per reconnect).
         ping_interval: probe after this much silence (default 10 s).
         ping_timeout: a link that stays silent this much longer after the probe is replaced
@@ -142,6 +145,7 @@ class StreamSession(SessionCommands, SessionState):
         record_to: Optional[Union[str, Path]] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         ca_bundle: Union[str, Path, None] = None,
+        tls_pins: Optional[Sequence[str]] = None,
         connect_timeout: float = DEFAULTS.connect_timeout,
         ping_interval: float = DEFAULTS.ping_interval,
         ping_timeout: float = DEFAULTS.ping_timeout,
@@ -176,6 +180,7 @@ class StreamSession(SessionCommands, SessionState):
             endpoint=endpoint,
             ssl_context=ssl_context,
             ca_bundle=ca_bundle,
+            tls_pins=tls_pins,
             connect_timeout=connect_timeout,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
