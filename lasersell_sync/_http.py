@@ -123,6 +123,13 @@ class _Sockets:
         for connection in connections:
             _shut(connection)
 
+    def close_all(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.close()
+
 
 def _shut(connection: Any) -> None:
     """Wake whatever thread waits on this connection's socket (it then fails at once)."""
@@ -187,6 +194,12 @@ class AbortableAdapter(HTTPAdapter):
     def abort(self) -> None:
         """Fail every request in flight now, and every later one at its connect."""
         self._sockets.abort()
+
+    def close(self) -> None:
+        """Close the pools and every connection they hold now (urllib3 2 leaves pooled sockets
+        open until they are garbage-collected, so a server would see them linger)."""
+        super().close()
+        self._sockets.close_all()
 
 
 def pooled_session(

@@ -62,8 +62,10 @@ class HttpEndpoint:
         accounts: Accounts,
         trades: Trades,
         rpc_faults: Optional[RpcFaults] = None,
+        on_call: Optional[Callable[[str], None]] = None,
     ) -> None:
         self._rpc_faults = rpc_faults
+        self._on_call = on_call
         self._build_sell = build_sell
         self._build_buy = build_buy
         self._rpc = rpc
@@ -155,6 +157,9 @@ class HttpEndpoint:
         """Answer one request as the service would: ``(HTTP status, JSON body)``."""
         if (method, path) == ("GET", "/healthz"):
             return 200, {"status": "ok"}
+        if (method, path) == ("GET", "/ping"):  # Helius Sender's warm-up endpoint
+            self._rpc_count("ping")
+            return 200, "ok"
         try:
             body = json.loads(raw or b"null")
         except ValueError:
@@ -173,6 +178,10 @@ class HttpEndpoint:
         if body is _NOT_JSON and method != "GET":
             return 400, {"error": "body is not JSON"}
         return self._route(method, path, body, api_key)
+
+    def _rpc_count(self, name: str) -> None:
+        if self._on_call is not None:  # counted with the RPC's methods (``sim.rpc_calls``)
+            self._on_call(name)
 
     def _call_rpc(self, body: Any, label: str) -> Reply:
         """A JSON-RPC call, unless a fault refuses it (503) or holds it."""

@@ -169,6 +169,7 @@ class Simulator:
                 accounts=self._accounts,
                 trades=world.trades,
                 rpc_faults=rpc_faults,
+                on_call=world.called,
             )
         except BaseException as exc:  # e.g. the HTTP port is taken: do not leave the stream running
             stream.stop()
@@ -307,7 +308,8 @@ class Simulator:
         return self._world.wait_for(predicate, timeout)
 
     def rpc_calls(self, method: str) -> int:
-        """How many JSON-RPC requests for ``method`` arrived (``sim.wait_for`` sees each one)."""
+        """How many JSON-RPC requests for ``method`` arrived (``sim.wait_for`` sees each one);
+        ``"ping"`` counts ``GET /ping`` (Helius Sender's warm-up)."""
         with self._world.lock:
             return self._world.rpc_calls.get(method, 0)
 

@@ -16,10 +16,19 @@ from ..proto import Configure
 from ..tx import SEND_MODE_OF, SendTarget, SendTargetRpc
 from ..tx.targets import TARGET_TYPES
 
-__all__ = ["DEFAULT_TIP_LAMPORTS", "check_keypairs", "check_targets", "send_settings_for"]
+__all__ = ["DEFAULT_TIP_LAMPORTS", "check_keep_warm", "check_keypairs", "check_targets", "send_settings_for"]
 
 DEFAULT_TIP_LAMPORTS = 1_000_000
 """The tip the official CLI pays with Helius Sender or Astralane (0.001 SOL)."""
+
+
+def check_keep_warm(keep_warm: Optional[float]) -> Optional[float]:
+    """``keep_warm`` as seconds (None: off); a ValueError naming it otherwise."""
+    if keep_warm is None:
+        return None
+    if isinstance(keep_warm, bool) or not isinstance(keep_warm, (int, float)) or not 0 < keep_warm < float("inf"):
+        raise ValueError(f"keep_warm must be None or a number of seconds > 0, got {keep_warm!r}")
+    return float(keep_warm)
 
 
 def check_keypairs(keypair: Union[Keypair, Sequence[Keypair]]) -> Dict[str, Keypair]:

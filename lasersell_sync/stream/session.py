@@ -51,7 +51,7 @@ from ..proto import (
     validate_strategy,
 )
 from ..tx import SendTarget, TxSender
-from .autoexit import check_keypairs, check_targets, send_settings_for
+from .autoexit import check_keep_warm, check_keypairs, check_targets, send_settings_for
 from .commands import check_wallets, check_watch_wallets, configure_settings
 from .connection import DEFAULTS, StreamConnection
 from .dispatcher import Dispatcher
@@ -263,6 +263,7 @@ class StreamSession(SessionCommands, SessionState):
         *,
         sender: Optional[TxSender] = None,
         journal: Optional[Union[str, os.PathLike[str]]] = None,
+        keep_warm: Optional[float] = 25.0,
     ) -> ExitExecutor:
         """Turn every exit signal of ``keypair``'s wallet(s) into a confirmed sell, never two.
 
@@ -280,6 +281,10 @@ class StreamSession(SessionCommands, SessionState):
             journal: an SQLite file that keeps the ledger across a crash: every attempt is
                 written before it is sent, and the next start settles what was in flight
                 before acting on a signal for that position. Created if missing.
+            keep_warm: seconds between two warm-ups of each target's pooled connection (the
+                target's cheapest call: ``getHealth``, Helius Sender's ``/ping``), below the
+                30 to 120 s after which providers close idle connections, so an exit does not
+                pay a TCP and TLS handshake. ``None`` switches it off.
 
         Raises:
             JournalError: the journal cannot be used (not a journal, unreadable, in use).
@@ -294,6 +299,7 @@ class StreamSession(SessionCommands, SessionState):
             raise SessionClosedError("the session is closed")
         keypairs = check_keypairs(keypair)
         chosen, rpc = check_targets(targets, confirm_rpc)
+        warm = check_keep_warm(keep_warm)
         changes = send_settings_for(chosen, self._conn.intent)
         opened = ExitJournal(journal) if journal is not None else None
         owned = sender if sender is not None else TxSender(timeout=5.0, connect_timeout=1.0)
@@ -307,6 +313,7 @@ class StreamSession(SessionCommands, SessionState):
             publish=self._publish,
             report=self._dispatcher.report_later,
             journal=opened,
+            keep_warm=warm,
         )
         self._executor = executor
         self._registry.add(ExitSignalWithTx, executor.on_signal)

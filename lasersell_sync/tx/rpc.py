@@ -8,6 +8,7 @@ cause (errors are raised outside the ``except`` block).
 
 from __future__ import annotations
 
+import http.client
 import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -51,30 +52,79 @@ class JsonRpc:
         """
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         extra: Dict[str, str] = dict(headers or {})
-        try:
-            response = self._session.post(
-                url,
-                data=jsonlib.dumps(body).encode("utf-8"),
-                headers=extra,
-                timeout=timeout or self._timeout,
-                proxies=self._http.proxies_for(url),
-            )
-            text = response.text
-        except requests.RequestException as exc:
-            # Built here, raised below: outside the handler, so no un-redacted __context__.
-            secrets = self.secrets(url, extra)
-            error = TxSubmitError(
-                "transport",
-                f"POST {safe_url(url)} failed: {type(exc).__name__}: {redact(str(exc), secrets)}",
-                target=name,
-            )
-        else:
-            return _result(response.status_code, text, name, lambda: self.secrets(url, extra))
+        response = self._exchange("POST", url, jsonlib.dumps(body).encode("utf-8"), extra, name, timeout)
+        return _result(response.status_code, response.text, name, lambda: self.secrets(url, extra))
+
+    def touch(
+        self, verb: str, url: str, body: Optional[Dict[str, Any]], *, name: str, headers: Mapping[str, str]
+    ) -> int:
+        """A warm-up request: its HTTP status (any answer means the connection is alive).
+
+        Raises:
+            TxSubmitError: kind ``transport``: no answer at all.
+        """
+        data = jsonlib.dumps(body).encode("utf-8") if body is not None else None
+        return self._exchange(verb, url, data, dict(headers), name, None).status_code
+
+    def _exchange(
+        self,
+        verb: str,
+        url: str,
+        data: Optional[bytes],
+        headers: Dict[str, str],
+        name: str,
+        timeout: Optional[Tuple[float, float]],
+    ) -> requests.Response:
+        """One request, read in full. A pooled connection that the server closed while it sat
+        idle (a provider's or load balancer's idle timeout) is replaced at once, once: the
+        request never reached the server, and every call made here may be repeated."""
+        error: Optional[TxSubmitError] = None
+        for attempt in (1, 2):
+            try:
+                response = self._session.request(
+                    verb,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout or self._timeout,
+                    proxies=self._http.proxies_for(url),
+                )
+                response.content  # noqa: B018 - read the body now, inside the try
+                return response
+            except requests.RequestException as exc:
+                if attempt == 1 and isinstance(exc, requests.ConnectionError) and _went_stale(exc):
+                    continue
+                # Built here, raised below: outside the handler, so no un-redacted __context__.
+                secrets = self.secrets(url, headers)
+                error = TxSubmitError(
+                    "transport",
+                    f"{verb} {safe_url(url)} failed: {type(exc).__name__}: {redact(str(exc), secrets)}",
+                    target=name,
+                )
+                break
+        assert error is not None
         raise error
 
     def secrets(self, url: str, headers: Mapping[str, str]) -> List[str]:
         """What must never be shown: header values (API keys) and the URL's and proxy's secrets."""
         return [*headers.values(), *self._http.secrets_for(url)]
+
+
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+def _went_stale(exc: BaseException) -> bool:
+    """Whether a request failed because the server had closed the (pooled) connection."""
+    seen = 0
+    pending: List[Any] = [exc]
+    while pending and seen < 32:
+        current = pending.pop()
+        seen += 1
+        if isinstance(current, _STALE):
+            return True
+        if isinstance(current, BaseException):
+            pending.extend([*current.args, current.__cause__, current.__context__])
+    return False
 
 
 def _json_or_not(text: str) -> Any:

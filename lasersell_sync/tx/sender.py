@@ -191,6 +191,22 @@ class TxSender:
             raise first
         return Submission(signature=signature, accepted=accepted, errors=errors)
 
+    def warm(self, target: SendTarget) -> int:
+        """Keep the pooled connection to ``target`` alive with its cheapest call (``warm_call``).
+
+        Providers close idle keep-alive connections (often after 30 to 120 s); a send on a
+        cold pool then pays TCP and TLS handshakes first. Any HTTP answer counts: it is the
+        connection that matters. Returns the HTTP status.
+
+        Raises:
+            TxSubmitError: kind ``transport``: no answer (the target is down or unreachable).
+        """
+        if not isinstance(target, TARGET_TYPES):
+            raise TypeError(f"target must be a SendTarget (SendTargetRpc, ...), got {type(target).__name__}")
+        self._check_open()
+        verb, url, body = target.warm_call()
+        return self._rpc.touch(verb, url, body, name=target.name, headers=target.headers())
+
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._closed:

@@ -7,7 +7,8 @@ them through ``safe_url`` and their secrets are registered with the log filter.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
@@ -15,6 +16,7 @@ from .._redact import mask, register_secrets, safe_url, url_secrets
 
 __all__ = [
     "ASTRALANE_REGIONS",
+    "GET_HEALTH",
     "HELIUS_SENDER_URL",
     "MAINNET_BETA_RPC_URL",
     "SEND_MODE_OF",
@@ -23,12 +25,20 @@ __all__ = [
     "SendTargetAstralane",
     "SendTargetHeliusSender",
     "SendTargetRpc",
+    "WarmCall",
 ]
 
 MAINNET_BETA_RPC_URL = "https://solana-rpc.publicnode.com"
 """The public RPC the official SDKs default to: rate-limited, meant for testing."""
 HELIUS_SENDER_URL = "https://sender.helius-rpc.com/fast"
 ASTRALANE_REGIONS = frozenset({"fr", "fr2", "ams", "ams2", "la", "ny", "jp", "sg", "lim", "lit"})
+
+
+GET_HEALTH: Dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "getHealth"}
+"""A node's cheapest JSON-RPC call: no account, no ledger lookup; it answers ``"ok"``."""
+
+WarmCall = Tuple[str, str, Optional[Dict[str, Any]]]
+"""How to keep a target's connection warm: ``(HTTP verb, URL, JSON body or None)``."""
 
 
 def _shown_url(url: Optional[str]) -> str:
@@ -59,6 +69,10 @@ class SendTargetRpc:
         """Extra HTTP headers: none."""
         return {}
 
+    def warm_call(self) -> WarmCall:
+        """``getHealth``: read-only, and the lightest call a node serves."""
+        return ("POST", self.url, GET_HEALTH)
+
 
 @attrs.frozen(kw_only=True)
 class SendTargetHeliusSender:
@@ -77,6 +91,12 @@ class SendTargetHeliusSender:
     def headers(self) -> Dict[str, str]:
         """Extra HTTP headers: none."""
         return {}
+
+    def warm_call(self) -> WarmCall:
+        """``GET /ping`` on the Sender's host, the endpoint Helius documents for keeping a
+        connection warm (it sends nothing anywhere)."""
+        parts = urlsplit(self.url)
+        return ("GET", urlunsplit((parts.scheme, parts.netloc, "/ping", parts.query, "")), None)
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +130,10 @@ class SendTargetAstralane:
     def headers(self) -> Dict[str, str]:
         """Extra HTTP headers: the Astralane key."""
         return {"x-api-key": self.api_key}
+
+    def warm_call(self) -> WarmCall:
+        """``getHealth`` on the same endpoint, which Astralane documents for keep-alive."""
+        return ("POST", self.url, GET_HEALTH)
 
 
 SendTarget = Union[SendTargetRpc, SendTargetHeliusSender, SendTargetAstralane]

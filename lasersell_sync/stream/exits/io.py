@@ -60,6 +60,9 @@ class ExitIO:
         self._sending: Set[Tuple[int, AttemptRef]] = set()
         self._failing: Set[int] = set()  # targets whose last send failed (logged once per streak)
         self._holding = False  # closing: sends still queued are not made
+        self._warming: Set[int] = set()  # targets with a warm-up in flight
+        self._cold: Set[int] = set()  # targets whose last warm-up failed (logged once per streak)
+        self.warm_failures = 0
         self._closed = False
 
     def broadcast(self, action: Broadcast) -> None:
@@ -73,6 +76,20 @@ class ExitIO:
             try:
                 pool.submit(self._send, index, target, action)
             except RuntimeError:  # closed meanwhile: nothing is sent any more
+                return
+
+    def warm(self) -> None:
+        """Keep each target's pooled connection alive, unless a send or a warm-up is using it."""
+        for index, target in enumerate(self._targets):
+            with self._lock:
+                busy = index in self._warming or any(sending == index for sending, _ in self._sending)
+                if self._closed or self._holding or busy:
+                    continue
+                self._warming.add(index)
+                pool = self._pool(f"send-{index}", _SENDS_PER_TARGET)
+            try:
+                pool.submit(self._warm, index, target)
+            except RuntimeError:  # closed meanwhile
                 return
 
     def poll(self, action: Poll) -> None:
@@ -124,6 +141,26 @@ class ExitIO:
                 "send target %s refused an exit transaction: %s (once until it recovers)", target.name, error
             )
         self._feed(SendResult(action.ref, target.name, error))
+
+    def _warm(self, index: int, target: SendTarget) -> None:
+        error: Optional[BaseException] = None
+        try:
+            self._sender.warm(target)
+        except TxSubmitError as exc:
+            error = exc
+        except Exception as exc:
+            logger.exception("warming %s failed unexpectedly", target.name)
+            error = exc
+        with self._lock:
+            self._warming.discard(index)
+            report = error is not None and index not in self._cold and not self._holding
+            if error is None:
+                self._cold.discard(index)
+            else:
+                self.warm_failures += 1
+                self._cold.add(index)
+        if report:
+            logger.warning("send target %s did not answer its warm-up: %s (once until it recovers)", target.name, error)
 
     def _poll(self, action: Poll) -> None:
         valid: Dict[str, bool] = {}

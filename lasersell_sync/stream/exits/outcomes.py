@@ -117,6 +117,7 @@ class ExitStats:
         duplicates: signals that replaced a queued or held one of the same tranche.
         rebroadcasts: re-sends of a signed transaction to every target.
         status_errors: status or blockhash checks that failed (the RPC refused or hung).
+        warm_failures: warm-ups of a send target that got no answer.
         in_flight: tranches being worked on (sending, landing or waiting for a fresh signal).
         queued: tranches waiting behind another tranche of the same position.
     """
@@ -132,5 +133,6 @@ class ExitStats:
     duplicates: int = 0
     rebroadcasts: int = 0
     status_errors: int = 0
+    warm_failures: int = 0
     in_flight: int = 0
     queued: int = 0

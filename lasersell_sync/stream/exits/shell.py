@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Union
 
+import attrs
 from solders.keypair import Keypair
 
 from ...errors import JournalError, LaserSellError, SessionClosedError, TxSubmitError
@@ -63,6 +64,8 @@ __all__ = ["ExitExecutor", "ExitRefusedError"]
 
 logger = logging.getLogger(__name__)
 
+_WARM = "warm"  # the timer key of the warm-ups (the core's timers are keyed by number)
+
 Publish_ = Callable[[Any], None]
 Request = Callable[[Union[str, int], Optional[int]], Any]
 
@@ -102,6 +105,7 @@ class ExitExecutor:
         publish: hands an outcome event to the session's dispatcher.
         report: hands an error to the session's ``on_error`` path.
         journal: the crash journal, read back now (None: the ledger lives in memory only).
+        keep_warm: seconds between two warm-ups of every target's connection (None: off).
     """
 
     def __init__(
@@ -116,8 +120,10 @@ class ExitExecutor:
         publish: Publish_,
         report: Callable[[BaseException], None],
         journal: Optional[ExitJournal] = None,
+        keep_warm: Optional[float] = None,
     ) -> None:
         self._keypairs = keypairs
+        self.keep_warm = keep_warm
         self._targets = list(targets)
         self._sender = sender
         self._request = request
@@ -138,6 +144,8 @@ class ExitExecutor:
             with self._lock:
                 self._run(self._core.restore(journal.load(now), now), now)
             self._drain()
+        if keep_warm is not None:
+            self._timers.schedule(_WARM, time.monotonic())  # warm now, then every keep_warm
 
     def __repr__(self) -> str:
         wallets = ", ".join(self._keypairs)
@@ -173,7 +181,8 @@ class ExitExecutor:
     def stats(self) -> ExitStats:
         """Counters since the executor started."""
         with self._lock:
-            return self._core.stats()
+            stats = self._core.stats()
+        return attrs.evolve(stats, warm_failures=self._io.warm_failures)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop sending, wait up to ``timeout`` for sells that may land, then stop every thread.
@@ -294,6 +303,11 @@ class ExitExecutor:
             self._report(exc)
 
     def _timer_due(self, key: str) -> None:
+        if key == _WARM:
+            self._io.warm()
+            assert self.keep_warm is not None
+            self._timers.schedule(_WARM, time.monotonic() + self.keep_warm)
+            return
         with self._lock:
             timer = self._armed.pop(key, None)
         if timer is not None:
