@@ -1,4 +1,4 @@
-"""TLS public-key pinning, against real local TLS servers with ``trustme`` certificates.
+"""TLS public-key pinning and session resumption, against real local TLS servers (``trustme``).
 
 The right pin connects; a wrong one fails during the handshake, before the API key is sent, with
 a typed error naming the key the server presented; a certificate that changes under a session
@@ -162,6 +162,25 @@ def test_a_certificate_changed_under_a_session_ends_it_at_the_reconnect(tls: Any
     assert isinstance(error, ls.TlsPinError)
     assert error.presented[0] == pin_of(other)
     assert server.api_keys == [KEY]  # one connect; the reconnect never sent the key, nor retried
+
+
+# -- session resumption ----------------------------------------------------------------------------
+
+
+def test_a_reconnect_resumes_the_tls_session_and_a_pinned_one_does_not(tls: Any) -> None:
+    server, bundle, _, _, leaf = tls
+    for pins, resumed in ((None, [False, True]), ([pin_of(leaf)], [False, False])):
+        connected = threading.Semaphore(0)
+        session = ls.StreamSession(KEY, [WALLET], STRATEGY, endpoint=server.url, ca_bundle=bundle, tls_pins=pins)
+        session.on("connected", lambda event: connected.release())
+        try:
+            session.connect(timeout=30)
+            assert connected.acquire(timeout=30)
+            server.drop()
+            assert connected.acquire(timeout=30)  # reconnected
+        finally:
+            session.close()
+        assert server.resumed[-2:] == resumed
 
 
 # -- the Exit API ----------------------------------------------------------------------------------

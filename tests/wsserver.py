@@ -41,6 +41,7 @@ class ScriptedServer:
         self.received: List[Tuple[int, str]] = []  # (connection number, text frame)
         self.api_keys: List[Optional[str]] = []
         self.attempts = 0  # TCP connections that reached the upgrade
+        self.resumed: List[bool] = []  # per connection: did its TLS handshake resume a session?
         self.attempt_times: List[float] = []
         self.cond = threading.Condition()
         self._conns: List[ServerConnection] = []
@@ -94,9 +95,11 @@ class ScriptedServer:
         return None
 
     async def _handler(self, conn: ServerConnection) -> None:
+        tls = conn.transport.get_extra_info("ssl_object")
         with self.cond:
             number = len(self._conns)
             self._conns.append(conn)
+            self.resumed.append(bool(tls is not None and tls.session_reused))
             self._session += 1
             session = self._session
             self.cond.notify_all()

@@ -15,16 +15,15 @@ import os
 import socket
 import ssl
 import time
-from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import attrs
 import websocket
 
-from .._pins import pinned_context
 from .._redact import redact, register_secrets, safe_url, url_secrets
 from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
 from ..proto import ErrorMessage, HelloOk, ServerMessage
+from .tls import remember_session, tls_options
 from .wire import PeerClosed, Wire
 
 __all__ = [
@@ -58,42 +57,6 @@ def endpoint_url(endpoint: Optional[str]) -> str:
     if not url.startswith(("ws://", "wss://")):
         raise ValueError(f"stream endpoint must be a ws:// or wss:// URL, got {safe_url(url)!r}")
     return url
-
-
-def tls_options(
-    ssl_context: Optional[ssl.SSLContext],
-    ca_bundle: Union[str, Path, None],
-    pins: Optional[FrozenSet[str]] = None,
-) -> Dict[str, Any]:
-    """TLS options for wss://. Verification is always on; it cannot be switched off here.
-
-    With ``pins`` the handshake also checks the server's key (``_pins``): on ``ssl_context``
-    itself when one is given (its socket class is replaced), else on a context that trusts what
-    websocket-client would (``ca_bundle``, ``WEBSOCKET_CLIENT_CA_BUNDLE``, or the system's).
-    """
-    if ssl_context is not None:
-        if ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname:
-            raise ValueError("ssl_context must verify certificates and host names (CERT_REQUIRED)")
-        return {"context": pinned_context(ssl_context, pins) if pins else ssl_context}
-    if pins:
-        return {"context": pinned_context(_default_context(ca_bundle), pins)}
-    options: Dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
-    if ca_bundle is not None:
-        options["ca_certs"] = str(ca_bundle)
-    return options
-
-
-def _default_context(ca_bundle: Union[str, Path, None]) -> ssl.SSLContext:
-    """The trust websocket-client builds by itself, as a context that pins can be added to."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names
-    bundle = str(ca_bundle) if ca_bundle is not None else os.environ.get("WEBSOCKET_CLIENT_CA_BUNDLE")
-    if bundle and os.path.isdir(bundle):
-        context.load_verify_locations(capath=bundle)
-    elif bundle:
-        context.load_verify_locations(cafile=bundle)
-    else:
-        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
-    return context
 
 
 @attrs.define
@@ -180,7 +143,9 @@ def open_link(
     on_wire(wire)
     upgrade(wire, url, api_key, timeout)
     try:
-        return handshake(wire, configure_text, deadline, timeout, lambda: connect_secrets(url, api_key))
+        link = handshake(wire, configure_text, deadline, timeout, lambda: connect_secrets(url, api_key))
+        remember_session(sslopt, wire.socket)  # by now the server's session ticket has arrived
+        return link
     except ConnectError:
         wire.release()
         raise

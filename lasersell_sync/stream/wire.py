@@ -215,6 +215,11 @@ class Wire:
 
     # -- ending ----------------------------------------------------------------------------------
 
+    @property
+    def socket(self) -> Any:
+        """The connected socket (an ``ssl.SSLSocket`` for ``wss://``), or None."""
+        return self._ws.sock
+
     def shutdown(self) -> None:
         """Wake a thread blocked reading or connecting; :meth:`release` frees the socket."""
         sock = self._ws.sock
