@@ -172,7 +172,7 @@ def test_a_reconnect_resumes_the_tls_session_and_a_pinned_one_does_not(tls: Any)
     for pins, resumed in ((None, [False, True]), ([pin_of(leaf)], [False, False])):
         connected = threading.Semaphore(0)
         session = ls.StreamSession(KEY, [WALLET], STRATEGY, endpoint=server.url, ca_bundle=bundle, tls_pins=pins)
-        session.on("connected", lambda event: connected.release())
+        session.on("connected", lambda event, connected=connected: connected.release())
         try:
             session.connect(timeout=30)
             assert connected.acquire(timeout=30)
