@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 import socketserver
+import ssl
 import threading
 from typing import Any, Iterator, List, Optional, Tuple
 
@@ -38,7 +39,7 @@ class RecordingRpc:
     without an answer: a keep-alive connection that the server timed out at that very moment.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None) -> None:
         self.calls: List[Tuple[int, str]] = []
         self.cond = threading.Condition()
         self.drop_next = False
@@ -75,7 +76,10 @@ class RecordingRpc:
                     )
 
         self.server = _Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/rpc"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/rpc"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="test-rpc")
         self.thread.start()
 
@@ -106,6 +110,30 @@ def test_each_target_warms_with_its_cheapest_documented_call() -> None:
     assert astralane.warm_call() == ("POST", "https://ny.gateway.astralane.io/iris", GET_HEALTH)
     assert astralane.headers() == {"x-api-key": "astralane-key"}
     assert GET_HEALTH["method"] == "getHealth"
+
+
+@pytest.fixture
+def tls_rpc(tmp_path: Any) -> Iterator[Tuple[RecordingRpc, str]]:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    server = RecordingRpc(tls=context)
+    yield server, str(bundle)
+    server.stop()
+
+
+def test_over_tls_a_warm_up_and_the_next_send_share_one_connection(tls_rpc: Any) -> None:
+    rpc, bundle = tls_rpc
+    with ls.TxSender(timeout=5.0, verify=bundle) as sender:
+        target = ls.SendTargetRpc(url=rpc.url)
+        assert sender.warm(target) == 200
+        assert sender.send_b64(target, "AAAA") == "ok"
+    calls = rpc.wait(2)
+    assert [method for _, method in calls] == ["getHealth", "sendTransaction"]
+    assert calls[0][0] == calls[1][0]  # one TLS connection: the send paid no handshake
 
 
 def test_a_warm_up_and_the_next_send_share_one_connection(rpc: RecordingRpc) -> None:
