@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+import ssl
 import threading
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Iterator, NamedTuple
 
 import pytest
 
@@ -25,6 +27,29 @@ def http() -> Iterator[ScriptedHttp]:
     srv = ScriptedHttp()
     yield srv
     srv.stop()
+
+
+class LocalTls(NamedTuple):
+    """A ``trustme`` CA, the certificate it issued for 127.0.0.1, a server context that presents
+    it, and a PEM bundle that trusts the CA (for ``ca_bundle=`` / ``verify=``)."""
+
+    ca: Any
+    leaf: Any
+    context: ssl.SSLContext
+    bundle: Path
+
+
+@pytest.fixture
+def local_tls(tmp_path: Path) -> LocalTls:
+    """TLS for servers on 127.0.0.1 (needs ``trustme``)."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    leaf.configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    return LocalTls(ca, leaf, context, bundle)
 
 
 @pytest.fixture

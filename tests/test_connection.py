@@ -445,15 +445,9 @@ def test_bad_options_are_rejected() -> None:
 
 
 @pytest.fixture
-def tls_server(tmp_path: Any) -> Iterator[Any]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    srv = ScriptedServer(ssl_context=server_context)
-    yield srv, bundle, ca
+def tls_server(local_tls: Any) -> Iterator[Any]:
+    srv = ScriptedServer(ssl_context=local_tls.context)
+    yield srv, local_tls.bundle, local_tls.ca
     srv.stop()
 
 

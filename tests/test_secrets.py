@@ -372,15 +372,9 @@ class _TlsServer:
 
 
 @pytest.fixture
-def tls(tmp_path: Path) -> Iterator[Tuple[_TlsServer, Path]]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    srv = _TlsServer(context)
-    yield srv, bundle
+def tls(local_tls: Any) -> Iterator[Tuple[_TlsServer, Path]]:
+    srv = _TlsServer(local_tls.context)
+    yield srv, local_tls.bundle
     srv.stop()
 
 

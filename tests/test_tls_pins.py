@@ -43,15 +43,9 @@ def pin_of(cert: Any) -> str:
 
 
 @pytest.fixture
-def tls(tmp_path: Path) -> Iterator[Tuple[ScriptedServer, Path, Any, ssl.SSLContext, Any]]:
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    leaf = ca.issue_cert("127.0.0.1")
-    leaf.configure_cert(context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    server = ScriptedServer(ssl_context=context)
-    yield server, bundle, ca, context, leaf
+def tls(local_tls: Any) -> Iterator[Tuple[ScriptedServer, Path, Any, ssl.SSLContext, Any]]:
+    server = ScriptedServer(ssl_context=local_tls.context)
+    yield server, local_tls.bundle, local_tls.ca, local_tls.context, local_tls.leaf
     server.stop()
 
 
@@ -204,16 +198,11 @@ class _Health(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def https(tmp_path: Path) -> Iterator[Tuple[str, Path, Any]]:
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1")
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    leaf.configure_cert(context)
+def https(local_tls: Any) -> Iterator[Tuple[str, Path, Any]]:
+    bundle, leaf = local_tls.bundle, local_tls.leaf
     _Health.keys = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.socket = local_tls.context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="test-https")
     thread.start()
     yield f"https://127.0.0.1:{server.server_address[1]}", bundle, leaf

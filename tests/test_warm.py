@@ -113,15 +113,9 @@ def test_each_target_warms_with_its_cheapest_documented_call() -> None:
 
 
 @pytest.fixture
-def tls_rpc(tmp_path: Any) -> Iterator[Tuple[RecordingRpc, str]]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    server = RecordingRpc(tls=context)
-    yield server, str(bundle)
+def tls_rpc(local_tls: Any) -> Iterator[Tuple[RecordingRpc, str]]:
+    server = RecordingRpc(tls=local_tls.context)
+    yield server, str(local_tls.bundle)
     server.stop()
 
 
