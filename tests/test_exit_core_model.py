@@ -601,8 +601,8 @@ class WithoutLandedBelowCommitment(ExitCore):
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("broken", [WithoutStaleAnswers, WithoutDeduplication, WithoutLandedBelowCommitment])
 def test_the_model_catches_each_double_sell_when_its_guard_is_removed(broken: Type[ExitCore]) -> None:
-    # Deterministic (derandomize): found after 1,414, 155 and 4,862 examples at the time of
-    # writing; the budget leaves room for changes to the core or the model. CI runs it once.
+    # Deterministic for a given model and core (derandomize); while this was written, runs
+    # needed 125 to 5,091 examples per guard, so 15,000 leaves room. CI runs it once (-m slow).
     options = {"core_class": broken, "strict": False, "crashes": False}
     machine = type(f"ExitModel{broken.__name__}", (ExitModel,), options)
     budget = settings(SETTINGS, max_examples=15000, stateful_step_count=80, phases=[Stage.generate])
