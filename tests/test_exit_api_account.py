@@ -309,6 +309,39 @@ def test_iter_history_skips_trades_pushed_down_by_new_ones(http: ScriptedHttp, a
     assert ids == list(range(25, 0, -1))  # each once, none lost, the new ones were not asked for
 
 
+def test_iter_history_loses_no_trade_when_a_page_worth_closes_between_two_pages(
+    http: ScriptedHttp, api: ls.ExitApiClient
+) -> None:
+    pages = Pages(6)
+
+    def three_close_after_the_first_page(request: Recorded) -> Reply:
+        answer = pages(request)
+        if len(pages.offsets) == 1:
+            pages.trades[:0] = [trade(9), trade(8), trade(7)]  # the bot sells while the user reads
+        return answer
+
+    for offset in range(0, 12, 3):
+        http.handlers[f"/v1/history?limit=3&offset={offset}"] = three_close_after_the_first_page
+    ids = [t.id for t in api.iter_history(page_size=3)]
+    assert ids == [6, 5, 4, 3, 2, 1]  # 3, 2 and 1 are not lost; 9, 8 and 7 wait for the next walk
+    assert pages.offsets == [0, 3, 6]  # offset 3 held 6, 5, 4 again; its total said why, so on to 6
+
+
+def test_iter_history_follows_a_burst_larger_than_a_page(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
+    pages = Pages(9)
+
+    def bursts(request: Recorded) -> Reply:
+        answer = pages(request)
+        if len(pages.offsets) <= 2:  # 4 trades close after each of the first two pages
+            start = 100 + 10 * len(pages.offsets)
+            pages.trades[:0] = [trade(start + i) for i in range(4)]
+        return answer
+
+    for offset in range(40):
+        http.handlers[f"/v1/history?limit=3&offset={offset}"] = bursts
+    assert [t.id for t in api.iter_history(page_size=3)] == list(range(9, 0, -1))
+
+
 def test_iter_history_ends_when_the_server_ignores_the_offset(
     http: ScriptedHttp, api: ls.ExitApiClient, caplog: pytest.LogCaptureFixture
 ) -> None:

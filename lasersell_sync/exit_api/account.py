@@ -169,31 +169,47 @@ def history_query(
     return urlencode(params)
 
 
+_MAX_BARREN_PAGES = 100
+"""Pages in a row with no trade not seen before that a growing ``total`` may explain (a bound)."""
+
+
 def iterate_pages(
     fetch: Callable[[int], TradeHistoryPage], page_size: int, max_trades: Optional[int]
 ) -> Iterator[TradeRecord]:
-    """Trades from ``fetch(offset)`` page after page, each ``id`` once, until the pages run out.
+    """The trades that had closed when the walk began, from ``fetch(offset)``, each ``id`` once.
 
-    Ends at a short or empty page, once ``offset`` reaches the page's ``total``, after
-    ``max_trades`` trades (None: no cap), or at a full page with no trade not seen before (a
-    server that ignores ``offset`` would otherwise be asked for pages forever).
+    History is most recent first, so trades that close during the walk are added above it and
+    push the rest to later offsets; the growth of ``total`` says by how many, and the next
+    offset is moved down by as much (any trade already yielded is skipped too). Ends at a short
+    or empty page, once the offset reaches ``total``, after ``max_trades`` trades (None: no
+    cap), or at a full page with no trade not seen before that no growth explains (a server
+    that ignores ``offset`` would otherwise be asked for pages forever).
     """
     seen: Set[int] = set()
-    offset = 0
+    walked = 0  # trades of the walk's own list covered so far
+    first_total: Optional[int] = None
+    newer = 0  # trades that closed after the walk began: they sit above it
+    barren = 0
     while max_trades is None or len(seen) < max_trades:
+        offset = walked + newer
         page = fetch(offset)
+        before = newer
+        if page.total is not None:
+            first_total = page.total if first_total is None else first_total
+            newer = max(0, page.total - first_total)
         fresh = 0
-        for trade in page.trades:
-            if trade.id in seen:
-                continue  # pushed down a page by a trade that closed meanwhile
+        for index, trade in enumerate(page.trades):
+            if offset + index < newer or trade.id in seen:
+                continue  # closed after the walk began, or pushed down onto this page
             if max_trades is not None and len(seen) >= max_trades:
                 return
             seen.add(trade.id)
             fresh += 1
             yield trade
-        offset += len(page.trades)
-        if len(page.trades) < page_size or (page.total is not None and offset >= page.total):
+        walked = max(walked, offset + len(page.trades) - newer)
+        if len(page.trades) < page_size or (page.total is not None and offset + len(page.trades) >= page.total):
             return
-        if not fresh:
+        barren = 0 if fresh else barren + 1
+        if barren and (newer == before or barren > _MAX_BARREN_PAGES):
             logger.warning("GET /v1/history: page at offset %d repeated earlier trades only; stopping", offset)
             return

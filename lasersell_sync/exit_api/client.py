@@ -274,8 +274,10 @@ class ExitApiClient:
         """Every matching trade, most recent first, fetched one page at a time as you iterate.
 
         Stops at a short or empty page, at the service's ``total``, or after ``max_trades``.
-        Trades that close while you iterate push older ones down a page; a trade already
-        yielded (same ``id``) is skipped, so none is seen twice. Arguments are checked now, before
+        Trades that close while you iterate push older ones to later offsets; the growth of
+        ``total`` says by how many, so every trade that had closed when the walk began is
+        yielded, once (a trade already yielded, same ``id``, is skipped in any case), and the
+        ones that close meanwhile are left for the next walk. Arguments are checked now, before
         any request, with the errors of :meth:`history`.
         """
         history_query(page_size, 0, mint, wallet, limit_name="page_size")
