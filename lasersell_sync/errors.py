@@ -25,6 +25,7 @@ __all__ = [
     "PassphraseRequiredError",
     "ProtocolError",
     "SessionClosedError",
+    "StrategyWarning",
     "StreamServerError",
     "TlsPinError",
     "TxSubmitError",
@@ -59,6 +60,10 @@ class ProtocolError(LaserSellError, ValueError):
 
 class InvalidStrategyError(LaserSellError, ValueError):
     """A strategy (or deadline) that the client refuses to send, with the reason."""
+
+
+class StrategyWarning(UserWarning):
+    """A strategy value that is valid but almost certainly not what was meant (``0.3`` for 30 %)."""
 
 
 class ConnectError(LaserSellError):

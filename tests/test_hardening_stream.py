@@ -448,15 +448,14 @@ def test_session_settings_are_checked_at_construction(server: ScriptedServer, op
 
 
 def test_a_ladder_level_of_the_wrong_type_names_the_field() -> None:
-    strategy = ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=10, take_profit_levels=({"profit_pct": 5},))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"strategy\.take_profit_levels\[0\] must be a TakeProfitLevel"):
-        ls.validate_strategy(strategy)
+        ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=10, take_profit_levels=({"profit_pct": 5},))  # type: ignore[arg-type]
 
 
-def test_a_stop_loss_above_100_percent_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="lasersell_sync")
-    ls.validate_strategy(ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=150))
-    assert any("stop_loss_pct=150 can never trigger" in r.getMessage() for r in caplog.records)
+def test_a_stop_loss_above_100_percent_is_warned_about() -> None:
+    with pytest.warns(ls.StrategyWarning, match="stop_loss_pct=150 can never trigger") as caught:
+        ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=150)
+    assert caught[0].filename == __file__  # pointed at the line that built it
 
 
 @pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5"])

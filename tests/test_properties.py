@@ -50,6 +50,7 @@ from lasersell_sync.proto import (
 from lasersell_sync.proto.client import CLIENT_MESSAGE_TYPES, CLIENT_TYPE_ALIASES
 from lasersell_sync.proto.scalars import CATCH_ALL, OMIT_IF_DEFAULT, WIRE_DEFAULT, IntBounds, OneOrMany
 from lasersell_sync.proto.server import SERVER_MESSAGE_TYPES
+from lasersell_sync.proto.strategy_rules import unchecked
 
 NoneType = type(None)
 ALL_CLASSES: Tuple[Any, ...] = SERVER_MESSAGE_TYPES + CLIENT_MESSAGE_TYPES
@@ -248,7 +249,13 @@ def instances(cls: Any) -> st.SearchStrategy[Any]:
             kwargs[field.name] = _extra_strategy(cls, WIRE_JSON_VALUES)
         else:
             kwargs[field.name] = _strategy(field.type)
-    return st.builds(cls, **kwargs)
+    return st.builds(functools.partial(_unchecked, cls), **kwargs)
+
+
+def _unchecked(cls: Any, **kwargs: Any) -> Any:
+    """Any value its wire type allows: a strategy's own checks are not the codec's (see below)."""
+    with unchecked():
+        return cls(**kwargs)
 
 
 def _type_names() -> List[str]:

@@ -121,7 +121,8 @@ def test_commands() -> None:
     assert isinstance(closed, ls.PositionClosed)
     assert closed.reason == "client_closed"
     assert sim.command(ls.ClosePosition(position_id=999)) == []
-    loose = ls.StrategyConfig(target_profit_pct=0.1, stop_loss_pct=0.1)
+    with pytest.warns(ls.StrategyWarning, match="is 0.1 %"):  # tiny on purpose
+        loose = ls.StrategyConfig(target_profit_pct=0.1, stop_loss_pct=0.1)
     sim.command(ls.UpdateStrategy(strategy=loose))
     assert sim.strategy == loose
     sim.command(ls.UpdateWallets(wallet_pubkeys=()))

@@ -14,6 +14,7 @@ from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
 
 import lasersell_sync as ls
+from lasersell_sync.proto.strategy_rules import unchecked
 from lasersell_sync.simulator import Simulator
 from lasersell_sync.stream.recording import read_recording
 
@@ -111,7 +112,9 @@ def test_invalid_client_messages_get_error_messages(sim: Simulator) -> None:
         on_message=lambda m, t: (errors.append(m), got.set()) if isinstance(m, ls.ErrorMessage) else None,
         endpoint=sim.stream_url,
     ) as conn:
-        conn.send(ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)))
+        with unchecked():  # as a client that does not check its strategies would send it
+            bad = ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)
+        conn.send(ls.UpdateStrategy(strategy=bad))
         assert got.wait(5)
     assert errors[0].code == "invalid_strategy"
 

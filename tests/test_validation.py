@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, get_args
 
+import attrs
 import pytest
 
 import lasersell_sync as ls
@@ -71,6 +73,83 @@ def test_invalid_strategy_error_is_a_value_error() -> None:
 def test_validate_rejects_non_strategy() -> None:
     with pytest.raises(ls.InvalidStrategyError, match="must be a StrategyConfig"):
         ls.validate_strategy({"target_profit_pct": 1})  # type: ignore[arg-type]
+
+
+# -- at construction: StrategyConfig checks itself, with the same messages -------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"target_profit_pct": "30"}, "strategy.target_profit_pct must be a number, got str"),
+        ({"target_profit_pct": None}, "strategy.target_profit_pct must be a number, got NoneType"),
+        ({"stop_loss_pct": -15}, "strategy.stop_loss_pct must be >= 0"),
+        ({"trailing_stop_pct": float("nan")}, "strategy.trailing_stop_pct must be a finite number"),
+        ({"take_profit_levels": (level(20), level(10))}, r"take_profit_levels\[1\].profit_pct must be greater"),
+    ],
+)
+def test_a_strategy_is_checked_where_it_is_built(overrides: Any, message: str) -> None:
+    fields: Any = {"target_profit_pct": 50.0, "stop_loss_pct": 10.0, **overrides}
+    with pytest.raises(ls.InvalidStrategyError, match=message):
+        ls.StrategyConfig(**fields)  # not later, at StreamSession or at the server
+    with pytest.raises(ls.InvalidStrategyError, match=message):
+        attrs.evolve(strategy(), **overrides)  # nor around the constructor
+
+
+@pytest.mark.parametrize(
+    ("keyword", "meant"),
+    [
+        ("take_profit_pct", "target_profit_pct"),
+        ("stoploss_pct", "stop_loss_pct"),
+        ("stop_loss", "stop_loss_pct"),
+        ("trailing_stop", "trailing_stop_pct"),
+        ("take_profit_level", "take_profit_levels"),
+    ],
+)
+def test_a_misspelled_keyword_names_the_field_it_probably_meant(keyword: str, meant: str) -> None:
+    fields: Any = {"target_profit_pct": 50.0, "stop_loss_pct": 10.0, keyword: 5}
+    fields.pop(meant, None)
+    with pytest.raises(TypeError) as info:
+        ls.StrategyConfig(**fields)
+    assert str(info.value) == (
+        f"StrategyConfig() got an unexpected keyword argument {keyword!r}; did you mean {meant!r}?"
+    )
+
+
+def test_an_unknown_keyword_with_no_near_field_lists_the_fields() -> None:
+    with pytest.raises(TypeError, match="'colour'; its fields are target_profit_pct, stop_loss_pct, "):
+        ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10, colour="red")  # type: ignore[call-arg]
+
+
+def test_a_fraction_where_a_percent_is_meant_is_warned_about_at_the_line_that_wrote_it() -> None:
+    with pytest.warns(ls.StrategyWarning) as caught:
+        ls.StrategyConfig(target_profit_pct=0.3, stop_loss_pct=0.15)
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "strategy.target_profit_pct=0.3 is 0.3 %; for 30 %, write target_profit_pct=30 "
+        "(percentages are plain numbers, not fractions)",
+        "strategy.stop_loss_pct=0.15 is 0.15 %; for 15 %, write stop_loss_pct=15 "
+        "(percentages are plain numbers, not fractions)",
+    ]
+    assert {w.filename for w in caught} == {__file__}
+
+
+def test_whole_percents_raise_no_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ls.StrategyConfig(target_profit_pct=30, stop_loss_pct=15, trailing_stop_pct=1)
+
+
+def test_a_decoded_strategy_is_data_for_the_server_to_judge() -> None:
+    frame = '{"type":"update_strategy","strategy":{"target_profit_pct":-5,"stop_loss_pct":0.2}}'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        decoded = ls.decode_client(frame)  # the codec decodes; a server answers invalid_strategy
+    assert isinstance(decoded, ls.UpdateStrategy)
+    with pytest.raises(ls.InvalidStrategyError, match=r"strategy\.target_profit_pct must be >= 0"):
+        ls.validate_strategy(decoded.strategy)
+    with pytest.raises(ls.InvalidStrategyError):
+        ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)  # the same thread still checks
 
 
 NOTHING = {"target_profit_pct": 0.0, "stop_loss_pct": 0.0}

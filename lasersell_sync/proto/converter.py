@@ -24,6 +24,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, iterable_unstructure
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .scalars import ALIASES, CATCH_ALL, OMIT_IF_DEFAULT, WIRE_DEFAULT, IntBounds, OneOrMany
+from .strategy_rules import unchecked
 
 __all__ = ["WireValueError", "converter", "describe_error", "json_kind"]
 
@@ -152,6 +153,7 @@ def _attrs_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
     )
     wire_defaults = {f.name: f.metadata[WIRE_DEFAULT] for f in fields if WIRE_DEFAULT in f.metadata}
     aliases = tuple((a, f.name) for f in fields for a in f.metadata.get(ALIASES, ()))
+    unchecked_on_the_wire = getattr(cls, "checked_at_construction", False)
 
     def structure(obj: Any, _: Any) -> Any:
         if type(obj) is not dict:
@@ -169,6 +171,9 @@ def _attrs_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
         if catch_all is not None:
             obj = dict(obj)
             obj[catch_all.name] = {k: v for k, v in obj.items() if k not in known}
+        if unchecked_on_the_wire:
+            with unchecked():  # a server judges a decoded strategy; its constructor does not
+                return structure_fields(obj, cls)
         return structure_fields(obj, cls)
 
     return structure

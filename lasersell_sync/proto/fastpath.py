@@ -55,6 +55,8 @@ def _check(var: str, type_: Any, env: Dict[str, Any], nested: Callable[[Any], An
 
 
 def _generate(cls: Any, nested: Callable[[Any], Any]) -> Fast:
+    if getattr(cls, "checked_at_construction", False):
+        raise _NotFlat(cls.__name__)  # the general path builds it without its checks
     hints = typing.get_type_hints(cls, include_extras=True)
     env: Dict[str, Any] = {"_Slow": _Slow, "_cls": cls, "_INF": (float("inf"), float("-inf"))}
     lines = ["def fast(obj):", "    get = obj.get"]

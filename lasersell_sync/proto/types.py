@@ -7,11 +7,12 @@ Collections are tuples for the same reason.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, ClassVar, Dict, Optional, Tuple
 
 import attrs
 
 from .scalars import U16, U32, U64, omit_default, optional, unknown_keys, wire_default
+from .strategy_rules import check_strategy_fields, checking, keyword_hints, warn_about_fractions
 
 __all__ = [
     "MARKET_TYPES",
@@ -166,12 +167,16 @@ class TakeProfitLevel:
     trailing_stop_pct: float = 0.0
 
 
+@keyword_hints
 @attrs.frozen(kw_only=True)
 class StrategyConfig:
     """Server-side exit strategy. Percentages are plain percent numbers; 0 disables a rule.
 
     Both ``target_profit_pct`` and ``stop_loss_pct`` are required by the protocol (send 0.0 to
-    disable one). Check a strategy with :func:`lasersell_sync.validate_strategy` before sending.
+    disable one). Every field is checked here, when the strategy is built: a bad value raises
+    :class:`~lasersell_sync.errors.InvalidStrategyError` naming the field, a misspelled keyword
+    names the field that was probably meant, and a fraction such as ``0.3`` where a percent is
+    expected (``30``) is warned about.
 
     Example:
         >>> StrategyConfig(target_profit_pct=50, stop_loss_pct=10, trailing_stop_pct=5)
@@ -184,6 +189,13 @@ class StrategyConfig:
     take_profit_levels: Tuple[TakeProfitLevel, ...] = omit_default(())
     liquidity_guard: bool = False
     breakeven_trail_pct: float = 0.0
+
+    checked_at_construction: ClassVar[bool] = True  # decoding builds it unchecked (see converter)
+
+    def __attrs_post_init__(self) -> None:
+        if checking():
+            check_strategy_fields(self, TakeProfitLevel)
+            warn_about_fractions(self, stacklevel=4)  # this, attrs' __init__, the hints, the caller
 
 
 @attrs.frozen(kw_only=True)
