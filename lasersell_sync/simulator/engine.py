@@ -5,6 +5,13 @@ The simulator calls :meth:`MarketEngine.tick` once per ``pnl_flush_ms`` of simul
 chain lands a transaction the engine built. Each returns the server messages to send. Same
 seed, scenario and inputs: same messages.
 
+The market itself does not depend on the inputs: the n-th position the market opens has the same
+token, size, entry and price path, and its pool the same other traders and depth, whatever the
+bot did before. Each position draws from its own generator (keyed by seed, scenario and its
+place in the opening order), once per tick of its life. What the bot's trades change is only
+the bot's own lot: which positions are still open, what a sell gets (the price at landing) and,
+once ``max_positions`` are open, how long the next opening waits.
+
 A session hears only about the wallets it configured: positions of other wallets (an earlier
 session's, or wallets removed with ``update_wallets``) keep their tokens and their price moves,
 but they produce no messages and no exit signals, and commands cannot select them.
@@ -34,7 +41,7 @@ from ..proto import (
     UpdateWatchWallets,
 )
 from .chain import FORCED_FAILURE_ERROR, INSUFFICIENT_FUNDS_ERROR, SLIPPAGE_ERROR, Chain, Landing, TxIntent
-from .market import price_steps
+from .market import keyed_rng, price_steps
 from .mirror import MirrorDesk
 from .positions import (
     DEFAULT_SLIPPAGE_BPS,
@@ -83,7 +90,7 @@ class MarketEngine:
         chain: Optional[Chain] = None,
         account: str = "",
     ) -> None:
-        self._rng = random.Random(seed)
+        self._seed = seed
         self._scenario = scenario
         self.session_id = session_id
         self.account = account
@@ -95,10 +102,11 @@ class MarketEngine:
         self._open_every = open_every_ticks
         self._max_positions = max_positions
         self._tick = 0
+        self._opened = 0  # positions the market opened (mirror buys are the bot's, not counted)
         self._next_id = 1
         self.positions: Dict[int, SimPosition] = {}
         self.closed: List[SimPosition] = []
-        self.mirror = MirrorDesk(random.Random(seed ^ 0x5EED), build=self._build_buy)
+        self.mirror = MirrorDesk(seed, build=self._build_buy)
         self.mirror.watch(configure.watch_wallets, configure.mirror_config)
 
     @property
@@ -120,40 +128,44 @@ class MarketEngine:
         due = self._tick == 1 or self._tick % self._open_every == 0
         tracked = sum(1 for p in self.positions.values() if self._tracked(p))
         if self.wallets and due and tracked < self._max_positions:
-            out.extend(self._open(self.wallets[(self._tick // self._open_every) % len(self.wallets)]))
+            self._opened += 1
+            wallet = self.wallets[(self._tick // self._open_every) % len(self.wallets)]
+            out.extend(self._open(wallet, keyed_rng(self._seed, self._scenario, "position", self._opened)))
         out.extend(self.mirror.tick(self._tick, self.now_ms, self.session_id))
         for position in list(self.positions.values()):
+            graduated_now, trades = self._move(position)  # nobody may listen, but the market moves
             if self._tracked(position):
-                out.extend(self._advance(position))
-            else:  # nobody listens, but the market still moves
-                step, graduated_now = next(position.steps)
-                position.price = _bounded(position, position.price * step)
-                position.graduated = position.graduated or graduated_now
+                out.extend(trades)
+                out.extend(self._report(position, graduated_now))
         return out
 
     def _open(
         self,
         wallet: str,
+        rng: random.Random,
         *,
         entry_quote: Optional[int] = None,
         mint: Optional[str] = None,
         mirror_source: Optional[str] = None,
     ) -> List[ServerMessage]:
-        rng = self._rng
+        """Open a position whose every draw comes from ``rng``, a generator of its own."""
         position_id, self._next_id = self._next_id, self._next_id + 1
         tokens = rng.randint(10**8, 10**10)
-        entry_quote = entry_quote or rng.randint(1, 20) * 50_000_000  # 0.05 .. 1 SOL
+        drawn_entry = rng.randint(1, 20) * 50_000_000  # 0.05 .. 1 SOL; drawn always: the same draws
+        drawn_mint = random_pubkey(rng)
+        entry_quote = entry_quote or drawn_entry
         price = entry_quote / tokens
         position = SimPosition(
             position_id=position_id,
             wallet=wallet,
-            mint=mint or random_pubkey(rng),
+            mint=mint or drawn_mint,
             token_account=random_pubkey(rng),
             mirror_source=mirror_source,
             entry_quote=entry_quote,
             initial_tokens=tokens,
             state=PositionState(entry_price=price, tokens=tokens),
             steps=price_steps(self._scenario, random.Random(rng.getrandbits(64))),
+            flow=random.Random(rng.getrandbits(64)),
             price=price,
             opened_ms=self.now_ms,
             strategy=self.strategy,
@@ -165,13 +177,24 @@ class MarketEngine:
         """``balance_update`` and ``position_opened`` for a position (at open and on reconnect)."""
         return announce(position, self.chain.clock.slot, context(position, self._scenario))
 
-    def _advance(self, position: SimPosition) -> List[ServerMessage]:
+    def _move(self, position: SimPosition) -> Tuple[bool, List[ServerMessage]]:
+        """One tick of the position's market: its price, its pool's depth, other traders' swaps.
+
+        The same draws every tick, from the position's own generators, listened to or not, so
+        the next tick (and every other position) does not depend on who was listening.
+        """
         step, graduated_now = next(position.steps)
         position.price = _bounded(position, position.price * step)
         position.graduated = position.graduated or graduated_now
-        position.depth = min(1.0, max(0.05, position.depth * (1.0 + self._rng.gauss(0.0, 0.05))))
+        flow = position.flow
+        position.depth = min(1.0, max(0.05, position.depth * (1.0 + flow.gauss(0.0, 0.05))))
         now = self.now_ms
-        out: List[ServerMessage] = [trade(position, self._rng, now) for _ in range(self._rng.randint(0, 2))]
+        return graduated_now, [trade(position, flow, now) for _ in range(flow.randint(0, 2))]
+
+    def _report(self, position: SimPosition, graduated_now: bool) -> List[ServerMessage]:
+        """The tick's ``pnl_update``, ``liquidity_snapshot`` and exit signal for a tracked position."""
+        now = self.now_ms
+        out: List[ServerMessage] = []
         tokens = position.state.tokens
         out.append(
             PnlUpdate(
@@ -296,7 +319,8 @@ class MarketEngine:
         if intent.ref_id == 0 or dry_run or intent.ref_id not in self.mirror.pending:
             return Landing(quote_units=intent.amount, mint=intent.mint), []  # an Exit API buy: untracked
         buy = self.mirror.pending.pop(intent.ref_id)
-        out = self._open(buy.user_wallet, entry_quote=buy.amount, mint=buy.mint, mirror_source=buy.watched_wallet)
+        rng = keyed_rng(self._seed, self._scenario, "mirror", buy.mint)  # the token's, whenever it lands
+        out = self._open(buy.user_wallet, rng, entry_quote=buy.amount, mint=buy.mint, mirror_source=buy.watched_wallet)
         position = self.positions[self._next_id - 1]
         self.mirror.opened(buy.watched_wallet, position.position_id)
         landing = Landing(

@@ -6,11 +6,15 @@ user's wallet, or a ``mirror_buy_failed`` with the reason (cooldown, position ca
 liquidity). A settled buy becomes a watched position; closing ``max_consecutive_losses`` losers
 in a row disables the wallet with ``mirror_wallet_auto_disabled`` until ``update_watch_wallets``
 names it again.
+
+What a watched wallet buys is the market's, not the bot's: the token offered at a tick and the
+liquidity it shows come from a generator keyed by the seed and the tick, so they are the same
+whether the bot took earlier offers or not. Only the answer (a signal or which refusal) follows
+the bot's own state: its cooldowns, its open mirror positions, its losses.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import attrs
@@ -26,6 +30,7 @@ from ..proto import (
     ServerMessage,
     WatchWalletEntry,
 )
+from .market import keyed_rng
 
 __all__ = ["BuildBuy", "MirrorDesk", "PendingBuy"]
 
@@ -49,8 +54,8 @@ class PendingBuy:
 class MirrorDesk:
     """Mirror-trading state of one session."""
 
-    def __init__(self, rng: random.Random, build: BuildBuy, every_ticks: int = 30) -> None:
-        self._rng = rng
+    def __init__(self, seed: int, build: BuildBuy, every_ticks: int = 30) -> None:
+        self._seed = seed
         self._build = build
         self._every = every_ticks
         self.entries: List[WatchWalletEntry] = []
@@ -74,7 +79,9 @@ class MirrorDesk:
         active = [e for e in self.entries if e.auto_buy is not None and e.pubkey not in self.disabled]
         if not active or tick % self._every:
             return []
-        new_mint = str(Pubkey(bytes(self._rng.getrandbits(8) for _ in range(32))))
+        rng = keyed_rng(self._seed, "mirror-offer", tick)  # the same draws, whatever is answered
+        new_mint = str(Pubkey(bytes(rng.getrandbits(8) for _ in range(32))))
+        liquidity_sol = rng.uniform(0, 100)  # the pool's liquidity, drawn whether it matters or not
         entry = active[(tick // self._every) % len(active)]
         auto_buy = entry.auto_buy
         assert auto_buy is not None
@@ -87,7 +94,7 @@ class MirrorDesk:
             config.max_positions_per_wallet and len(self._open.get(entry.pubkey, ())) >= config.max_positions_per_wallet
         ):
             reason = "max_positions_reached"
-        elif config.min_liquidity_sol is not None and self._rng.uniform(0, 100) < config.min_liquidity_sol:
+        elif config.min_liquidity_sol is not None and liquidity_sol < config.min_liquidity_sol:
             reason = "below_min_liquidity"
         if reason is not None:
             return [MirrorBuyFailed(watched_wallet=entry.pubkey, mint=new_mint, reason=reason)]

@@ -57,7 +57,11 @@ DEFAULT_SLIPPAGE_BPS = 2000
 
 @attrs.define
 class SimPosition:
-    """One simulated position: what the stream announced, and where its price stands."""
+    """One simulated position: what the stream announced, and where its price stands.
+
+    ``steps`` and ``flow`` draw only for this position, once per tick, whether or not anyone
+    listens: its market is the same however the bot trades this or any other position.
+    """
 
     position_id: int
     wallet: str
@@ -66,7 +70,8 @@ class SimPosition:
     entry_quote: int
     initial_tokens: int
     state: PositionState
-    steps: Iterator[Tuple[float, bool]]
+    steps: Iterator[Tuple[float, bool]]  # the price path (its own generator)
+    flow: random.Random  # this token's other traders and pool depth (its own generator too)
     price: float  # lamports per atomic token unit, exact
     opened_ms: int
     graduated: bool = False

@@ -41,7 +41,10 @@ class Simulator:
     """A deterministic stand-in for LaserSell (stream, Exit API, chain RPC). Use as a context manager.
 
     Args:
-        seed: same seed and scenario, same market (and same transaction faults).
+        seed: same seed and scenario, same market: the same positions (token, size, entry)
+            with the same price paths, swaps and liquidity, whatever the bot does and however
+            fast; only the bot's own fills differ (and the same sequence of submissions gets the
+            same transaction faults). ``docs/simulator.md`` says exactly what is fixed.
         scenario: one of ``pump``, ``dump``, ``rug``, ``sideways``, ``grind``, ``graduation``,
             ``mixed``.
         speed: simulated seconds per wall second (10: a 100 ms tick every 10 ms, a 400 ms slot
