@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -11,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -21,8 +23,11 @@ from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
 
 import lasersell_sync as ls
+import lasersell_sync.cli.simulate as simulate_command
 from lasersell_sync.cli import main
 from lasersell_sync.cli.common import Environment
+from lasersell_sync.simulator import Simulator
+from tests.support import WAIT, clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -284,6 +289,141 @@ def test_a_key_printed_nowhere_is_an_error_even_at_exit(stdout: str, tmp_path: P
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()  # no "Exception ignored" at exit
     assert line.startswith("lasersell-sync: error: ")
+
+
+# -- a reader that left (| head -0, | grep -q): no complaint, and the command's own exit status --------
+
+PASSPHRASE = "a passphrase for the pipe tests"
+READER_LEFT: Dict[str, Tuple[List[str], Dict[str, str]]] = {
+    # name: (arguments, environment)
+    "keys show": (["keys", "show", "{keypair}"], {}),
+    "keys show KEYSTORE": (["keys", "show", "{keystore}"], {}),
+    "keys check": (["keys", "check", "{keystore}"], {"LASERSELL_WALLET_PASSPHRASE": PASSPHRASE}),
+    "keys convert": (["keys", "convert", "{keypair}", "--out", "{tmp}/new.json"], {"LASERSELL_WALLET_PASSPHRASE": "x"}),
+    "smoke": (["smoke"], {}),
+    "smoke -v": (["smoke", "-v"], {}),
+    "tail": (["tail", "--count", "3", "--speed", "20"], {}),
+    "tail --json": (["tail", "--json", "--count", "3", "--speed", "20"], {}),
+    "--help": (["--help"], {}),
+    "keys --help": (["keys", "show", "--help"], {}),
+}
+"""Every command that prints to stdout; tail stops when its reader leaves, the others finish their work."""
+
+
+def run_with_the_reader_gone(args: List[str], env: Dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with stdout a pipe whose reading end was closed before the process started.
+
+    Whatever the command writes, whenever it writes it, fails with EPIPE: no timing is involved.
+    """
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [*CLI, *args], stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.PIPE, text=True,
+            timeout=60, env=env,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+
+
+def assert_no_complaint(stderr: str) -> None:
+    for complaint in ("Traceback", "BrokenPipe", "Broken pipe", "Exception ignored", "error:"):
+        assert complaint not in stderr, stderr
+
+
+@pytest.mark.parametrize("buffering", ["buffered", "unbuffered"])  # a write fails at once, or the flush does
+@pytest.mark.parametrize("command", list(READER_LEFT))
+def test_a_reader_that_left_before_anything_was_printed_is_no_error(
+    command: str, buffering: str, tmp_path: Path
+) -> None:
+    keypair = Keypair()
+    (tmp_path / "id.json").write_text(json.dumps(list(bytes(keypair))))
+    ls.write_keystore(tmp_path / "wallet.keystore.json", keypair, PASSPHRASE, m_kib=8, t=1)
+    places = {"{keypair}": str(tmp_path / "id.json"), "{keystore}": str(tmp_path / "wallet.keystore.json")}
+    args, settings = READER_LEFT[command]
+    for name, value in {**places, "{tmp}": str(tmp_path)}.items():
+        args = [arg.replace(name, value) for arg in args]
+    env = {k: v for k, v in clean_env(**settings).items() if k != "PYTHONUNBUFFERED"}
+    if buffering == "unbuffered":
+        env["PYTHONUNBUFFERED"] = "1"
+    result = run_with_the_reader_gone(args, env)
+    assert result.returncode == 0, result.stderr
+    assert_no_complaint(result.stderr)
+    if command.startswith("keys"):
+        assert result.stderr == ""
+    if command == "keys convert":  # the work was done; only the line saying so went nowhere
+        assert ls.read_keystore(tmp_path / "new.json", "x").pubkey() == keypair.pubkey()
+
+
+def test_a_reader_that_left_does_not_change_a_failed_checks_status() -> None:
+    """``smoke -v | head -0``: the connect step's line goes nowhere, the hello step still fails (status 1)."""
+    with Simulator(require_registration=True, api_keys=["pipe-key"]) as sim:
+        args = ["smoke", "-v", "--endpoint", sim.stream_url, "--api-url", sim.api_url]
+        result = run_with_the_reader_gone(
+            [*args, "--wallet", str(Keypair().pubkey())], clean_env(LASERSELL_API_KEY="pipe-key")
+        )
+    assert result.returncode == 1, result.stderr
+    (verdict,) = [line for line in result.stderr.splitlines() if line.startswith("SMOKE")]
+    assert verdict.startswith("SMOKE FAIL hello: "), verdict
+    assert "not registered" in verdict
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+
+
+class PipeWithoutReader(io.FileIO):
+    """The writing end of a pipe whose reader left; ``tried`` is set at the first write."""
+
+    def __init__(self) -> None:
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        super().__init__(write_end, "w")
+        self.tried = threading.Event()
+
+    def write(self, data: Any) -> int:
+        self.tried.set()
+        return super().write(data)  # EPIPE
+
+
+def test_simulate_keeps_serving_after_the_reader_of_its_banner_left(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``simulate | head -1``: the banner goes nowhere, the simulator serves until SIGTERM, status 0."""
+    pipe = PipeWithoutReader()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(pipe)))
+    started: List[Any] = []
+    start = simulate_command._start
+    monkeypatch.setattr(simulate_command, "_start", lambda args: started.append(start(args)) or started[-1])
+    answers: List[str] = []
+
+    def client_then_sigterm() -> None:
+        try:
+            if not pipe.tried.wait(WAIT):
+                answers.append("the banner was never written")
+                return
+            strategy = ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
+            configure = ls.Configure(wallet_pubkeys=(started[0].wallet_pubkey,), strategy=strategy)
+            with connect(started[0].stream_url, additional_headers={"x-api-key": "k"}, open_timeout=WAIT) as ws:
+                ws.send(ls.encode_client(configure))
+                answers.append(str(ws.recv(timeout=WAIT)))
+        except Exception as exc:  # reported by the test's assertion, not as a thread's traceback
+            answers.append(repr(exc))
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # as a user stops it; harmless here should main have returned
+
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # simulate installs its own meanwhile
+    client = threading.Thread(target=client_then_sigterm, name="test-simulate-client")
+    try:
+        client.start()
+        status = main(["simulate", *FREE_PORTS])
+    finally:
+        client.join()
+        signal.signal(signal.SIGTERM, previous)
+        with contextlib.suppress(BrokenPipeError):  # /dev/null by now, unless the command failed to point it there
+            sys.stdout.close()
+    assert status == 0
+    assert len(answers) == 1
+    assert '"type":"hello_ok"' in answers[0]  # it served after the banner went nowhere
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -212,10 +214,13 @@ def test_bad_input_is_one_line_and_status_2(
     [
         (["show", "--base58"], "no base58 secret key: stdin is closed"),
         (["show", "--seed-phrase"], "no seed phrase: stdin is closed"),
-        (["show", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.PASSPHRASE_ENV}, or run in a terminal"),
         (["check", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.PASSPHRASE_ENV}"),
+        (
+            ["convert", "{tmp}/wallet.keystore.json", "--out", "{tmp}/new.json"],
+            f"no passphrase: set {ls.PASSPHRASE_ENV}",
+        ),
     ],
-    ids=["base58", "seed phrase", "keystore to show", "keystore to check"],
+    ids=["base58", "seed phrase", "keystore to check", "keystore to convert"],
 )
 def test_with_stdin_closed_a_missing_secret_is_one_line_and_status_2(
     args: List[str],
@@ -231,6 +236,42 @@ def test_with_stdin_closed_a_missing_secret_is_one_line_and_status_2(
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert fragment in one_error_line(err)
+
+
+@pytest.mark.parametrize("stdin", ["/dev/null", "closed"])
+def test_show_prints_a_keystores_public_key_without_asking_for_its_passphrase(
+    stdin: str, keygen_file: Tuple[Keypair, Path], tmp_path: Path
+) -> None:
+    """The pubkey is plain text in the file: no passphrase, no terminal, no stdin, no key derivation."""
+    keypair = keygen_file[0]
+    store = tmp_path / "wallet.keystore.json"
+    ls.write_keystore(store, keypair, PASSPHRASE, m_kib=8, t=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_")}  # no passphrase anywhere
+    env["PYTHONPATH"] = str(ROOT)
+    redirect = "</dev/null" if stdin == "/dev/null" else "<&-"
+    command = f"exec {shlex.quote(sys.executable)} -m lasersell_sync keys show {shlex.quote(str(store))} {redirect}"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30, env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{keypair.pubkey()}\n", "")
+
+
+def test_show_checks_a_keystores_form_though_it_does_not_decrypt_it(
+    keygen_file: Tuple[Keypair, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = tmp_path / "wallet.keystore.json"
+    ls.write_keystore(store, keygen_file[0], PASSPHRASE, m_kib=8, t=1)
+    document = json.loads(store.read_text())
+    store.write_text(json.dumps({**document, "version": 2}))
+    status, out, err = keys(["show", str(store)], capsys, monkeypatch)
+    assert (status, out) == (2, "")
+    assert f"cannot read the keystore {store}: version 2 is not supported" in one_error_line(err)
+    store.write_text(json.dumps({**document, "pubkey": "not-a-public-key"}))
+    status, out, err = keys(["show", str(store)], capsys, monkeypatch)
+    assert (status, out) == (2, "")
+    assert "pubkey must be a base58 public key" in one_error_line(err)
+    assert "not-a-public-key" not in err
 
 
 def test_in_a_terminal_secrets_are_asked_for_without_echo_and_the_passphrase_twice(tmp_path: Path) -> None:

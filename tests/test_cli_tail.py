@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
+import attrs
 import pytest
 from solders.keypair import Keypair
 
@@ -338,6 +339,7 @@ def test_bad_flags_are_one_line_usage_errors(
 
 WALLET = str(Keypair().pubkey())
 MINT = str(Keypair().pubkey())
+SHORT_MINT = f"{MINT[:4]}..{MINT[-4:]}"
 
 
 def drawn(width: int, *events: Any) -> str:
@@ -379,7 +381,8 @@ def closed(reason: str) -> Tuple[str, ls.PositionClosed]:
 
 
 def table_row(text: str) -> str:
-    (row,) = [line for line in text.splitlines() if line.startswith("│ 1 ")]
+    """The table's line of position 1 (token SIM1); the "#" column may be left out on a narrow terminal."""
+    (row,) = [line for line in text.splitlines() if line.startswith("│") and "│ SIM1 " in line]
     return row
 
 
@@ -395,3 +398,102 @@ def test_on_a_narrow_terminal_the_pnl_is_never_cut() -> None:
     text = drawn(50, pnl(1357 * 10**6), exit_signal("take_profit"), liquidity("draining"))
     assert "+1357.0%" in table_row(text)
     assert "…" not in text
+
+
+def test_narrower_than_the_narrowest_layout_a_cell_breaks_between_words_only() -> None:
+    text = drawn(36, pnl(1357 * 10**6), exit_signal("deadline"))  # "exit: deadline" needs 40 columns
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 36
+    row = table_row(text)
+    assert "+1357.0%" in row
+    assert "│ exit: " in row
+    assert "│ deadline " in lines[lines.index(row) + 1]  # the next word on the next line, whole
+    assert "…" not in text
+
+
+def several_positions(width: int) -> str:
+    """The last draw of the live table, ``width`` columns wide, after four positions lived through a bit.
+
+    1 hit its take-profit, 2 (no symbol: a short mint) closed on its stop loss, 3 has a trailing-stop
+    signal and traded since, 4 is open and losing.
+    """
+    rich_console = pytest.importorskip("rich.console")
+    from lasersell_sync.cli.live import LiveView
+
+    out = io.StringIO()
+    view = LiveView("tail: embedded simulator (mixed, seed 1)", rich_console.Console(file=out, width=width))
+    view.start()
+    handles = {}
+    for position_id, symbol in [(1, "SIM1"), (2, None), (3, "SIM3"), (4, "SIM4")]:
+        opened = ls.PositionOpened(
+            position_id=position_id, wallet_pubkey=WALLET, mint=MINT, token_account=WALLET, tokens=10,
+            entry_quote_units=10**8, slot=1, token_symbol=symbol,
+        )  # fmt: skip
+        handles[position_id] = PositionHandle.from_opened(opened)
+        view.show(ls.Event("position_opened", opened, handles[position_id], time.monotonic()))
+    events = [
+        (1, pnl(1357 * 10**6)), (1, exit_signal("target_profit")), (1, liquidity("draining")),
+        (2, exit_signal("stop_loss")), (2, closed("stop_loss")),
+        (3, exit_signal("trailing_stop")),
+        (3, ("trade_tick", ls.TradeTick(position_id=3, time_ms=1, side="sell", token_amount=1, quote_amount=1, price_quote=1))),
+        (4, pnl(-125 * 10**5)), (4, liquidity("growing")),
+    ]  # fmt: skip
+    for position_id, (name, message) in events:
+        message = attrs.evolve(message, position_id=position_id)
+        view.show(ls.Event(name, message, handles[position_id], time.monotonic()))
+    view.stop()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("width", "columns", "cells"),
+    [
+        (
+            120,
+            ["#", "token", "entry", "PnL %", "state", "liquidity", "last event"],
+            {
+                "SIM1": ["0.1000 SOL", "+1357.0%", "exit signal: target_profit", "draining v", "liquidity_snapshot"],
+                SHORT_MINT: ["closed: stop_loss", "position_closed"],
+                "SIM3": ["exit signal: trailing_stop", "trade: sell"],
+                "SIM4": ["-12.5%", "open", "growing ^", "liquidity_snapshot"],
+            },
+        ),
+        (
+            80,
+            ["#", "token", "entry", "PnL %", "state", "liquidity"],
+            {
+                "SIM1": ["0.1000 SOL", "+1357.0%", "exit: tp", "draining v"],
+                SHORT_MINT: ["closed: sl"],
+                "SIM3": ["exit: trail"],
+                "SIM4": ["-12.5%", "open", "growing ^"],
+            },
+        ),
+        (
+            60,
+            ["token", "PnL %", "state", "liquidity"],
+            {
+                "SIM1": ["+1357.0%", "exit: tp", "draining v"],
+                SHORT_MINT: ["closed: sl"],
+                "SIM3": ["exit: trail"],
+                "SIM4": ["-12.5%", "open", "growing ^"],
+            },
+        ),
+    ],
+)
+def test_the_live_table_fits_the_terminal_with_every_cell_whole(
+    width: int, columns: List[str], cells: Dict[str, List[str]]
+) -> None:
+    """Narrower terminals get shorter labels and fewer columns; a cell never wraps inside a word."""
+    text = several_positions(width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in text
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) == 4, "\n".join(rows)  # one line per position: nothing wrapped
+    (header,) = [line for line in lines if line.startswith("┃")]  # one line: no column name wrapped either
+    assert [name.strip() for name in header.strip("┃").split("┃")] == columns
+    for token, expected in cells.items():
+        (row,) = [row for row in rows if f"│ {token} " in row]
+        shown = [cell.strip() for cell in row.strip("│").split("│")]
+        for cell in expected:
+            assert cell in shown, (cell, row)

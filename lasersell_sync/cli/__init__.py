@@ -5,7 +5,9 @@ and the key accepted), ``tail`` (watch a stream: a live table in a terminal, lin
 otherwise) and ``keys`` (show, convert and check keypairs and keystores). Each lives in its own
 module; this one builds the parser and turns failures into exit statuses. A usage mistake (bad
 flag, missing file, port in use, ...) prints one line on stderr and exits with status 2, never a
-traceback; so does a stdout that is closed or cannot be written (a full disk). Settings come
+traceback; so does a stdout that is closed or cannot be written (a full disk). A reader that
+leaves early (``| head -1``, ``| grep -q``) is no error: the rest of the output goes nowhere,
+quietly, and the status is the command's own (``tail`` stops, status 0). Settings come
 from the official CLI's environment variables; without ``LASERSELL_API_KEY``, ``smoke`` and
 ``tail`` run against the embedded simulator.
 """

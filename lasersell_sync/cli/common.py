@@ -57,6 +57,7 @@ __all__ = [
     "simulator_package",
     "simulator_wallet_note",
     "slots",
+    "stdout_reader_left",
     "stop_requested",
     "terminate_as_interrupt",
     "wallet_of_keypair_file",
@@ -346,34 +347,47 @@ def stop_requested() -> Iterator[threading.Event]:
 
 
 class _GuardedOutput:
-    """A stream whose failed writes and flushes raise :class:`OutputError` instead of an OSError.
+    """stdout for a command: a write that fails is one line (:class:`OutputError`), a reader that left is quiet.
 
-    A closed pipe stays a ``BrokenPipeError``: the reader left, which ``tail`` takes as a stop.
-    Everything else (``isatty``, ``fileno``, ...) is the wrapped stream's.
+    When the reader of a pipe goes away (``| head -1``, ``| grep -q``), the rest of the output is
+    pointed at /dev/null and every later write succeeds: the command finishes as it would have,
+    with its own exit status, and nothing complains at exit. :attr:`reader_left` tells a command
+    whose output is all it does (``tail``) to stop. Everything else (``isatty``, ``fileno``, ...)
+    is the wrapped stream's.
     """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self.reader_left = False
 
     def write(self, text: str) -> int:
-        """Write, or raise :class:`OutputError` naming why the output refused it."""
+        """Write, or raise :class:`OutputError` naming why the output refused it (a reader that left: quietly)."""
         try:
             return self._stream.write(text)
         except BrokenPipeError:
-            raise
+            self._left()
+            return len(text)
         except OSError as exc:
             failure = OutputError(f"cannot write to stdout: {exc.strerror or exc}")
         raise failure  # outside the handler: no traceback chain for the one line
 
     def flush(self) -> None:
-        """Flush, or raise :class:`OutputError` naming why the output refused it."""
+        """Flush, or raise :class:`OutputError` naming why the output refused it (a reader that left: quietly)."""
         try:
             return self._stream.flush()
         except BrokenPipeError:
-            raise
+            self._left()
+            return None
         except OSError as exc:
             failure = OutputError(f"cannot write to stdout: {exc.strerror or exc}")
         raise failure
+
+    def _left(self) -> None:
+        """The reader went away: what is buffered and what comes next goes to /dev/null."""
+        self.reader_left = True
+        _discard(self._stream)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()  # the buffered rest, into /dev/null now (else it fails again at exit)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -384,23 +398,45 @@ def guarded_stdout() -> Iterator[None]:
     """Within the block, a write to stdout that fails raises :class:`OutputError`; flushed at the end.
 
     The final flush is inside the block, so output buffered for a pipe or a file that cannot take
-    it fails here, not as an "Exception ignored" complaint when the interpreter exits.
+    it fails here, not as an "Exception ignored" complaint when the interpreter exits. That holds
+    for argparse's ``--help`` (a SystemExit) too. A reader that left raises nothing: see
+    :func:`stdout_reader_left`.
     """
     stream = sys.stdout
-    sys.stdout = cast(TextIO, _GuardedOutput(stream))
+    guarded = _GuardedOutput(stream)
+    sys.stdout = cast(TextIO, guarded)
     try:
-        yield
-        sys.stdout.flush()
+        try:
+            yield
+        except SystemExit:  # --help, or argparse's own exit: what it printed is flushed here too
+            guarded.flush()
+            raise
+        guarded.flush()
     finally:
         sys.stdout = stream
 
 
-def discard_stdout() -> None:
-    """Point stdout's descriptor at /dev/null: what is still buffered for it goes nowhere, quietly."""
+def stdout_reader_left() -> bool:
+    """Whether the reader of stdout went away (``| head -1``) while :func:`guarded_stdout` was on.
+
+    What a command prints after that goes to /dev/null; ``tail``, whose output is all it does,
+    asks this to stop.
+    """
+    return isinstance(sys.stdout, _GuardedOutput) and sys.stdout.reader_left
+
+
+def _discard(stream: TextIO) -> None:
     with contextlib.suppress(OSError, ValueError):  # stdout without a file descriptor (captured)
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
+
+
+def discard_stdout() -> None:
+    """Point stdout's descriptor at /dev/null: what is still buffered for it goes nowhere, quietly."""
+    _discard(sys.stdout)
 
 
 def print_error(message: str) -> None:

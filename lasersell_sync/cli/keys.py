@@ -5,7 +5,8 @@ exported secret key) or ``--seed-phrase`` (BIP39 words). Secrets never come from
 line, where ``ps`` shows them to every user: in a terminal they are asked for without echo,
 otherwise read from stdin (a pipe or a file). The keystore passphrase comes from
 ``LASERSELL_WALLET_PASSPHRASE``, else a prompt in a terminal (asked twice when creating a
-keystore); a BIP39 passphrase (the "25th word"), if any, from ``LASERSELL_SEED_PASSPHRASE``.
+keystore); ``show`` needs none: a keystore holds its public key in plain text. A BIP39
+passphrase (the "25th word"), if any, comes from ``LASERSELL_SEED_PASSPHRASE``.
 Nothing secret is printed, logged or put in an error message.
 
 ``keys check`` exits 0 when the passphrase opens the keystore and 1 when it does not (one line
@@ -33,7 +34,8 @@ from ..wallet import (
     read_keystore,
     write_keystore,
 )
-from ..wallet._files import read_key_document
+from ..wallet._files import display_path, read_key_document
+from ..wallet.keystore import _parse as parse_keystore
 from ..wallet.seed_phrase import _checked_path as checked_derivation_path
 from .common import UsageError, plain, print_error
 
@@ -108,9 +110,30 @@ def _no_action(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    """Print the public key, and nothing else (scripts read it)."""
-    print(_keypair(args).pubkey())
+    """Print the public key, and nothing else (scripts read it); a keystore's without its passphrase."""
+    print(_public_key(args))
     return 0
+
+
+def _public_key(args: argparse.Namespace) -> str:
+    """The key's public key; a keystore's is read from its plain ``pubkey`` field, never decrypted.
+
+    Naming a wallet needs no secret: no passphrase is asked for, no 64 MiB key derivation runs
+    (nor needs the ``keystore`` extra). Every field is still checked, so only a well-formed
+    keystore is shown; whether the passphrase opens it, and holds that key, is ``keys check``'s.
+    """
+    _check_source(args)
+    if not args.file:
+        return str(_keypair(args).pubkey())
+    try:
+        document = read_key_document(args.file)
+        if isinstance(document, dict):
+            return parse_keystore(document, display_path(args.file)).pubkey
+    except KeyLoadError as exc:  # the message names the file or the field, never the content
+        failure = UsageError(str(exc))
+    else:
+        return str(_keypair(args).pubkey())  # a solana-keygen file, or the error naming the formats
+    raise failure  # outside the handler: no traceback chain
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -177,6 +200,16 @@ def _check_is_keystore(path: str) -> None:
 
 def _keypair(args: argparse.Namespace) -> Keypair:
     """The key the arguments name: exactly one of FILE, ``--base58``, ``--seed-phrase``."""
+    _check_source(args)
+    try:
+        return _load(args)
+    except KeyLoadError as exc:  # messages name the file or the field, never the secret
+        failure = UsageError(str(exc))
+    raise failure
+
+
+def _check_source(args: argparse.Namespace) -> None:
+    """A usage error unless exactly one of FILE, ``--base58``, ``--seed-phrase`` names the key."""
     sources = (("FILE", args.file), ("--base58", args.base58), ("--seed-phrase", args.seed_phrase))
     chosen = [name for name, given in sources if given]
     if len(chosen) != 1:
@@ -184,11 +217,6 @@ def _keypair(args: argparse.Namespace) -> Keypair:
         raise UsageError(f"name the key with exactly one of FILE, --base58 or --seed-phrase{got}")
     if args.derivation_path is not None and not args.seed_phrase:
         raise UsageError(f"--derivation-path applies to --seed-phrase only, not to {chosen[0]}")
-    try:
-        return _load(args)
-    except KeyLoadError as exc:  # messages name the file or the field, never the secret
-        failure = UsageError(str(exc))
-    raise failure
 
 
 def _load(args: argparse.Namespace) -> Keypair:

@@ -1,7 +1,8 @@
 """``tail``: watch a stream. A live table in a terminal; one line (or JSON object) per event otherwise.
 
 In a terminal (stdout is a tty) the positions are a table redrawn in place (token, entry, PnL %, state,
-liquidity trend, last event) above the latest events; this needs the ``cli`` extra (``rich``),
+liquidity trend, last event) above the latest events, with shorter labels and fewer columns on a
+narrow terminal so no cell wraps; this needs the ``cli`` extra (``rich``),
 and without it ``tail`` says so on stderr and prints lines. Otherwise, or with ``--plain``, each
 event is one line: local time, type, token, key figures. ``--json`` writes JSON Lines instead:
 ``{"event", "time", "message"}`` where ``message`` is the wire message as received.
@@ -12,13 +13,15 @@ event is one line: local time, type, token, key figures. ``--json`` writes JSON 
 running bot. Without ``LASERSELL_API_KEY`` it tails the embedded simulator's funded wallet:
 ``--endpoint``, ``--wallet`` and ``--keypair`` are refused then, and a
 ``LASERSELL_KEYPAIR_PATH`` file is still checked but noted as unused. ``--seconds``/``--count``
-end it for scripts; Ctrl-C (or SIGTERM) ends it with a close frame, exit status 0. A stream that
+end it for scripts; Ctrl-C (or SIGTERM), or the reader of its output leaving (``| head``), ends
+it with a close frame, exit status 0. A stream that
 cannot be reached or ends on a fatal error is one line on stderr, exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import queue
 import sys
 import threading
@@ -49,6 +52,7 @@ from .common import (
     send_mode,
     simulator_package,
     simulator_wallet_note,
+    stdout_reader_left,
     stop_requested,
     terminate_as_interrupt,
     wallet_of_keypair_file,
@@ -110,15 +114,17 @@ class _Lines:
         """Write the event's line at once (a pipe reader sees it without delay).
 
         Raises:
-            BrokenPipeError: the reader went away (``tail --json | head``); stdout is discarded
-                from then on, so nothing complains about it at exit.
+            BrokenPipeError: the reader went away (``tail --json | head``): nothing is left to do.
+                stdout is discarded from then on, so nothing complains about it at exit.
         """
         try:
             sys.stdout.write(self._format(event) + "\n")
             sys.stdout.flush()
-        except BrokenPipeError:
+        except BrokenPipeError:  # stdout not guarded by cli.main()
             discard_stdout()
             raise
+        if stdout_reader_left():  # guarded: the write was discarded quietly
+            raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away")
 
     def note(self, text: str) -> None:
         """With ``-v``, errors the session reports go to stderr (stdout stays one record per line)."""
