@@ -8,7 +8,8 @@ file (``--keypair`` or ``LASERSELL_KEYPAIR_PATH``: solana-keygen JSON, or a keys
 (``--rpc-url`` or ``LASERSELL_RPC_URL``) and where sells go (``--send-target`` or
 ``LASERSELL_SEND_TARGET``: ``rpc``, or ``helius`` for Helius Sender plus your RPC). These are the
 official CLI's variables. A missing or unreadable setting is reported on one line, with exit
-status 2, before anything connects.
+status 2, before anything connects; a failure of the service itself (a rejected API key, an
+endpoint that does not answer) is one line too, with exit status 1 (:func:`run`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NoReturn, Optional, Sequence
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence
 
 import attrs
 from solders.keypair import Keypair
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from lasersell_sync.simulator import Simulator
 
 USAGE_ERROR = 2
+FAILED = 1
+INTERRUPTED = 130
 SEND_TARGETS = {"rpc": "rpc", "helius": "helius", "helius_sender": "helius"}
 """``--send-target``/``LASERSELL_SEND_TARGET`` spellings the examples take, and what each means."""
 
@@ -37,6 +41,27 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Report a usage mistake on one line, so it is the first thing the user reads."""
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def run(main: Callable[[], int]) -> int:
+    """Run an example's ``main`` as a script; returns its exit status, for ``sys.exit``.
+
+    The library raises :class:`lasersell_sync.LaserSellError` (or a subclass) for everything
+    that goes wrong on purpose: a rejected API key (``AuthenticationError``), an endpoint that
+    refuses or never answers (``ConnectError``, ``ExitApiError``), a send no target accepted
+    (``TxSubmitError``). Such a failure is reported the way the official CLI reports it: one
+    line on stderr, exit status 1, no traceback. Its text names the endpoint, never the key.
+    Ctrl-C ends the example quietly with status 130. Anything else is a bug, and keeps its
+    traceback.
+    """
+    try:
+        return main()
+    except ls.LaserSellError as exc:
+        message = " ".join(str(exc).split())  # one line even when the server's answer had several
+        print(f"{os.path.basename(sys.argv[0])}: error: {message} ({type(exc).__name__})", file=sys.stderr)
+        return FAILED
+    except KeyboardInterrupt:
+        return INTERRUPTED
 
 
 def keypair_path_from_env() -> Optional[str]:

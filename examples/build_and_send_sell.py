@@ -1,6 +1,11 @@
 """Build a sell with the Exit API, sign it locally, and submit it to an RPC endpoint.
 
-python examples/build_and_send_sell.py [--keypair id.json --mint MINT --amount 1000000] [--send-target rpc|helius]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline, no funds) and its
+test wallet. With LASERSELL_API_KEY set it uses the real service and your wallet (--keypair or
+LASERSELL_KEYPAIR_PATH): the sell is real.
+
+    python examples/build_and_send_sell.py [--keypair id.json --mint MINT --amount 1000000]
+                                           [--send-target rpc|helius]
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 
 import lasersell_sync as ls
 
@@ -17,9 +22,11 @@ EXAMPLE_MINT = "So11111111111111111111111111111111111111112"
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--mint", default=EXAMPLE_MINT)
-    p.add_argument("--amount", type=int, default=1_000_000, help="tokens, in atomic units")
-    p.add_argument("--slippage-bps", type=int, default=2000)
+    p.add_argument("--mint", default=EXAMPLE_MINT, help="the token to sell (default: %(default)s)")
+    p.add_argument("--amount", type=int, default=1_000_000, help="tokens, in atomic units (default: %(default)s)")
+    p.add_argument(
+        "--slippage-bps", type=int, default=2000, help="slippage tolerance, in basis points (default: %(default)s)"
+    )
     args = parse(p, argv)
     with service(p, args) as svc:
         request = ls.BuildSellTxRequest(
@@ -39,4 +46,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -1,6 +1,9 @@
-"""Build an unsigned buy transaction with the Exit API and print it.
+"""Build an unsigned buy transaction with the Exit API and print it (nothing is signed or sent).
 
-python examples/build_buy.py [--mint MINT --wallet WALLET --amount-sol 0.1]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline); with it, against the
+real service, which needs --wallet or your keypair (--keypair or LASERSELL_KEYPAIR_PATH).
+
+    python examples/build_buy.py [--mint MINT --wallet WALLET --amount-sol 0.1]
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 
 import lasersell_sync as ls
 
@@ -17,10 +20,12 @@ EXAMPLE_MINT = "So11111111111111111111111111111111111111112"
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--mint", default=EXAMPLE_MINT)
+    p.add_argument("--mint", default=EXAMPLE_MINT, help="the token to buy (default: %(default)s)")
     p.add_argument("--wallet", help="the buyer's public key (default: the keypair's)")
-    p.add_argument("--amount-sol", type=float, default=0.1, help="SOL to spend (human units)")
-    p.add_argument("--slippage-bps", type=int, default=2000)
+    p.add_argument("--amount-sol", type=float, default=0.1, help="SOL to spend, in SOL (default: %(default)s)")
+    p.add_argument(
+        "--slippage-bps", type=int, default=2000, help="slippage tolerance, in basis points (default: %(default)s)"
+    )
     args = parse(p, argv)
     with service(p, args, needs_keypair=args.wallet is None, instead="--wallet PUBKEY") as svc:
         wallet = args.wallet or str(svc.signer.pubkey())
@@ -35,4 +40,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

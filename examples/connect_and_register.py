@@ -1,6 +1,10 @@
 """Prove wallet ownership, register it with the Exit API, and open a stream session.
 
-python examples/connect_and_register.py [--keypair id.json] [--events 3]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline), which, like the
+service, refuses a wallet that was not registered. With LASERSELL_API_KEY set it registers your
+wallet (--keypair or LASERSELL_KEYPAIR_PATH) with the real service.
+
+    python examples/connect_and_register.py [--keypair id.json] [--events 3]
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 
 import lasersell_sync as ls
 
@@ -38,4 +42,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -1,6 +1,10 @@
 """Copy trading: watch a wallet, mirror its buys with yours, and exit them with your strategy.
 
-python examples/copy_trading.py [--watch WALLET] [--seconds 8]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline, no funds), which makes
+the watched wallet trade. With LASERSELL_API_KEY set it copies a real wallet (--watch) with yours
+(--keypair or LASERSELL_KEYPAIR_PATH), spending real SOL: 0.05 SOL a mirrored buy.
+
+    python examples/copy_trading.py [--watch WALLET] [--seconds 8]
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import sys
 import threading
 from typing import Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
@@ -18,7 +22,7 @@ import lasersell_sync as ls
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
     p.add_argument("--watch", help="the wallet to copy (default: a random one; the simulator makes it trade)")
-    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--seconds", type=float, default=8.0, help="stop after this long (default: %(default)s)")
     p.add_argument("--mirrors", type=int, default=2, help="stop after this many mirrored positions closed")
     args = parse(p, argv)
     with service(p, args, scenario="mixed") as svc:
@@ -78,4 +82,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Tuple
 
-from _common import Parser
+from _common import Parser, run
 
 import lasersell_sync as ls
 
@@ -56,4 +56,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -1,6 +1,9 @@
 """A plain loop instead of handlers, for code that prefers to pull events.
 
-python examples/events_loop.py [--seconds 5] [--positions N]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline, no funds); with it,
+against the real service, selling your wallet's positions (--keypair or LASERSELL_KEYPAIR_PATH).
+
+    python examples/events_loop.py [--seconds 5] [--positions N]
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 
 import lasersell_sync as ls
 
@@ -43,4 +46,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

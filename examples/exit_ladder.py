@@ -1,6 +1,9 @@
 """An exit ladder: take profit in steps, selling part of what remains at each level.
 
-python examples/exit_ladder.py [--seconds 8]
+Without LASERSELL_API_KEY it runs against the embedded simulator (offline, no funds); with it, the
+ladder sells your wallet's positions (--keypair or LASERSELL_KEYPAIR_PATH) on the real service.
+
+    python examples/exit_ladder.py [--seconds 8]
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import sys
 import threading
 from typing import Optional, Sequence
 
-from _common import parse, parser, service
+from _common import parse, parser, run, service
 
 import lasersell_sync as ls
 
@@ -26,7 +29,7 @@ LADDER = ls.StrategyConfig(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--seconds", type=float, default=8.0, help="stop after this long (default: %(default)s)")
     args = parse(p, argv)
     ls.validate_strategy(LADDER)
     with service(p, args, scenario="grind", seed=2) as svc:
@@ -53,4 +56,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

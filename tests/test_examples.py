@@ -6,12 +6,15 @@ import base64
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 from types import ModuleType
-from typing import Dict
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from solders.keypair import Keypair
@@ -19,6 +22,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+import lasersell_sync as ls
 from tests.httpserver import Recorded, Reply, ScriptedHttp, reply
 from tests.test_tx import unsigned_for
 from tests.wsserver import ScriptedServer
@@ -257,8 +261,12 @@ RUNS = {
 }
 
 
-@pytest.fixture(scope="module")
-def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
+Command = Tuple[str, List[str], Dict[str, str]]
+"""An example's name, its arguments and the environment variables added for it."""
+
+
+def run_examples(commands: Dict[str, Command]) -> Dict[str, subprocess.CompletedProcess[str]]:
+    """Run every command at once, as a user would (``python examples/NAME.py ...``), and wait for all."""
     base = {key: value for key, value in os.environ.items() if key not in SETTINGS}
     base.update(PYTHONPATH=str(EXAMPLES.parent), NO_PROXY="", no_proxy="")
     base.update({proxy: CLOSED for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")})
@@ -271,7 +279,7 @@ def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
             text=True,
             env={**base, **env},
         )
-        for label, (name, args, env) in RUNS.items()
+        for label, (name, args, env) in commands.items()
     }
     results = {}
     deadline = time.monotonic() + 50  # they run at once; this bounds a hang, within pytest's 60 s
@@ -285,6 +293,11 @@ def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
                 proc.kill()
                 proc.wait()
     return results
+
+
+@pytest.fixture(scope="module")
+def runs() -> Dict[str, subprocess.CompletedProcess[str]]:
+    return run_examples(RUNS)
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], script: str) -> str:
@@ -320,3 +333,217 @@ def test_bad_settings_are_one_line_errors(
     label: str, fragment: str, runs: Dict[str, subprocess.CompletedProcess[str]]
 ) -> None:
     assert fragment in one_line_error(runs[label], RUNS[label][0])
+
+
+# -- the service fails: a rejected API key, an endpoint nothing listens on -----------------------
+
+SERVICE_EXAMPLES = [name for name in ALL_EXAMPLES if name != "decode_fixtures"]
+REJECTED_KEY = "not-the-key-5f0c9e2a"  # must never be shown: not in a message, not in a traceback
+
+
+@pytest.fixture(scope="module")
+def service_failures(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, subprocess.CompletedProcess[str]]:
+    """Every example that talks to the service, with a key the service rejects and against a dead port."""
+    from lasersell_sync.simulator import Simulator
+
+    wallet = tmp_path_factory.mktemp("wallet") / "id.json"
+    wallet.write_text(json.dumps(list(bytes(Keypair()))))
+    settings = {"LASERSELL_API_KEY": REJECTED_KEY, "LASERSELL_KEYPAIR_PATH": str(wallet)}
+    with Simulator(api_keys=["the-only-key-it-takes"], speed=20) as sim:  # 401 for any other key
+        on_sim = ["--api-url", sim.api_url, "--stream-url", sim.stream_url, "--rpc-url", sim.rpc_url]
+        local = {**settings, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        commands: Dict[str, Command] = {}
+        for name in SERVICE_EXAMPLES:
+            commands[f"{name} with a rejected key"] = (name, on_sim, local)
+            commands[f"{name} against a dead port"] = (name, OFFLINE, settings)
+        return run_examples(commands)
+
+
+def one_line_failure(result: subprocess.CompletedProcess[str], script: str) -> str:
+    """The single stderr line of a run that failed on the service's side (exit status 1)."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert REJECTED_KEY not in result.stdout + result.stderr
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"{script}.py: error: ")
+    return line
+
+
+@pytest.mark.parametrize("name", SERVICE_EXAMPLES)
+def test_a_rejected_api_key_is_one_line_and_exit_status_1(
+    name: str, service_failures: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    line = one_line_failure(service_failures[f"{name} with a rejected key"], name)
+    assert "401" in line
+    assert "AuthenticationError" in line or "ExitApiError" in line
+
+
+@pytest.mark.parametrize("name", SERVICE_EXAMPLES)
+def test_an_unreachable_endpoint_is_one_line_and_exit_status_1(
+    name: str, service_failures: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    line = one_line_failure(service_failures[f"{name} against a dead port"], name)
+    assert "127.0.0.1:9" in line  # names the endpoint it could not reach
+
+
+# -- --help: every option explained, and what runs without a key ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def helps() -> Dict[str, subprocess.CompletedProcess[str]]:
+    wide = {"COLUMNS": "200"}  # one line per option, unless its name is too long for the help column
+    return run_examples({name: (name, ["--help"], wide) for name in ALL_EXAMPLES})
+
+
+def options_without_help(text: str) -> List[str]:
+    """The options of a ``--help`` text that have no description."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line in ("options:", "optional arguments:"))
+    missing = []
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if not line.startswith("  -"):
+            continue
+        described = len(line.strip().split("  ", 1)) == 2  # "--seconds SECONDS   stop after ..."
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        continued = following.startswith("    ") and following.strip() != ""  # help on the next line
+        if not described and not continued:
+            missing.append(line.strip())
+    return missing
+
+
+def test_options_without_help_finds_a_bare_option() -> None:
+    text = "usage: x\n\noptions:\n  -h, --help  show this\n  --mint MINT\n  --long-option-name LONG\n      help\n"
+    assert options_without_help(text) == ["--mint MINT"]
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_every_option_of_every_example_has_help(name: str, helps: Dict[str, subprocess.CompletedProcess[str]]) -> None:
+    result = helps[name]
+    assert result.returncode == 0, result.stderr
+    assert options_without_help(result.stdout) == []
+
+
+@pytest.mark.parametrize("name", SERVICE_EXAMPLES)
+def test_every_example_says_in_its_help_that_it_runs_on_the_simulator_without_a_key(
+    name: str, helps: Dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    description = helps[name].stdout.split("options:")[0].split("optional arguments:")[0]
+    flat = " ".join(description.split())
+    assert "LASERSELL_API_KEY" in flat
+    assert "simulator" in flat
+
+
+# -- the main job's log and table (examples/auto_sell.py) ----------------------------------------
+
+LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d  (\w+) +#(\d+)\b", re.M)
+
+
+def steps(out: str) -> Dict[int, List[str]]:
+    """Each position's log steps (opened, signal, sent, closed, landed, ...), in the order printed."""
+    found: Dict[int, List[str]] = {}
+    for match in LOG_LINE.finditer(out):
+        found.setdefault(int(match.group(2)), []).append(match.group(1))
+    return found
+
+
+def test_auto_sell_prints_the_strategy_a_total_the_open_positions_and_a_legend(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
+    args = ["--seconds", BUDGET, "--positions", "3", "--scenario", "mixed", "--seed", "1"]
+    auto_sell = example("auto_sell")
+    assert auto_sell.main(args) == 0
+    out = capsys.readouterr().out
+    assert "strategy: take profit at +30 %, stop loss at -15 %, trailing stop 8 points" in out
+    log, table = out.split("\nposition  token", 1)
+    for position, seen in steps(log).items():
+        if "closed" in seen and "sent" in seen:
+            assert seen.index("sent") < seen.index("closed"), (position, seen)
+    rows = re.findall(r"^#(\d+) +\S+ +([\d.]+) +([\d.]+) +(-?[\d.]+) +(\w+) .*$", table, re.M)
+    assert rows
+    (total,) = re.findall(r"^total +(\d+) exits +([\d.]+) +([\d.]+) +(-?[\d.]+)", table, re.M)
+    assert int(total[0]) == len(rows)
+    assert float(total[1]) == pytest.approx(sum(float(row[1]) for row in rows), abs=0.002 * len(rows))
+    assert re.search(r"^still open: (none|\d+)$", table, re.M)
+    assert "slippage         signal: the sell went as the signal's transaction was built" in table
+    for position, _, _, pnl, reason in rows:  # whatever the seed's market did: a crash is explained
+        if abs(float(pnl) + 15 + auto_sell.CRASH_MARGIN_PCT) < 0.1:
+            continue  # shown rounded: too close to the line to tell which side it is on
+        crashed = reason == "stop_loss" and float(pnl) < -15 - auto_sell.CRASH_MARGIN_PCT
+        assert (f"  * #{position} " in table) is crashed, (position, pnl, reason)
+
+
+def test_the_summary_explains_a_stop_loss_far_past_the_stop() -> None:
+    auto_sell = example("auto_sell")
+    stop = {"reason": "stop_loss", "outcome": "landed", "closed": "stop_loss"}
+    crashed = auto_sell.Row(4, "SIM4", entry=100_000_000, profit=-90_200_000, **stop)
+    slipped = auto_sell.Row(5, "SIM5", entry=150_000_000, profit=-24_450_000, **stop)
+    won = auto_sell.Row(1, "SIM1", entry=150_000_000, profit=46_650_000, reason="target_profit", closed="target_profit")
+    held = auto_sell.Row(6, "SIM6", entry=650_000_000, pnl=20_800_000)
+    lines = auto_sell.summary([won, crashed, slipped, held], auto_sell.STRATEGY)
+    text = "\n".join(lines)
+    (note,) = [line for line in lines if line.startswith("  * ")]
+    assert note.startswith("  * #4 SIM4: the price crashed past the -15 % stop between two price updates")
+    assert "already at -90.2 %" in note
+    assert re.search(r"^#4 .* -90\.2 .*  \*$", text, re.M)
+    assert not re.search(r"^#5 .*\*$", text, re.M)  # -16.3 %: an ordinary stop, no note
+    assert re.search(r"^total +3 exits +0\.400 +0\.332 +-17\.0 .* 2 landed, 1 pending$", text, re.M)
+    assert "still open: 1\n  #6 SIM6: entry 0.650 SOL, PnL +3.2 % at the last update" in text
+    assert text.endswith(auto_sell.LEGEND[-1])
+
+
+def test_auto_sell_logs_the_sell_before_the_close_it_caused_even_when_the_close_comes_first(
+    http: ScriptedHttp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The RPC answers sendTransaction (and status polls) only once the session has seen a position
+    close: the order in which exit_submitted and position_closed reach a bot when the chain and the
+    stream beat the RPC's answer. The log still shows each sell sent before its position closed."""
+    from lasersell_sync.simulator import Simulator
+
+    closed_seen = threading.Event()
+
+    class Session(ls.StreamSession):
+        def auto_exit(self, *args: Any, **kwargs: Any) -> Any:
+            executor = super().auto_exit(*args, **kwargs)
+            # after the executor's own handler, before the example's: the close is being dispatched
+            self.on(ls.PositionClosed, lambda event: closed_seen.set())
+            return executor
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with Simulator(seed=1, scenario="mixed", speed=20) as sim:
+
+        def rpc(request: Recorded) -> Reply:
+            forwarded = urllib.request.Request(
+                sim.rpc_url, data=request.body, headers={"content-type": "application/json"}
+            )
+            with opener.open(forwarded, timeout=10) as answer:
+                body = answer.read()
+            calls = request.json()
+            methods = {call["method"] for call in (calls if isinstance(calls, list) else [calls])}
+            if methods & {"sendTransaction", "getSignatureStatuses"}:
+                closed_seen.wait(30)  # bounds a broken run only: the close comes within milliseconds
+            return reply(200, body)
+
+        http.handlers["/rpc"] = rpc
+        wallet_file = tmp_path / "wallet.json"
+        wallet_file.write_text(json.dumps(list(bytes(sim.wallet))))
+        monkeypatch.setenv("LASERSELL_API_KEY", sim.api_key)
+        monkeypatch.setenv("LASERSELL_KEYPAIR_PATH", str(wallet_file))
+        monkeypatch.setenv("LASERSELL_RPC_URL", http.url + "/rpc")
+        monkeypatch.setattr(ls, "StreamSession", Session)
+        try:
+            assert (
+                example("auto_sell").main(["--stream-url", sim.stream_url, "--seconds", BUDGET, "--positions", "1"])
+                == 0
+            )
+        finally:
+            closed_seen.set()  # no request stays held, whatever happened
+    out = capsys.readouterr().out
+    closed = [position for position, seen in steps(out).items() if "closed" in seen]
+    assert closed
+    for position in closed:
+        seen = steps(out)[position]
+        assert "sent" in seen, out
+        assert seen.index("sent") < seen.index("closed"), out
