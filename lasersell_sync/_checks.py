@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Collection, Optional
 
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 if TYPE_CHECKING:  # typing.TypeGuard is 3.10+; annotations are not evaluated at runtime
@@ -22,6 +23,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_pubkey",
+    "describe",
 ]
 
 U64_MAX = 2**64 - 1
@@ -44,12 +46,36 @@ def is_pubkey(value: Any) -> TypeGuard[str]:
 
 
 def check_pubkey(value: Any, what: str) -> str:
-    """``value`` if it is a base58 Solana public key; else a ValueError naming ``what``."""
+    """``value`` as a base58 string if it is a Solana public key (a string or a solders
+    ``Pubkey``); else a ValueError naming ``what``, which never quotes anything that may be a
+    secret."""
+    if isinstance(value, Pubkey):
+        return str(value)
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a base58 public key string, got {value!r}")
+        raise ValueError(f"{what} must be a base58 public key string, got {describe(value)}")
     if not is_pubkey(value):
-        raise ValueError(f"{what} is not a valid Solana public key: {value!r}")
+        raise ValueError(f"{what} is not a valid Solana public key: {_quoted(value)}")
     return value
+
+
+def describe(value: Any) -> str:
+    """What a value is, without its repr (a key object's repr is its bytes)."""
+    if value is None or value == "":
+        return repr(value)
+    if isinstance(value, Keypair):
+        return "a solders Keypair: pass its public key, keypair.pubkey()"
+    return type(value).__name__
+
+
+def _quoted(value: str) -> str:
+    """A bad address as typed, if it could only be a mistyped address; else only its length."""
+    if 32 <= len(value) <= 44 and all(c in _BASE58 for c in value):
+        return repr(value)
+    note = "; a base58 secret key is that long: never pass one here" if len(value) in (87, 88) else ""
+    return f"a string of {len(value)} characters (a public key has 32 to 44){note}"
+
+
+_BASE58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 def check_int(value: Any, what: str, low: int, high: int) -> int:

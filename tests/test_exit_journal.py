@@ -147,14 +147,13 @@ def test_a_bot_killed_at_any_step_of_a_sell_sells_the_tranche_once(sim: Simulato
     try:
         if step != "confirmed":
             landed = again.expect("landed")  # the outcome, reported after the restart
-            assert landed["attempt"] == 1
+            assert landed["attempt"] == 1, (bot.seen, again.seen)
         again.expect("ready")
         again.command(f"sell {position_id}")  # the rest of the position: a full exit, sold once
         last = again.expect("landed")
     finally:
         again.stop()
     sold = successful_sells(sim, position_id)
-    Path("/tmp/seen.json").write_text(json.dumps({"bot": bot.seen, "again": again.seen}, indent=0))
     assert [s.tokens for s in sold] == [tokens // 2, tokens - tokens // 2]
     assert last["signature"] == sold[1].signature, (again.seen, [(x.signature[:8], x.tokens) for x in sold])
     if step != "confirmed":
@@ -166,9 +165,10 @@ def test_a_bot_killed_at_any_step_of_a_sell_sells_the_tranche_once(sim: Simulato
 
 
 def _auto_exit(journal: Path) -> ls.StreamSession:
-    session = ls.StreamSession("k", [str(Keypair().pubkey())], HOLD, endpoint="ws://127.0.0.1:9/v1/ws")
+    owner = Keypair()
+    session = ls.StreamSession("k", [owner.pubkey()], HOLD, endpoint="ws://127.0.0.1:9/v1/ws")
     try:
-        session.auto_exit(Keypair(), ls.SendTargetRpc(url="http://127.0.0.1:9/rpc"), journal=journal)
+        session.auto_exit(owner, ls.SendTargetRpc(url="http://127.0.0.1:9/rpc"), journal=journal)
     except BaseException:
         session.close()
         raise

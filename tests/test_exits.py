@@ -10,6 +10,7 @@ rebuilt the executor, one each.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -65,9 +66,11 @@ class Bot:
         targets: Optional[Sequence[ls.SendTarget]] = None,
         before_exit: Optional[Callable[[Any], Any]] = None,
         sender: Optional[ls.TxSender] = None,
+        wallets: Sequence[str] = (),
     ) -> None:
         self.sim = sim
-        self.session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url)
+        watched = [sim.wallet_pubkey, *wallets]
+        self.session = ls.StreamSession(sim.api_key, watched, strategy, endpoint=sim.stream_url)
         if before_exit is not None:  # runs before the executor sees the signal
             self.session.on(ls.ExitSignalWithTx, before_exit)
         self.opened: queue.Queue[ls.PositionOpened] = queue.Queue()
@@ -278,13 +281,34 @@ def _foreign_signal(sim: Simulator, position_id: int, payer: Keypair) -> str:
     )
 
 
-def test_signals_of_a_wallet_without_its_keypair_are_refused(sim: Simulator) -> None:
-    with Bot(sim, keypair=Keypair()) as bot:
+def test_a_keypair_for_none_of_the_wallets_is_refused_at_auto_exit(sim: Simulator) -> None:
+    session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], HOLD, endpoint=sim.stream_url)
+    stranger = Keypair()
+    with pytest.raises(ValueError, match="not one of the session's wallets") as info:
+        session.auto_exit(stranger, ls.SendTargetRpc(url=sim.rpc_url))
+    assert f"keypair is the key of {stranger.pubkey()}, which is not one of the session's wallets" in str(info.value)
+    assert sim.wallet_pubkey in str(info.value)
+    session.auto_exit(sim.wallet, ls.SendTargetRpc(url=sim.rpc_url))  # nothing was half set up
+    session.close()
+
+
+def test_a_wallet_without_its_keypair_is_warned_about_once_not_once_per_signal(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = Keypair()  # the bot holds the key of its second wallet only
+    caplog.set_level(logging.WARNING, logger="lasersell_sync")
+    with Bot(sim, keypair=other, wallets=[str(other.pubkey())]) as bot:
         position = bot.position()
-        bot.sell(position)
-        failed = bot.failed.get(timeout=WAIT)
-    assert failed.reason == "refused"
-    assert f"no keypair for wallet {sim.wallet_pubkey}" in (failed.error or "")
+        for _ in range(3):
+            bot.sell(position)
+            bot.signals.get(timeout=WAIT)  # the user's handlers still see every signal
+    warned = [r for r in caplog.records if "has no keypair for wallet" in r.getMessage()]
+    assert [r.getMessage() for r in warned] == [
+        f"auto_exit has no keypair for wallet {sim.wallet_pubkey}: its exit signals are left to your handlers"
+    ]
+    assert bot.errors.empty()  # no "unhandled error" line per signal
+    assert bot.failed.empty()
+    assert (bot.stats().unkeyed, bot.stats().signals, bot.stats().refused) == (3, 0, 0)
     assert not sells(sim, position.position_id)
 
 
@@ -546,21 +570,24 @@ def test_8_a_target_that_never_answers_delays_nobody(sim: Simulator) -> None:
 # -- settings that must agree before anything is sent ------------------------------------------
 
 
+OWNER = Keypair()  # the key of the session's wallet
+
+
 def _session(**options: Any) -> ls.StreamSession:
-    return ls.StreamSession("k", [str(Keypair().pubkey())], HOLD, endpoint="ws://127.0.0.1:9/v1/ws", **options)
+    return ls.StreamSession("k", [OWNER.pubkey()], HOLD, endpoint="ws://127.0.0.1:9/v1/ws", **options)
 
 
 def test_the_send_mode_and_tip_follow_the_targets() -> None:
     session = _session()
-    session.auto_exit(Keypair(), [ls.SendTargetHeliusSender(), ls.SendTargetRpc()])
+    session.auto_exit(OWNER, [ls.SendTargetHeliusSender(), ls.SendTargetRpc()])
     intent = session._conn.intent
     assert (intent.send_mode, intent.tip_lamports) == ("helius_sender", 1_000_000)
     session.close()
     session = _session()
-    session.auto_exit(Keypair(), ls.SendTargetRpc(url="https://rpc.example"))
+    session.auto_exit(OWNER, ls.SendTargetRpc(url="https://rpc.example"))
     assert (session._conn.intent.send_mode, session._conn.intent.tip_lamports) == ("rpc", None)
     with pytest.raises(RuntimeError, match="already"):
-        session.auto_exit(Keypair(), ls.SendTargetRpc())
+        session.auto_exit(OWNER, ls.SendTargetRpc())
     session.close()
 
 
@@ -579,7 +606,7 @@ def test_contradicting_settings_are_refused(
 ) -> None:
     session = _session(**options)
     with pytest.raises(ValueError, match=words):
-        session.auto_exit(Keypair(), targets, confirm_rpc)
+        session.auto_exit(OWNER, targets, confirm_rpc)
     with pytest.raises(TypeError, match="Keypair"):
         session.auto_exit("not a keypair", [ls.SendTargetRpc()])  # type: ignore[arg-type]
     session.close()

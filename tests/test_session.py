@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 import lasersell_sync as ls
 from lasersell_sync.backoff import Backoff
@@ -263,6 +265,105 @@ def test_context_manager_connects_and_closes(server: ScriptedServer) -> None:
         assert len(server.frames("configure")) == 1
     assert not session.connected
     assert not [t.name for t in threading.enumerate() if t.name.startswith("lasersell-")]
+
+
+def test_with_after_connect_keeps_the_connection_and_closes_it(server: ScriptedServer) -> None:
+    session = ls.StreamSession("k", [W1], STRATEGY, endpoint=server.url)
+    session.connect(timeout=30)
+    with session:  # a habit from other libraries: connect() first, then with
+        assert session.connected
+    assert session.closed
+    assert len(server.frames("configure")) == 1  # the one connection, not a second
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("lasersell-")]
+
+
+def test_connect_inside_with_says_that_with_connects(server: ScriptedServer) -> None:
+    with ls.StreamSession("k", [W1], STRATEGY, endpoint=server.url) as session:
+        with pytest.raises(RuntimeError, match="`with` connects too, so use connect\\(\\) or `with`, not both"):
+            session.connect()
+        assert session.connected  # the mistake did not cost the connection
+
+
+def test_a_with_that_cannot_connect_closes_the_session() -> None:
+    session = ls.StreamSession("k", [W1], STRATEGY, endpoint="ws://127.0.0.1:1/v1/ws", connect_timeout=5)
+    with pytest.raises(ls.ConnectError), session:
+        raise AssertionError("the body must not run")
+    assert session.closed  # nothing is left to retry in the background
+    with pytest.raises(ls.SessionClosedError):
+        session.connect()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            ([W1], "key-123", STRATEGY),
+            "api_key must be a string, got list: StreamSession takes (api_key, wallets, strategy), in that order",
+        ),
+        (
+            ("key-123", STRATEGY, [W1]),
+            "wallets must be a list of public keys, got a StrategyConfig: StreamSession takes",
+        ),
+        ((W1, "key-123", STRATEGY), "wallets must be a list of public keys, not a single string: StreamSession takes"),
+        (
+            ("key-123", [W1], {"target_profit_pct": 5}),
+            "strategy must be a StrategyConfig, got dict: StreamSession takes",
+        ),
+    ],
+)
+def test_arguments_in_the_wrong_order_name_the_order(arguments: Tuple[Any, Any, Any], expected: str) -> None:
+    with pytest.raises((TypeError, ValueError)) as info:
+        ls.StreamSession(*arguments)
+    assert str(info.value).startswith(expected)
+    assert "key-123" not in str(info.value)  # an API key in the wrong place is still never shown
+
+
+def test_wallets_may_be_pubkeys_or_keypairs(server: ScriptedServer) -> None:
+    pair = Keypair()
+    session = ls.StreamSession("k", [Pubkey.from_string(W2), pair, W1], STRATEGY, endpoint=server.url)
+    with session:
+        ((_, configure),) = server.frames("configure")
+        assert configure["wallet_pubkeys"] == [W2, str(pair.pubkey()), W1]  # the public half only
+        assert session.update_wallets([pair.pubkey()]) is True
+        ((_, update),) = server.wait_frames("update_wallets")
+    assert update["wallet_pubkeys"] == [str(pair.pubkey())]
+
+
+@pytest.mark.parametrize(
+    ("wallets", "expected"),
+    [
+        ([object()], "wallets[0] must be a base58 public key string, got object"),
+        ([W1, None], "wallets[1] must be a base58 public key string, got None"),
+        (Keypair(), "wallets must be a list of public keys, not a single Keypair: for one wallet, pass [wallet]"),
+        (Pubkey.default(), "wallets must be a list of public keys, not a single Pubkey: for one wallet, pass [wallet]"),
+        (5, "wallets must be a list of public keys, got int"),
+    ],
+)
+def test_a_wallet_of_the_wrong_kind_is_one_line_naming_its_type(wallets: Any, expected: str) -> None:
+    with pytest.raises(ValueError, match="wallets") as info:
+        ls.StreamSession("k", wallets, STRATEGY)
+    assert str(info.value) == expected
+
+
+def test_a_secret_key_given_as_a_wallet_is_never_quoted() -> None:
+    secret = str(Keypair())  # base58 of the 64-byte secret, as Phantom exports it
+    with pytest.raises(ValueError, match="not a valid Solana public key") as info:
+        ls.StreamSession("k", [secret], STRATEGY)
+    message = str(info.value)
+    assert secret not in message
+    assert secret[:12] not in message
+    assert message == (
+        f"wallets[0] is not a valid Solana public key: a string of {len(secret)} characters (a public key has "
+        "32 to 44); a base58 secret key is that long: never pass one here"
+    )
+
+
+def test_a_mistyped_address_is_quoted_so_it_can_be_found() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"wallets\[0\] is not a valid Solana public key: 'So111111111111111111111111111111111111111122'",
+    ):
+        ls.StreamSession("k", ["So111111111111111111111111111111111111111122"], STRATEGY)
 
 
 def test_stats_count_what_happened(server: ScriptedServer, connected: Connect) -> None:

@@ -231,9 +231,10 @@ def test_keep_warm_none_sends_no_warm_up() -> None:
 
 @pytest.mark.parametrize("value", [0, -1.0, float("inf"), "25", True])
 def test_keep_warm_must_be_a_positive_number_of_seconds(value: Optional[Any]) -> None:
-    session = ls.StreamSession("k", [str(Keypair().pubkey())], HOLD, endpoint="ws://127.0.0.1:9/v1/ws")
+    owner = Keypair()
+    session = ls.StreamSession("k", [owner.pubkey()], HOLD, endpoint="ws://127.0.0.1:9/v1/ws")
     try:
         with pytest.raises(ValueError, match="keep_warm"):
-            session.auto_exit(Keypair(), ls.SendTargetRpc(url="http://127.0.0.1:9/rpc"), keep_warm=value)
+            session.auto_exit(owner, ls.SendTargetRpc(url="http://127.0.0.1:9/rpc"), keep_warm=value)
     finally:
         session.close()

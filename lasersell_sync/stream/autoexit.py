@@ -16,7 +16,14 @@ from ..proto import Configure
 from ..tx import SEND_MODE_OF, SendTarget, SendTargetRpc
 from ..tx.targets import TARGET_TYPES
 
-__all__ = ["DEFAULT_TIP_LAMPORTS", "check_keep_warm", "check_keypairs", "check_targets", "send_settings_for"]
+__all__ = [
+    "DEFAULT_TIP_LAMPORTS",
+    "check_keep_warm",
+    "check_keypairs",
+    "check_targets",
+    "check_wallets_covered",
+    "send_settings_for",
+]
 
 DEFAULT_TIP_LAMPORTS = 1_000_000
 """The tip the official CLI pays with Helius Sender or Astralane (0.001 SOL)."""
@@ -37,6 +44,21 @@ def check_keypairs(keypair: Union[Keypair, Sequence[Keypair]]) -> Dict[str, Keyp
     if not keypairs or not all(isinstance(k, Keypair) for k in keypairs):
         raise TypeError("keypair must be a solders Keypair (or a list of them), e.g. ls.load_keypair(path)")
     return {str(k.pubkey()): k for k in keypairs}
+
+
+def check_wallets_covered(keypairs: Dict[str, Keypair], wallets: Sequence[str]) -> List[str]:
+    """The session's wallets that have no keypair; a ValueError when none has one.
+
+    A keypair for none of the wallets would refuse every exit signal, one error per signal.
+    """
+    unkeyed = [w for w in wallets if w not in keypairs]
+    if len(unkeyed) == len(wallets):
+        raise ValueError(
+            f"keypair is the key of {', '.join(keypairs)}, which is not one of the session's wallets "
+            f"({', '.join(wallets)}): auto_exit could sign none of their exits; add the wallet to the "
+            "session first (wallets=, update_wallets or register_and_connect)"
+        )
+    return unkeyed
 
 
 def check_targets(

@@ -5,16 +5,22 @@ The checks and bounds themselves are shared with the Exit API requests (``lasers
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Tuple
+from collections import abc
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
-from .._checks import MAX_SLIPPAGE_BPS, SEND_MODES, U64_MAX, check_choice, check_int, check_pubkey
-from ..proto import MirrorConfig, WatchWalletEntry
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from .._checks import MAX_SLIPPAGE_BPS, SEND_MODES, U64_MAX, check_choice, check_int, check_pubkey, describe
+from ..proto import MirrorConfig, StrategyConfig, WatchWalletEntry
 from .positions import PositionHandle
 
 __all__ = [
+    "WalletLike",
     "check_mint",
     "check_mirror_config",
     "check_send_mode",
+    "check_session_arguments",
     "check_slippage",
     "check_tip",
     "check_wallets",
@@ -22,6 +28,9 @@ __all__ = [
     "configure_settings",
     "selector",
 ]
+
+WalletLike = Union[str, Pubkey, Keypair]
+"""A wallet as the session accepts it: base58 text, a ``Pubkey``, or a ``Keypair`` (its public key)."""
 
 
 def check_mirror_config(mirror_config: Any) -> Optional[MirrorConfig]:
@@ -41,16 +50,47 @@ def configure_settings(send_mode: Any, tip_lamports: Any, mirror_config: Any) ->
     return {name: value for name, value in given.items() if value is not None}
 
 
-def check_wallets(wallets: Iterable[str]) -> Tuple[str, ...]:
-    """At least one public key, no duplicates: what ``configure``/``update_wallets`` may send."""
-    if isinstance(wallets, str):
-        raise ValueError("wallets must be a list of public keys, not a single string")
-    checked = tuple(check_pubkey(w, "wallet") for w in wallets)
+def check_wallets(wallets: Iterable[WalletLike]) -> Tuple[str, ...]:
+    """At least one public key, no duplicates: what ``configure``/``update_wallets`` may send.
+
+    A wallet may be a base58 string, a solders ``Pubkey``, or a ``Keypair`` (its public key is
+    taken; the secret half goes nowhere).
+    """
+    if isinstance(wallets, (str, Pubkey, Keypair)):
+        kind = type(wallets).__name__
+        raise ValueError(f"wallets must be a list of public keys, not a single {kind}: for one wallet, pass [wallet]")
+    if not isinstance(wallets, abc.Iterable):
+        raise ValueError(f"wallets must be a list of public keys, got {describe(wallets)}")
+    checked = tuple(_wallet(w, index) for index, w in enumerate(wallets))
     if not checked:
         raise ValueError("at least one wallet is required")
     if len(set(checked)) != len(checked):
         raise ValueError("wallets contain duplicates")
     return checked
+
+
+def _wallet(wallet: Any, index: int) -> str:
+    if isinstance(wallet, Keypair):
+        return str(wallet.pubkey())
+    return check_pubkey(wallet, f"wallets[{index}]")
+
+
+def check_session_arguments(api_key: Any, wallets: Any, strategy: Any) -> None:
+    """Catch arguments given in the wrong order, and say the order, before any other check.
+
+    Never quotes a value: in the wrong place, an API key would land in a message.
+    """
+    order = "StreamSession takes (api_key, wallets, strategy), in that order"
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a string, got {describe(api_key)}: {order}")
+    if isinstance(wallets, StrategyConfig):
+        raise TypeError(f"wallets must be a list of public keys, got a StrategyConfig: {order}")
+    if isinstance(wallets, str):
+        raise ValueError(
+            f"wallets must be a list of public keys, not a single string: {order}; for one wallet, pass [wallet]"
+        )
+    if not isinstance(strategy, StrategyConfig):
+        raise TypeError(f"strategy must be a StrategyConfig, got {describe(strategy)}: {order}")
 
 
 def check_watch_wallets(entries: Iterable[WatchWalletEntry]) -> Tuple[WatchWalletEntry, ...]:

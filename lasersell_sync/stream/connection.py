@@ -187,6 +187,11 @@ class StreamConnection(ReaderLoop):
         return self._outbox.ready
 
     @property
+    def started(self) -> bool:
+        """Whether :meth:`connect` was called and succeeded (the reconnect loop runs until close)."""
+        return self._thread is not None
+
+    @property
     def hello(self) -> Optional[HelloOk]:
         """The latest ``hello_ok`` (session id and limits of the current connection)."""
         return self._hello
@@ -227,7 +232,9 @@ class StreamConnection(ReaderLoop):
             if self._outbox.closed:
                 raise SessionClosedError("this connection was closed")
             if self._thread is not None:
-                raise RuntimeError("connect() was already called")
+                raise RuntimeError(
+                    "connect() was already called; `with` connects too, so use connect() or `with`, not both"
+                )
             self._thread = threading.Thread(target=self._run, name="lasersell-reader", daemon=True)
         thread = self._thread
         try:
@@ -245,7 +252,14 @@ class StreamConnection(ReaderLoop):
         return link.hello
 
     def __enter__(self) -> StreamConnection:
-        self.connect()
+        """Connect (unless :meth:`connect` already did); closed on the way out, or at once if
+        connecting fails, so no reconnect loop outlives a failed ``with``."""
+        if not self.started:
+            try:
+                self.connect()
+            except BaseException:
+                self.close()
+                raise
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

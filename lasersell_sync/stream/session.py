@@ -51,8 +51,8 @@ from ..proto import (
     validate_strategy,
 )
 from ..tx import SendTarget, TxSender
-from .autoexit import check_keep_warm, check_keypairs, check_targets, send_settings_for
-from .commands import check_wallets, check_watch_wallets, configure_settings
+from .autoexit import check_keep_warm, check_keypairs, check_targets, check_wallets_covered, send_settings_for
+from .commands import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
 from .connection import DEFAULTS, StreamConnection
 from .dispatcher import Dispatcher
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
@@ -90,6 +90,10 @@ class StreamSession(SessionCommands, SessionState):
     """A LaserSell stream session with decorator-registered handlers.
 
     Args:
+        api_key: your LaserSell API key (never shown in a log, a repr or an error).
+        wallets: the wallets to watch, as base58 strings, solders ``Pubkey`` values, or
+            ``Keypair`` values (only the public key is used).
+        strategy: the exit strategy for every position (checked when it is built).
         max_workers: threads for high-priority handlers (started on demand, so a burst of
             exit signals for different positions runs in parallel up to this many).
         low_priority_workers: threads for pnl/liquidity/trade handlers (default 2: Python threads
@@ -129,7 +133,7 @@ class StreamSession(SessionCommands, SessionState):
     def __init__(
         self,
         api_key: str,
-        wallets: Iterable[str],
+        wallets: Iterable[WalletLike],
         strategy: StrategyConfig,
         *,
         deadline_timeout_sec: int = 0,
@@ -152,6 +156,7 @@ class StreamSession(SessionCommands, SessionState):
         app_ping_interval: Optional[float] = DEFAULTS.app_ping_interval,
         max_frame_bytes: int = DEFAULTS.max_frame_bytes,
     ) -> None:
+        check_session_arguments(api_key, wallets, strategy)
         validate_strategy(strategy)
         ensure_exit_condition(strategy, deadline_timeout_sec)
         if max_workers < 1 or (low_priority_workers is not None and low_priority_workers < 1):
@@ -287,6 +292,8 @@ class StreamSession(SessionCommands, SessionState):
                 pay a TCP and TLS handshake. ``None`` switches it off.
 
         Raises:
+            ValueError: ``keypair`` is the key of none of the session's wallets (a wallet
+                with no keypair gets one warning; its signals are left to your handlers).
             JournalError: the journal cannot be used (not a journal, unreadable, in use).
 
         Example:
@@ -298,6 +305,7 @@ class StreamSession(SessionCommands, SessionState):
         if self._closing:
             raise SessionClosedError("the session is closed")
         keypairs = check_keypairs(keypair)
+        unkeyed = check_wallets_covered(keypairs, self._conn.intent.wallet_pubkeys)
         chosen, rpc = check_targets(targets, confirm_rpc)
         warm = check_keep_warm(keep_warm)
         changes = send_settings_for(chosen, self._conn.intent)
@@ -314,6 +322,7 @@ class StreamSession(SessionCommands, SessionState):
             report=self._dispatcher.report_later,
             journal=opened,
             keep_warm=warm,
+            unkeyed=unkeyed,
         )
         self._executor = executor
         self._registry.add(ExitSignalWithTx, executor.on_signal)
@@ -397,7 +406,17 @@ class StreamSession(SessionCommands, SessionState):
         return done
 
     def __enter__(self) -> StreamSession:
-        self.connect()
+        """``with session:`` connects (unless :meth:`connect` already did) and closes on the way out.
+
+        If connecting fails, the session is closed before the error propagates, so nothing is
+        left retrying in the background.
+        """
+        if not self._conn.started:
+            try:
+                self.connect()
+            except BaseException:
+                self.close()
+                raise
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

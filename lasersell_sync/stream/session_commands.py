@@ -26,7 +26,7 @@ from ..proto import (
     ensure_exit_condition,
     validate_strategy,
 )
-from .commands import check_mint, check_slippage, check_wallets, check_watch_wallets, selector
+from .commands import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
 from .connection import StreamConnection
 from .positions import PositionBook, PositionRef
 from .upkeep import PositionUpkeep
@@ -68,7 +68,7 @@ class SessionCommands:
             self._upkeep.set_deadline(deadline)
         return self._send(UpdateStrategy(strategy=strategy))
 
-    def update_wallets(self, wallets: Iterable[str]) -> bool:
+    def update_wallets(self, wallets: Iterable[WalletLike]) -> bool:
         """Replace the wallets the session watches (True: written now, False: queued).
 
         If the server refuses the change (``wallet_not_registered``, ``capacity_exceeded``) the

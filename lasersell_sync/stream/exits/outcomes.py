@@ -118,6 +118,7 @@ class ExitStats:
         rebroadcasts: re-sends of a signed transaction to every target.
         status_errors: status or blockhash checks that failed (the RPC refused or hung).
         warm_failures: warm-ups of a send target that got no answer.
+        unkeyed: signals of a wallet the executor has no keypair for, left to your handlers.
         in_flight: tranches being worked on (sending, landing or waiting for a fresh signal).
         queued: tranches waiting behind another tranche of the same position.
     """
@@ -134,5 +135,6 @@ class ExitStats:
     rebroadcasts: int = 0
     status_errors: int = 0
     warm_failures: int = 0
+    unkeyed: int = 0
     in_flight: int = 0
     queued: int = 0

@@ -19,7 +19,7 @@ import functools
 import logging
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Set, Union
 
 import attrs
 from solders.keypair import Keypair
@@ -63,6 +63,7 @@ from .policy import ExitPolicy
 __all__ = ["ExitExecutor", "ExitRefusedError"]
 
 logger = logging.getLogger(__name__)
+_UNKEYED = "auto_exit has no keypair for wallet %s: its exit signals are left to your handlers"
 
 _WARM = "warm"  # the timer key of the warm-ups (the core's timers are keyed by number)
 
@@ -106,6 +107,9 @@ class ExitExecutor:
         report: hands an error to the session's ``on_error`` path.
         journal: the crash journal, read back now (None: the ledger lives in memory only).
         keep_warm: seconds between two warm-ups of every target's connection (None: off).
+        unkeyed: the session's wallets with no keypair: their signals are left to the user's
+            handlers, with one warning per wallet (now for these, at the first signal for a
+            wallet added later), not an error per signal.
     """
 
     def __init__(
@@ -121,8 +125,13 @@ class ExitExecutor:
         report: Callable[[BaseException], None],
         journal: Optional[ExitJournal] = None,
         keep_warm: Optional[float] = None,
+        unkeyed: Sequence[str] = (),
     ) -> None:
         self._keypairs = keypairs
+        self._unkeyed: Set[str] = set(unkeyed)
+        self._unkeyed_signals = 0
+        for wallet in unkeyed:
+            logger.warning(_UNKEYED, wallet)
         self.keep_warm = keep_warm
         self._targets = list(targets)
         self._sender = sender
@@ -156,6 +165,9 @@ class ExitExecutor:
     def on_signal(self, event: _StreamEvent) -> None:
         """An exit signal: the core decides whether it sells, refreshes a sell, or is stale."""
         message: ExitSignalWithTx = event.message
+        if message.wallet_pubkey not in self._keypairs:
+            self._warn_unkeyed(message.wallet_pubkey)
+            return
         self._feed(
             Signal(
                 key=position_key(event),
@@ -171,6 +183,14 @@ class ExitExecutor:
             )
         )
 
+    def _warn_unkeyed(self, wallet: str) -> None:
+        with self._lock:
+            self._unkeyed_signals += 1
+            if wallet in self._unkeyed:
+                return
+            self._unkeyed.add(wallet)
+        logger.warning(_UNKEYED, wallet)
+
     def on_position_closed(self, event: _StreamEvent) -> None:
         """A position closed: its sell in flight is looked at now; nothing new starts for it."""
         message: PositionClosed = event.message
@@ -181,8 +201,8 @@ class ExitExecutor:
     def stats(self) -> ExitStats:
         """Counters since the executor started."""
         with self._lock:
-            stats = self._core.stats()
-        return attrs.evolve(stats, warm_failures=self._io.warm_failures)
+            stats, unkeyed = self._core.stats(), self._unkeyed_signals
+        return attrs.evolve(stats, warm_failures=self._io.warm_failures, unkeyed=unkeyed)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop sending, wait up to ``timeout`` for sells that may land, then stop every thread.
