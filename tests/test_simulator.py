@@ -137,9 +137,10 @@ def test_dropped_connections_recover_and_positions_are_reannounced(sim: Simulato
             reannounced.set()
 
     strategy = ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=90)
-    with ls.StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url) as session:
-        session.on(ls.PositionOpened, on_opened)
-        session.on(ls.PnlUpdate, lambda event: first.set())
+    session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], strategy, endpoint=sim.stream_url)
+    session.on(ls.PositionOpened, on_opened)  # before connecting: position 1 may open at once
+    session.on(ls.PnlUpdate, lambda event: first.set())
+    with session:
         assert first.wait(5)
         sim.faults.drop_connections()
         assert reannounced.wait(5)  # the same position (same token account) after the reconnect
