@@ -22,8 +22,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 import lasersell_sync as ls
-from lasersell_sync.stream.dispatcher import LOW_PRIORITY
-from lasersell_sync.stream.registry import CLASS_NAMES
+from lasersell_sync.stream.dispatch.dispatcher import LOW_PRIORITY
+from lasersell_sync.stream.dispatch.registry import CLASS_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

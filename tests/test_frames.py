@@ -9,7 +9,7 @@ from typing import Iterator, Tuple
 
 import pytest
 
-from lasersell_sync.stream.frames import (
+from lasersell_sync.stream.transport.frames import (
     OP_BINARY,
     OP_CONT,
     OP_PING,
@@ -136,7 +136,7 @@ def test_eof_is_connection_closed(pair: Tuple[socket.socket, socket.socket]) -> 
 @pytest.mark.parametrize("size", [0, 1, 3, 125, 126, 4097, 65535, 65536, 70001])
 def test_the_wire_writes_masked_frames_a_reader_decodes(size: int) -> None:
     """Every frame the wire writes is a client frame: masked, with a fresh key, any length."""
-    from lasersell_sync.stream.wire import Wire
+    from lasersell_sync.stream.transport.wire import Wire
 
     left, right = socket.socketpair()
     try:

@@ -21,7 +21,7 @@ from solders.keypair import Keypair
 import lasersell_sync as ls
 from lasersell_sync import _redact
 from lasersell_sync._redact import REDACTED, redact, register_secrets, safe_url, url_secrets
-from lasersell_sync.stream.link import open_link
+from lasersell_sync.stream.transport.link import open_link
 from tests.httpserver import ScriptedHttp, reply
 from tests.test_tx import unsigned_for
 from tests.wsserver import ScriptedServer

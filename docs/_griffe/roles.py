@@ -1,7 +1,7 @@
 """A griffe extension for the docs build: Sphinx roles become cross-references, doctests code.
 
 The package's docstrings name other objects the reST way (``:class:`ExitPolicy```,
-``:meth:`close_position```, ``:mod:`~lasersell_sync.stream.iterator```). mkdocstrings renders
+``:meth:`close_position```, ``:mod:`~lasersell_sync.stream.dispatch.iterator```). mkdocstrings renders
 Markdown, where those would show up as literal text. Once the whole package is loaded, each
 role is resolved in the scope of the object whose docstring holds it (as Python would resolve
 the name there) and replaced by an *optional* autorefs link: it links when the target is

@@ -43,8 +43,8 @@ from ..errors import ConnectError, ExitApiError
 from ..exit_api import BuildSellTxRequest, ExitApiClient
 from ..exit_api.client import DEFAULT_BASE_URL
 from ..proto import Configure, ErrorMessage, PositionOpened, StrategyConfig, encode_client
-from ..stream.link import DEFAULT_ENDPOINT, connect_secrets, endpoint_url, handshake, tls_options, upgrade
-from ..stream.wire import PeerClosed, Wire
+from ..stream.transport.link import DEFAULT_ENDPOINT, connect_secrets, endpoint_url, handshake, tls_options, upgrade
+from ..stream.transport.wire import PeerClosed, Wire
 from .common import (
     ENV_API_KEY,
     ENV_KEYPAIR_PATH,

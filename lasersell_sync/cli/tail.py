@@ -32,7 +32,7 @@ from .._redact import safe_url
 from ..errors import ConnectError, InvalidStrategyError, SessionClosedError
 from ..proto import StrategyConfig, ensure_exit_condition, validate_strategy
 from ..stream import Event, EventIterator, StreamSession
-from ..stream.link import DEFAULT_ENDPOINT, endpoint_url
+from ..stream.transport.link import DEFAULT_ENDPOINT, endpoint_url
 from .common import (
     ENV_API_KEY,
     ENV_KEYPAIR_PATH,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .connection import StreamConnection, TransportStats
+from .dispatch.iterator import EventIterator
+from .dispatch.registry import EVENT_NAMES, Event
 from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .exits import (
     ExitExecutor,
@@ -14,12 +15,11 @@ from .exits import (
     ExitSubmitted,
     ExitUnresolved,
 )
-from .iterator import EventIterator
-from .link import DEFAULT_ENDPOINT
 from .positions import PositionHandle, PositionRef
-from .registry import EVENT_NAMES, Event
 from .session import StreamSession
 from .stats import SessionStats
+from .transport.connection import StreamConnection, TransportStats
+from .transport.link import DEFAULT_ENDPOINT
 
 __all__ = [
     "DEFAULT_ENDPOINT",

@@ -53,17 +53,17 @@ from ..proto import (
 from ..tx import SendTarget, TxSender
 from .autoexit import check_keep_warm, check_keypairs, check_targets, check_wallets_covered, send_settings_for
 from .commands import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
-from .connection import DEFAULTS, StreamConnection
-from .dispatcher import Dispatcher
+from .dispatch.dispatcher import Dispatcher
+from .dispatch.iterator import EventIterator
+from .dispatch.registry import CLASS_NAMES, ErrorHandler, Event, Handler, HandlerRegistry, event_name, make_event
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
 from .exits import ExitExecutor, ExitJournal, ExitPolicy
-from .iterator import EventIterator
 from .positions import PositionBook
 from .recording import FrameRecorder
-from .registry import CLASS_NAMES, ErrorHandler, Event, Handler, HandlerRegistry, event_name, make_event
 from .session_commands import SessionCommands
 from .session_state import SessionState
 from .stats import SessionStats
+from .transport.connection import DEFAULTS, StreamConnection
 from .upkeep import PositionUpkeep
 
 __all__ = ["StreamSession"]

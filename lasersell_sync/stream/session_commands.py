@@ -27,8 +27,8 @@ from ..proto import (
     validate_strategy,
 )
 from .commands import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
-from .connection import StreamConnection
 from .positions import PositionBook, PositionRef
+from .transport.connection import StreamConnection
 from .upkeep import PositionUpkeep
 
 __all__ = ["SessionCommands"]

@@ -10,8 +10,8 @@ import threading
 from typing import List, Optional, Tuple
 
 from ..proto import Limits, SlippageBand
-from .connection import StreamConnection
 from .positions import PositionBook, PositionHandle, PositionRef
+from .transport.connection import StreamConnection
 
 __all__ = ["SessionState"]
 

@@ -29,7 +29,7 @@ from .deadlines import DeadlineScheduler
 from .positions import PositionBook, PositionHandle
 
 if TYPE_CHECKING:
-    from .connection import StreamConnection
+    from .transport.connection import StreamConnection
 
 __all__ = ["PositionUpkeep"]
 

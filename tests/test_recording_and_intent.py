@@ -1,4 +1,4 @@
-"""Issue 12's seams, as behaviour: the recorder keeps frames as received, the intent is one object."""
+"""The recorder keeps frames exactly as received, and the session's intent is one object."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 10 (hardening), stream side: each test here failed on the code before the fix.
+"""The stream under stress and misuse: each test here failed on the code before its fix.
 
 Errors are never silent or fatal, lifecycle events run in order, the intent keeps only what the
 server accepted, ``events()`` is bounded, fair and closeable, a half-open link loses no command,
@@ -19,7 +19,7 @@ from typing import Any, Iterator, List
 import pytest
 
 import lasersell_sync as ls
-from lasersell_sync.stream.keepalive import Keepalive
+from lasersell_sync.stream.transport.keepalive import Keepalive
 from tests.support import WAIT, Collect
 from tests.test_session_dispatch import (
     KEY,
@@ -416,7 +416,7 @@ def test_the_first_reconnect_after_a_healthy_connection_is_immediate(h: Harness,
 
 
 def test_a_frame_already_waiting_is_not_mistaken_for_silence() -> None:
-    from lasersell_sync.stream.wire import readable as _data_waiting
+    from lasersell_sync.stream.transport.wire import readable as _data_waiting
 
     a, b = socket.socketpair()
     try:

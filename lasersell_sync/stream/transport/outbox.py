@@ -34,8 +34,8 @@ from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Tuple
 
 import attrs
 
-from ..errors import ConnectError, SessionClosedError
-from ..proto import (
+from ...errors import ConnectError, SessionClosedError
+from ...proto import (
     ClientMessage,
     ClosePosition,
     Configure,

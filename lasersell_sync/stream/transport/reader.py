@@ -1,4 +1,4 @@
-"""The reader thread of a :class:`~lasersell_sync.stream.connection.StreamConnection`.
+"""The reader thread of a :class:`~lasersell_sync.stream.transport.connection.StreamConnection`.
 
 It owns the receive side of the live link: it pumps frames (decode, confirm or reject intent
 changes, deliver), keeps the link alive (probes, dead-link detection), and when the link breaks
@@ -14,8 +14,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from ..backoff import Backoff
-from ..errors import (
+from ...backoff import Backoff
+from ...errors import (
     AuthenticationError,
     ConnectError,
     ProtocolError,
@@ -23,8 +23,8 @@ from ..errors import (
     StreamServerError,
     TlsPinError,
 )
-from ..proto import ErrorMessage, HelloOk, Ping, Pong, ServerMessage, UnknownMessage
-from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
+from ...proto import ErrorMessage, HelloOk, Ping, Pong, ServerMessage, UnknownMessage
+from ..events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
 from .frames import ConnectionClosed, WireViolation
 from .keepalive import Keepalive
 from .link import FATAL_ERROR_CODES, Link, open_link

@@ -11,7 +11,7 @@ share one key, so they are handled one at a time, in arrival order.
 Low-priority backlog: an undelivered ``pnl_update`` or ``liquidity_snapshot`` is replaced by a
 newer one for the same position (the book already holds the state), and ``trade_tick`` is
 bounded (oldest dropped, counted). High-priority events are never dropped. ``events()``
-iterators get the same policy (see :mod:`~lasersell_sync.stream.iterator`).
+iterators get the same policy (see :mod:`~lasersell_sync.stream.dispatch.iterator`).
 
 Nothing a handler raises escapes its call: the error is logged and goes to the ``on_error``
 handlers. When there are none and no logging handler would show the record, it is printed to

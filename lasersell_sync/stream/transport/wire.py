@@ -1,7 +1,7 @@
 """``Wire``: the one owner of a stream socket.
 
 It performs the WebSocket upgrade (websocket-client's handshake), reads frames with the buffered
-:class:`~lasersell_sync.stream.frames.FrameReader`, writes every frame (text, ping, pong, close)
+:class:`~lasersell_sync.stream.transport.frames.FrameReader`, writes every frame (text, ping, pong, close)
 itself, masked with keys drawn from ``os.urandom`` in bulk, in one ``sendall`` under its own lock,
 and shuts the socket down. Nothing else touches the raw socket.
 
@@ -25,8 +25,8 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import attrs
 import websocket
 
-from ..errors import ProtocolError
-from ..proto import ServerMessage, decode_server
+from ...errors import ProtocolError
+from ...proto import ServerMessage, decode_server
 from .frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, ConnectionClosed, FrameReader, FrameTooLarge
 
 __all__ = ["Incoming", "PeerClosed", "Wire", "readable"]

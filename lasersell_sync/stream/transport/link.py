@@ -20,9 +20,9 @@ from typing import Any, Callable, Dict, List, Optional, Union
 import attrs
 import websocket
 
-from .._redact import redact, register_secrets, safe_url, url_secrets
-from ..errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
-from ..proto import ErrorMessage, HelloOk, ServerMessage
+from ..._redact import redact, register_secrets, safe_url, url_secrets
+from ...errors import AuthenticationError, ConnectError, ProtocolError, StreamServerError
+from ...proto import ErrorMessage, HelloOk, ServerMessage
 from .tls import remember_session, tls_options
 from .wire import PeerClosed, Wire
 

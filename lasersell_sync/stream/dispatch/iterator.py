@@ -1,7 +1,7 @@
 """``session.events()``: a pull loop over the events, with the same policy as the handlers.
 
 Each iterator has its own queue: high-priority events in one deque, low-priority ones in another
-under the lanes' :class:`~lasersell_sync.stream.lanes.LowPolicy` (pnl/liquidity updates conflated
+under the lanes' :class:`~lasersell_sync.stream.dispatch.lanes.LowPolicy` (pnl/liquidity updates conflated
 per position, trade ticks bounded with drops counted). ``next()`` takes a waiting high-priority
 event first, so an exit signal never waits behind a backlog of PnL updates, however slow the loop.
 
@@ -17,7 +17,7 @@ import weakref
 from collections import deque
 from typing import Any, Callable, Deque, Iterator, Optional, Tuple
 
-from ..errors import SessionClosedError
+from ...errors import SessionClosedError
 from .lanes import LowPolicy, Slot
 from .registry import Event
 

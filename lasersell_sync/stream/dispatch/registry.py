@@ -15,11 +15,11 @@ from typing import Any, Callable, Dict, Generic, Optional, Tuple, Type, TypeVar,
 
 import attrs
 
-from ..proto import UnknownMessage
-from ..proto.server import SERVER_MESSAGE_TYPES
-from .events import Closed, Connected, Disconnected, Reconnecting
-from .exits.outcomes import ExitFailed, ExitLanded, ExitSubmitted, ExitUnresolved
-from .positions import PositionHandle
+from ...proto import UnknownMessage
+from ...proto.server import SERVER_MESSAGE_TYPES
+from ..events import Closed, Connected, Disconnected, Reconnecting
+from ..exits.outcomes import ExitFailed, ExitLanded, ExitSubmitted, ExitUnresolved
+from ..positions import PositionHandle
 
 __all__ = [
     "CLASS_NAMES",

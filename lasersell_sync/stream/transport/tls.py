@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Optional, Union
 
-from .._pins import pinned_context
+from ..._pins import pinned_context
 
 __all__ = ["ResumingContext", "remember_session", "tls_options"]
 

@@ -4,7 +4,7 @@ The caller's thread performs the first connect, so its errors raise where they b
 reader thread named ``lasersell-reader`` owns the receive side: it decodes each frame, hands
 messages to ``on_message``, pings when the line is quiet, and runs the reconnect loop. It runs
 no user code beyond the two callbacks, which must be quick. Sending goes through
-:class:`~lasersell_sync.stream.outbox.Outbox`, on the caller's thread.
+:class:`~lasersell_sync.stream.transport.outbox.Outbox`, on the caller's thread.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Set, Uni
 
 import attrs
 
-from .._pins import parse_pins
-from .._redact import mask, safe_url
-from ..backoff import Backoff
-from ..errors import SessionClosedError
-from ..proto import (
+from ..._pins import parse_pins
+from ..._redact import mask, safe_url
+from ...backoff import Backoff
+from ...errors import SessionClosedError
+from ...proto import (
     ClientMessage,
     Configure,
     HelloOk,
@@ -29,8 +29,8 @@ from ..proto import (
     ServerMessage,
     StrategyConfig,
 )
-from .commands import configure_settings
-from .events import TransportEvent
+from ..commands import configure_settings
+from ..events import TransportEvent
 from .keepalive import Keepalive
 from .link import Link, endpoint_url, tls_options
 from .outbox import Outbox
@@ -270,7 +270,7 @@ class StreamConnection(ReaderLoop):
 
         True means written to the socket, not received: action commands written after the
         connection's last inbound frame are sent again once if that connection dies (at least
-        once delivery; see :mod:`~lasersell_sync.stream.outbox`).
+        once delivery; see :mod:`~lasersell_sync.stream.transport.outbox`).
         ``update_strategy``/``update_wallets``/``update_watch_wallets`` also update the intent;
         one the server rejects is rolled back and reported as a ``CommandRejected`` event.
         ``ping`` is never kept.
