@@ -22,8 +22,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 import lasersell_sync as ls
-from lasersell_sync.stream.dispatch.dispatcher import LOW_PRIORITY
 from lasersell_sync.stream.dispatch.registry import CLASS_NAMES
+from lasersell_sync.stream.routes import ROUTES, Priority, Route
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -142,19 +142,27 @@ def test_every_api_directive_names_something_that_exists() -> None:
         assert hasattr(importlib.import_module(module_name), name), identifier
 
 
-def event_table() -> Dict[str, Tuple[str, str]]:
-    """``event name -> (class name, lane)`` from the table of docs/bots.md."""
-    rows: Dict[str, Tuple[str, str]] = {}
+def event_table() -> Dict[str, Tuple[str, str, str]]:
+    """``event name -> (class name, lane, ordered by)`` from the table of docs/bots.md."""
+    rows: Dict[str, Tuple[str, str, str]] = {}
     for match in re.finditer(
-        r"^\| `(\w+)` \| \[`(\w+)`\]\[lasersell_sync\.\w+\] \| (high|low)\b", (DOCS / "bots.md").read_text(), re.M
+        r"^\| `(\w+)` \| \[`(\w+)`\]\[lasersell_sync\.\w+\] \| ([^|]+?) \| ([^|]+?) \|",
+        (DOCS / "bots.md").read_text(),
+        re.M,
     ):
-        rows[match.group(1)] = (match.group(2), match.group(3))
+        rows[match.group(1)] = (match.group(2), match.group(3), match.group(4))
     return rows
 
 
-def test_the_event_table_is_the_registry() -> None:
+def _lane_column(route: Route) -> str:
+    if route.lane is Priority.HIGH:
+        return "high"
+    return "low (conflated)" if route.conflate else "low (bounded)"
+
+
+def test_the_event_table_is_the_registry_and_the_routing_table() -> None:
     expected: Dict[str, Any] = {
-        name: (cls.__name__, "low" if name in LOW_PRIORITY else "high") for cls, name in CLASS_NAMES.items()
+        name: (cls.__name__, _lane_column(ROUTES[name]), ROUTES[name].order.value) for cls, name in CLASS_NAMES.items()
     }
     assert event_table() == expected
     assert set(event_table()) == set(ls.EVENT_NAMES)

@@ -9,7 +9,7 @@ a ``position_opened`` for a tracked token account (after a reconnect) refreshes 
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import attrs
 
@@ -17,12 +17,11 @@ from ..proto import (
     ExitSignalWithTx,
     LiquiditySnapshot,
     MarketContext,
-    PnlUpdate,
     PositionClosed,
     PositionOpened,
     SlippageBand,
-    TradeTick,
 )
+from .routes import Book
 
 __all__ = ["PositionBook", "PositionHandle", "PositionRef"]
 
@@ -68,6 +67,10 @@ PositionRef = Union[PositionHandle, int, str]
 """A position as users name it: a handle, a position id, or a token account."""
 
 
+def _nothing(message: Any) -> None:
+    return None
+
+
 class PositionBook:
     """Tracked positions and their latest liquidity snapshot."""
 
@@ -76,31 +79,37 @@ class PositionBook:
         self._by_account: Dict[str, PositionHandle] = {}
         self._by_id: Dict[int, PositionHandle] = {}
         self._liquidity: Dict[int, LiquiditySnapshot] = {}
+        self._actions: Dict[Book, Callable[[Any], Optional[PositionHandle]]] = {
+            Book.NONE: _nothing,
+            Book.LOOKUP: self._lookup,
+            Book.LIQUIDITY: self._store_liquidity,
+            Book.SIGNAL: self._signal,
+            Book.OPEN: self._open,
+            Book.CLOSE: self._close,
+        }
 
     @property
     def by_id(self) -> Dict[int, PositionHandle]:
         """The live id -> handle map, for the reader thread's lookups (do not mutate it)."""
         return self._by_id
 
-    def apply(self, message: Any) -> Optional[PositionHandle]:
-        """Update from one server message; return the handle its event should carry."""
-        kind = type(message)
-        if kind is PnlUpdate or kind is TradeTick:
-            return self._by_id.get(message.position_id)
-        if kind is LiquiditySnapshot:
-            with self._lock:
-                self._liquidity[message.position_id] = message
-            return self._by_id.get(message.position_id)
-        if kind is ExitSignalWithTx:
-            handle = self._by_id.get(message.position_id)
-            if handle is None and message.token_account is not None:
-                handle = self._by_account.get(message.token_account)
-            return handle
-        if kind is PositionOpened:
-            return self._open(message)
-        if kind is PositionClosed:
-            return self._close(message)
-        return None
+    def apply(self, message: Any, action: Book) -> Optional[PositionHandle]:
+        """Do what the message's route says to the book; return the handle its event carries."""
+        return self._actions[action](message)
+
+    def _lookup(self, message: Any) -> Optional[PositionHandle]:
+        return self._by_id.get(message.position_id)
+
+    def _store_liquidity(self, message: LiquiditySnapshot) -> Optional[PositionHandle]:
+        with self._lock:
+            self._liquidity[message.position_id] = message
+        return self._by_id.get(message.position_id)
+
+    def _signal(self, message: ExitSignalWithTx) -> Optional[PositionHandle]:
+        handle = self._by_id.get(message.position_id)
+        if handle is None and message.token_account is not None:
+            handle = self._by_account.get(message.token_account)
+        return handle
 
     def _open(self, message: PositionOpened) -> PositionHandle:
         handle = PositionHandle.from_opened(message)

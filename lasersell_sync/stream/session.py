@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
+    Dict,
     Iterable,
     List,
     Optional,
     Sequence,
+    Tuple,
     Type,
     TypeVar,
     Union,
@@ -38,11 +40,9 @@ from ..proto import (
     ExitSignalWithTx,
     HelloOk,
     MirrorConfig,
-    PnlUpdate,
     PositionClosed,
     ServerMessage,
     StrategyConfig,
-    TradeTick,
     UpdatePositionStrategy,
     UpdateWallets,
     WalletProof,
@@ -60,6 +60,7 @@ from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, 
 from .exits import ExitExecutor, ExitJournal, ExitPolicy
 from .positions import PositionBook
 from .recording import FrameRecorder
+from .routes import ROUTES, Book, Route, Upkeep
 from .session_commands import SessionCommands
 from .session_state import SessionState
 from .stats import SessionStats
@@ -82,8 +83,9 @@ R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_POLICY = ExitPolicy()
-_STATELESS = frozenset({PnlUpdate, TradeTick})  # messages that change neither the book nor the upkeep
-_NAMES = CLASS_NAMES
+_LOOKUP, _NO_UPKEEP = Book.LOOKUP, Upkeep.NONE
+_PLAN: Dict[type, Tuple[str, Route]] = {cls: (name, ROUTES[name]) for cls, name in CLASS_NAMES.items()}
+"""Per message class, its event name and its route: one lookup per message on the reader thread."""
 
 
 class StreamSession(SessionCommands, SessionState):
@@ -454,15 +456,15 @@ class StreamSession(SessionCommands, SessionState):
 
     def _on_messages(self, messages: List[ServerMessage], received_at: float) -> None:
         """A burst, in arrival order: book and upkeep first, then one hand-off to the lanes."""
-        book, upkeep, by_id, events = self._book, self._upkeep, self._book.by_id, []
+        book, upkeep, by_id, plan, events = self._book, self._upkeep, self._book.by_id, _PLAN, []
         for message in messages:
-            kind = type(message)
-            if kind in _STATELESS:  # pnl, ticks: nothing to update, the handle is a lookup
+            name, route = plan[type(message)]
+            if route.book is _LOOKUP and route.upkeep is _NO_UPKEEP:  # pnl, ticks: only a lookup
                 handle = by_id.get(message.position_id)  # type: ignore[union-attr]
             else:
-                handle = book.apply(message)
-                upkeep.observe(message, handle, received_at)
-            events.append(make_event(_NAMES[kind], message, handle, received_at))
+                handle = book.apply(message, route.book)
+                upkeep.observe(message, handle, received_at, route.upkeep)
+            events.append(make_event(name, message, handle, received_at))
         self._dispatcher.submit_many(events)
 
     def _publish(self, message: Any) -> None:

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Dict, Optional, Set
 
 from ..errors import SessionClosedError
 from ..proto import (
-    HelloOk,
-    PositionClosed,
     PositionOpened,
     RequestExitSignal,
     ServerMessage,
@@ -27,6 +25,7 @@ from ..proto import (
 )
 from .deadlines import DeadlineScheduler
 from .positions import PositionBook, PositionHandle
+from .routes import Upkeep
 
 if TYPE_CHECKING:
     from .transport.connection import StreamConnection
@@ -51,15 +50,17 @@ class PositionUpkeep:
         self._lock = threading.Lock()
         self._stopped = False
 
-    def observe(self, message: ServerMessage, handle: Optional[PositionHandle], received_at: float) -> None:
-        kind = type(message)
-        if kind is PositionOpened:
+    def observe(
+        self, message: ServerMessage, handle: Optional[PositionHandle], received_at: float, action: Upkeep
+    ) -> None:
+        """Do what the message's route says to the deadlines, the strategies and the clock."""
+        if action is Upkeep.OPENED:
             self._opened(message, received_at)  # type: ignore[arg-type]
-        elif kind is PositionClosed and handle is not None:
+        elif action is Upkeep.CLOSED and handle is not None:
             self._deadlines.cancel(handle.token_account)
             self._opened_at.pop(handle.token_account, None)
             self._conn.set_position_strategy(handle.token_account, None)
-        elif kind is HelloOk:
+        elif action is Upkeep.CLOCK:
             self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
 
     def reconnected(self) -> None:

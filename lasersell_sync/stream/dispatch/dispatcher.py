@@ -26,20 +26,20 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..routes import ROUTES, Priority, order_key
 from .iterator import EventIterator, EventQueue
 from .lanes import Lane, Submission
-from .registry import LIFECYCLE_TYPES, Event, HandlerRegistry
+from .registry import Event, HandlerRegistry
 
 __all__ = ["LOW_PRIORITY", "Dispatcher"]
 
 logger = logging.getLogger(__name__)
 
-LOW_PRIORITY = frozenset({"pnl_update", "liquidity_snapshot", "trade_tick"})
-_CONFLATED = frozenset({"pnl_update", "liquidity_snapshot"})
-_LIFECYCLE_KEY = ("lifecycle",)
-_LIFECYCLE = frozenset(LIFECYCLE_TYPES)
+LOW_PRIORITY = frozenset(name for name, route in ROUTES.items() if route.lane is Priority.LOW)
+"""The events of the low lane (from the routing table)."""
+_LOW = Priority.LOW
 
 
 class Dispatcher:
@@ -61,16 +61,17 @@ class Dispatcher:
     def submit(self, event: Event[Any]) -> None:
         """Queue an event (called in arrival order, from the reader thread)."""
         name = event.type
-        if name in LOW_PRIORITY:
+        route = ROUTES[name]
+        if route.lane is _LOW:
             position_id = event.message.position_id
-            conflate = (name, position_id) if name in _CONFLATED else None
+            conflate = (name, position_id) if route.conflate else None
             for queue in self._queues:
                 queue.put_low(event, conflate)
             self.low.submit(position_id, event, name, conflate=conflate, bounded=conflate is None)
         else:
             for queue in self._queues:
                 queue.put_high(event)
-            self.high.submit(_key(event), event, name)
+            self.high.submit(order_key(route, name, event.message), event, name)
 
     def submit_many(self, events: List[Event[Any]]) -> None:
         """Queue a burst of events in arrival order: one lock and one wake-up per lane."""
@@ -82,16 +83,17 @@ class Dispatcher:
         queues = self._queues
         for event in events:
             name = event.type
-            if name in LOW_PRIORITY:
+            route = ROUTES[name]
+            if route.lane is _LOW:
                 position_id = event.message.position_id
-                conflate = (name, position_id) if name in _CONFLATED else None
+                conflate = (name, position_id) if route.conflate else None
                 for queue in queues:
                     queue.put_low(event, conflate)
                 low.append((position_id, event, name, conflate, conflate is None))
             else:
                 for queue in queues:
                     queue.put_high(event)
-                high.append((_key(event), event, name, None, False))
+                high.append((order_key(route, name, event.message), event, name, None, False))
         if high:
             self.high.submit_many(high)
         if low:
@@ -257,17 +259,3 @@ def print_unhandled(
         stream.flush()
     except Exception:  # a closed stderr must not take a worker down
         logger.debug("could not print an unhandled error", exc_info=True)
-
-
-def _key(event: Event[Any]) -> Hashable:
-    """Events about one position (or one mint) run in order; others in parallel."""
-    message = event.message
-    position_id: Optional[int] = getattr(message, "position_id", None)
-    if position_id is not None:
-        return position_id
-    mint = getattr(message, "mint", None)
-    if mint is not None:
-        return ("mint", mint)
-    if event.type in _LIFECYCLE:
-        return _LIFECYCLE_KEY
-    return ("type", event.type)

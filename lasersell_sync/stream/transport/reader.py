@@ -23,8 +23,10 @@ from ...errors import (
     StreamServerError,
     TlsPinError,
 )
-from ...proto import ErrorMessage, HelloOk, Ping, Pong, ServerMessage, UnknownMessage
+from ...proto import ErrorMessage, HelloOk, Ping, ServerMessage, UnknownMessage
+from ...proto.server import SERVER_MESSAGE_TYPES
 from ..events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
+from ..routes import ROUTES
 from .frames import ConnectionClosed, WireViolation
 from .keepalive import Keepalive
 from .link import FATAL_ERROR_CODES, Link, open_link
@@ -35,7 +37,8 @@ __all__ = ["ReaderLoop"]
 
 logger = logging.getLogger(__name__)
 
-_OUTBOX_OBSERVES = frozenset({Pong, ErrorMessage})  # they confirm or reject intent changes
+_OUTBOX_OBSERVES = frozenset(cls for cls in SERVER_MESSAGE_TYPES if ROUTES[cls.TYPE].outbox)
+"""``pong`` and ``error``: they confirm or reject intent changes (from the routing table)."""
 _BATCH = 256  # frames handed over together when a burst sits in the read buffer
 
 
