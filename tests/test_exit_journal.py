@@ -147,7 +147,11 @@ def test_a_bot_killed_at_any_step_of_a_sell_sells_the_tranche_once(sim: Simulato
     try:
         if step != "confirmed":
             landed = again.expect("landed")  # the outcome, reported after the restart
-            assert landed["attempt"] == 1, (bot.seen, again.seen)
+            if step == "landed_not_confirmed":
+                assert landed["attempt"] == 1, (bot.seen, again.seen)  # it had landed before the kill
+            # Otherwise the journaled attempt is sent again; if the market has moved past its
+            # slippage by then, it fails on chain and a fresh signal is asked for. Either way
+            # the tranche sells once (checked below).
         again.expect("ready")
         again.command(f"sell {position_id}")  # the rest of the position: a full exit, sold once
         last = again.expect("landed")
