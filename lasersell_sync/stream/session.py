@@ -64,7 +64,7 @@ from .routes import ROUTES, Book, Route, Upkeep
 from .session_commands import SessionCommands
 from .session_state import SessionState
 from .stats import SessionStats
-from .transport.connection import DEFAULTS, StreamConnection
+from .transport.connection import DEFAULTS, StreamConnection, enter_connected
 from .upkeep import PositionUpkeep
 
 __all__ = ["StreamSession"]
@@ -413,12 +413,7 @@ class StreamSession(SessionCommands, SessionState):
         If connecting fails, the session is closed before the error propagates, so nothing is
         left retrying in the background.
         """
-        if not self._conn.started:
-            try:
-                self.connect()
-            except BaseException:
-                self.close()
-                raise
+        enter_connected(self._conn.started, self.connect, self.close)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

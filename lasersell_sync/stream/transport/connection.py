@@ -36,7 +36,7 @@ from .link import Link, endpoint_url, tls_options
 from .outbox import Outbox
 from .reader import ReaderLoop
 
-__all__ = ["StreamConnection", "TransportStats"]
+__all__ = ["StreamConnection", "TransportStats", "enter_connected"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,18 @@ class TransportStats:
     reconnects: int
     pending_commands: int
     connected: bool
+
+
+def enter_connected(started: bool, connect: Callable[[], Any], close: Callable[[], Any]) -> None:
+    """What ``with`` does on entry: connect unless :meth:`connect` already ran, and close at once
+    if connecting fails, so that no reconnect loop outlives a failed ``with``."""
+    if started:
+        return
+    try:
+        connect()
+    except BaseException:
+        close()
+        raise
 
 
 class StreamConnection(ReaderLoop):
@@ -254,12 +266,7 @@ class StreamConnection(ReaderLoop):
     def __enter__(self) -> StreamConnection:
         """Connect (unless :meth:`connect` already did); closed on the way out, or at once if
         connecting fails, so no reconnect loop outlives a failed ``with``."""
-        if not self.started:
-            try:
-                self.connect()
-            except BaseException:
-                self.close()
-                raise
+        enter_connected(self.started, self.connect, self.close)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
