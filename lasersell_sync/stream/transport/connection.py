@@ -1,9 +1,11 @@
 """The transport: one WebSocket, one reader thread, reconnects and keepalive.
 
-The caller's thread performs the first connect, so its errors raise where they belong. Then a
-reader thread named ``lasersell-reader`` owns the receive side: it decodes each frame, hands
-messages to ``on_message``, pings when the line is quiet, and runs the reconnect loop. It runs
-no user code beyond the two callbacks, which must be quick. Sending goes through
+The caller's thread performs the first connect, so its errors raise where they belong. Then the
+connection's :class:`~lasersell_sync.stream.transport.reader.Reader`, on a thread named
+``lasersell-reader``, owns the receive side: it decodes each frame, hands messages to
+``on_message``/``on_messages``, pings when the line is quiet, and runs the reconnect loop. It
+runs no user code beyond the four callbacks (``on_message``, ``on_messages``, ``on_event``,
+``on_frame``), which must be quick. Sending goes through
 :class:`~lasersell_sync.stream.transport.outbox.Outbox`, on the caller's thread.
 """
 
@@ -13,7 +15,7 @@ import logging
 import ssl
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Set, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Union
 
 import attrs
 
@@ -32,9 +34,9 @@ from ...proto import (
 from ..commands import configure_settings
 from ..events import TransportEvent
 from .keepalive import Keepalive
-from .link import Link, endpoint_url, tls_options
+from .link import endpoint_url, tls_options
 from .outbox import Outbox
-from .reader import ReaderLoop
+from .reader import Reader
 
 __all__ = ["StreamConnection", "TransportStats", "enter_connected"]
 
@@ -83,7 +85,7 @@ def enter_connected(started: bool, connect: Callable[[], Any], close: Callable[[
         raise
 
 
-class StreamConnection(ReaderLoop):
+class StreamConnection:
     """A self-healing connection to the LaserSell stream.
 
     Args:
@@ -152,27 +154,25 @@ class StreamConnection(ReaderLoop):
         pins = parse_pins(tls_pins) if tls_pins is not None else None
         if pins and not self._url.startswith("wss://"):
             raise ValueError("tls_pins needs a wss:// endpoint")
-        self._sslopt = tls_options(ssl_context, ca_bundle, pins)
-        self._on_message = on_message
-        self._on_event = on_event or _ignore_event
-        self._on_frame = on_frame
-        self._on_messages = on_messages
-        self._connect_timeout = connect_timeout
         self._keepalive = Keepalive(ping_interval, ping_timeout, app_ping_interval)
-        self._backoff = backoff
-        self._max_frame_bytes = max_frame_bytes
         self._outbox = Outbox(configure, replays)
-        self._link: Optional[Link] = None
-        self._connecting: Optional[Any] = None
-        self._closing = threading.Event()
-        self._announced = threading.Event()  # the first connection's events were handed over
-        self._closed_reported = False
+        self._reader = Reader(
+            url=self._url,
+            shown_url=self._shown_url,
+            api_key=api_key,
+            sslopt=tls_options(ssl_context, ca_bundle, pins),
+            connect_timeout=connect_timeout,
+            max_frame_bytes=max_frame_bytes,
+            keepalive=self._keepalive,
+            backoff=backoff,
+            outbox=self._outbox,
+            on_message=on_message,
+            on_messages=on_messages,
+            on_event=on_event or _ignore_event,
+            on_frame=on_frame,
+        )
+        self._connect_timeout = connect_timeout
         self._thread: Optional[threading.Thread] = None
-        self._hello: Optional[HelloOk] = None
-        self._failures = 0
-        self._connected_at = 0.0
-        self._frames = self._delivered = self._bad_frames = self._reconnects = 0
-        self._unknown_types: Set[str] = set()
 
     def __repr__(self) -> str:
         state = "closed" if self._outbox.closed else "connected" if self.connected else "disconnected"
@@ -206,7 +206,7 @@ class StreamConnection(ReaderLoop):
     @property
     def hello(self) -> Optional[HelloOk]:
         """The latest ``hello_ok`` (session id and limits of the current connection)."""
-        return self._hello
+        return self._reader.hello
 
     @property
     def intent(self) -> Configure:
@@ -215,11 +215,12 @@ class StreamConnection(ReaderLoop):
 
     def stats(self) -> TransportStats:
         """Counters since the connection was created."""
+        frames, delivered, bad_frames, reconnects = self._reader.counts()
         return TransportStats(
-            frames_received=self._frames,
-            messages_delivered=self._delivered,
-            bad_frames=self._bad_frames,
-            reconnects=self._reconnects,
+            frames_received=frames,
+            messages_delivered=delivered,
+            bad_frames=bad_frames,
+            reconnects=reconnects,
             pending_commands=self._outbox.pending_count(),
             connected=self.connected,
         )
@@ -247,11 +248,11 @@ class StreamConnection(ReaderLoop):
                 raise RuntimeError(
                     "connect() was already called; `with` connects too, so use connect() or `with`, not both"
                 )
-            self._thread = threading.Thread(target=self._run, name="lasersell-reader", daemon=True)
+            self._thread = threading.Thread(target=self._reader.run, name="lasersell-reader", daemon=True)
         thread = self._thread
         try:
-            link = self._open(timeout)
-            self._go_live(link)
+            link = self._reader.open(timeout)
+            self._reader.go_live(link)
         except BaseException:
             self._thread = None
             raise
@@ -260,7 +261,7 @@ class StreamConnection(ReaderLoop):
         # lock), then pumps it; close() can always stop it. Returning after the announcement
         # keeps "events from now on" meaning the same thing as before.
         thread.start()
-        self._announced.wait()
+        self._reader.announced.wait()
         return link.hello
 
     def __enter__(self) -> StreamConnection:
@@ -317,12 +318,12 @@ class StreamConnection(ReaderLoop):
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and stop the reader thread. Idempotent, safe from any thread."""
         first, wire = self._outbox.close()
-        self._closing.set()
+        self._reader.closing.set()
         if first:
             if wire is not None:
                 wire.send_close()
                 wire.shutdown()
-            connecting = self._connecting
+            connecting = self._reader.connecting
             if connecting is not None:
                 connecting.shutdown()
         thread = self._thread
@@ -330,4 +331,4 @@ class StreamConnection(ReaderLoop):
             if thread is not threading.current_thread():
                 thread.join(timeout)
         elif first:
-            self._report_closed(None)
+            self._reader.report_closed(None)

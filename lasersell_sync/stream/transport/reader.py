@@ -3,7 +3,8 @@
 It owns the receive side of the live link: it pumps frames (decode, confirm or reject intent
 changes, deliver), keeps the link alive (probes, dead-link detection), and when the link breaks
 runs the reconnect loop (immediate first attempt, then jittered backoff) until connected again,
-closed, or refused for good. It runs no user code beyond the connection's two callbacks.
+closed, or refused for good. It runs no user code beyond the connection's four callbacks
+(``on_message``, ``on_messages``, ``on_event``, ``on_frame``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .link import FATAL_ERROR_CODES, Link, open_link
 from .outbox import IntentChange, Outbox
 from .wire import PeerClosed, Wire
 
-__all__ = ["ReaderLoop"]
+__all__ = ["Reader"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,37 +43,66 @@ _OUTBOX_OBSERVES = frozenset(cls for cls in SERVER_MESSAGE_TYPES if ROUTES[cls.T
 _BATCH = 256  # frames handed over together when a burst sits in the read buffer
 
 
-class ReaderLoop:
-    """The reader-thread half of a connection (a mixin: the connection holds the state)."""
+class Reader:
+    """The reader thread of one connection, with its own state.
 
-    _url: str
-    _shown_url: str
-    _api_key: str
-    _sslopt: Dict[str, Any]
-    _connect_timeout: float
-    _max_frame_bytes: int
-    _keepalive: Keepalive
-    _backoff: Backoff
-    _outbox: Outbox
-    _on_message: Callable[[ServerMessage, float], None]
-    _on_messages: Optional[Callable[[List[ServerMessage], float], None]]
-    _on_event: Callable[[TransportEvent], None]
-    _on_frame: Optional[Callable[[bytes, float], None]]
-    _link: Optional[Link]
-    _connecting: Optional[Wire]
-    _closing: threading.Event
-    _announced: threading.Event
-    _closed_reported: bool
-    _hello: Optional[HelloOk]
-    _failures: int
-    _connected_at: float
-    _frames: int
-    _delivered: int
-    _bad_frames: int
-    _reconnects: int
-    _unknown_types: Set[str]
+    The connection makes it, calls :meth:`open` and :meth:`go_live` for the first connect on the
+    caller's thread, then runs :meth:`run` on the reader thread: it announces the link, pumps
+    frames, keeps the link alive and reconnects until ``closing`` is set. The connection reads
+    ``hello``, ``connecting`` and :meth:`counts`; nothing else reaches inside.
+    """
 
-    def _open(self, timeout: float) -> Link:
+    def __init__(
+        self,
+        *,
+        url: str,
+        shown_url: str,
+        api_key: str,
+        sslopt: Dict[str, Any],
+        connect_timeout: float,
+        max_frame_bytes: int,
+        keepalive: Keepalive,
+        backoff: Backoff,
+        outbox: Outbox,
+        on_message: Callable[[ServerMessage, float], None],
+        on_messages: Optional[Callable[[List[ServerMessage], float], None]],
+        on_event: Callable[[TransportEvent], None],
+        on_frame: Optional[Callable[[bytes, float], None]],
+    ) -> None:
+        self._url = url
+        self._shown_url = shown_url
+        self._api_key = api_key
+        self._sslopt = sslopt
+        self._connect_timeout = connect_timeout
+        self._max_frame_bytes = max_frame_bytes
+        self._keepalive = keepalive
+        self._backoff = backoff
+        self._outbox = outbox
+        self._on_message = on_message
+        self._on_messages = on_messages
+        self._on_event = on_event
+        self._on_frame = on_frame
+        self.closing = threading.Event()
+        """Set by the connection's ``close()``: the reader stops at its next look."""
+        self.announced = threading.Event()
+        """The first connection's events were handed over (``connect()`` returns after it)."""
+        self.connecting: Optional[Wire] = None
+        """The wire of a handshake in progress, for ``close()`` to shut down."""
+        self.hello: Optional[HelloOk] = None
+        """The latest ``hello_ok``."""
+        self._link: Optional[Link] = None
+        self._closed_reported = False
+        self._failures = 0
+        self._connected_at = 0.0
+        self._frames = self._delivered = self._bad_frames = self._reconnects = 0
+        self._unknown_types: Set[str] = set()
+
+    def counts(self) -> Tuple[int, int, int, int]:
+        """Frames received, messages delivered, bad frames, reconnects."""
+        return self._frames, self._delivered, self._bad_frames, self._reconnects
+
+    def open(self, timeout: float) -> Link:
+        """Upgrade and handshake a new link (the caller's thread for the first, else this one)."""
         return open_link(
             self._url,
             self._api_key,
@@ -84,20 +114,20 @@ class ReaderLoop:
         )
 
     def _track_connecting(self, wire: Wire) -> None:
-        self._connecting = wire
-        if self._closing.is_set():
+        self.connecting = wire
+        if self.closing.is_set():
             wire.shutdown()
 
-    def _go_live(self, link: Link) -> None:
+    def go_live(self, link: Link) -> None:
         """Flush kept commands and accept direct writes on the new link."""
-        self._connecting = None
+        self.connecting = None
         try:
             self._outbox.go_live(link.wire)
         except BaseException:
             link.wire.release()
             raise
         self._link = link
-        self._hello = link.hello
+        self.hello = link.hello
         self._frames += link.text_frames
         self._connected_at = time.monotonic()
 
@@ -116,21 +146,22 @@ class ReaderLoop:
             else:
                 self._deliver(item, received)
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """The reader thread: announce the first link, then pump and reconnect until closed."""
         error: Optional[BaseException] = None
         try:
             assert self._link is not None
             try:
                 self._announce(self._link, reconnect=False)
             finally:
-                self._announced.set()
-            while not self._closing.is_set():
+                self.announced.set()
+            while not self.closing.is_set():
                 link = self._link
                 assert link is not None
                 reason, cause = self._pump(link)
                 self._outbox.go_down()
                 link.wire.release()
-                if self._closing.is_set():
+                if self.closing.is_set():
                     break
                 logger.warning("disconnected from %s: %s", self._shown_url, reason)
                 self._emit(Disconnected(reason=reason, error=cause, will_reconnect=True))
@@ -148,14 +179,14 @@ class ReaderLoop:
                 self._link.wire.release()
             reason = str(error) if error is not None else "closed"
             self._emit(Disconnected(reason=reason, error=error, will_reconnect=False))
-            self._report_closed(error)
+            self.report_closed(error)
 
     def _reconnect(self) -> Optional[BaseException]:
         """Retry until connected or closed (None), or a fatal error (returned)."""
         limit = self._backoff.max_attempts
         last_error: Optional[ConnectError] = None
         retry_now = False
-        while not self._closing.is_set():
+        while not self.closing.is_set():
             self._failures += 1
             attempt = self._failures
             if limit is not None and attempt > limit:
@@ -164,11 +195,11 @@ class ReaderLoop:
             retry_now = False
             logger.info("reconnecting in %.3f s (attempt %d)", delay, attempt)
             self._emit(Reconnecting(attempt=attempt, delay=delay, last_error=last_error))
-            if delay and self._closing.wait(delay):
+            if delay and self.closing.wait(delay):
                 return None
             try:
-                link = self._open(self._connect_timeout)
-                self._go_live(link)
+                link = self.open(self._connect_timeout)
+                self.go_live(link)
                 self._announce(link, reconnect=True)
             except SessionClosedError:
                 return None
@@ -305,7 +336,8 @@ class ReaderLoop:
         except Exception:
             logger.exception("on_event callback failed")
 
-    def _report_closed(self, error: Optional[BaseException]) -> None:
+    def report_closed(self, error: Optional[BaseException]) -> None:
+        """Mark the connection closed and report ``Closed`` once, whoever gets here first."""
         with self._outbox.lock:
             if self._closed_reported:
                 return
