@@ -11,7 +11,7 @@ import pytest
 import lasersell_sync as ls
 from lasersell_sync._checks import SEND_MODES, U64_MAX, check_choice
 from lasersell_sync.proto.scalars import U64
-from lasersell_sync.stream.commands import check_slippage, check_tip, selector
+from lasersell_sync.stream.input_checks import check_slippage, check_tip, selector
 from lasersell_sync.tx import SEND_MODE_OF
 
 K = "11111111111111111111111111111112"

@@ -1,144 +1,132 @@
-"""Input checks for the session's commands: fail with a clear ValueError before sending.
+"""The commands of a :class:`~lasersell_sync.stream.session.StreamSession`, checked before sending.
 
-The checks and bounds themselves are shared with the Exit API requests (``lasersell_sync._checks``).
+Every command validates its input (a ``ValueError``/``TypeError`` naming the field) and then goes
+to the transport: written at once when connected (True), kept for the next connection (False).
 """
 
 from __future__ import annotations
 
-from collections import abc
-from typing import Any, Dict, Iterable, Optional, Tuple, Union
+import time
+from typing import Any, Iterable, Optional
 
-from solders.keypair import Keypair
-from solders.pubkey import Pubkey
+from ..errors import SessionClosedError
+from ..proto import (
+    ClosePosition,
+    Configure,
+    MirrorBuyResult,
+    MirrorConfig,
+    Ping,
+    RequestExitSignal,
+    StrategyConfig,
+    UpdatePositionStrategy,
+    UpdateStrategy,
+    UpdateWallets,
+    UpdateWatchWallets,
+    WatchWalletEntry,
+    ensure_exit_condition,
+    validate_strategy,
+)
+from .input_checks import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
+from .positions import PositionBook, PositionRef
+from .transport.connection import StreamConnection
+from .upkeep import PositionUpkeep
 
-from .._checks import MAX_SLIPPAGE_BPS, SEND_MODES, U64_MAX, check_choice, check_int, check_pubkey, describe
-from ..proto import MirrorConfig, StrategyConfig, WatchWalletEntry
-from .positions import PositionHandle
-
-__all__ = [
-    "WalletLike",
-    "check_mint",
-    "check_mirror_config",
-    "check_send_mode",
-    "check_session_arguments",
-    "check_slippage",
-    "check_tip",
-    "check_wallets",
-    "check_watch_wallets",
-    "configure_settings",
-    "selector",
-]
-
-WalletLike = Union[str, Pubkey, Keypair]
-"""A wallet as the session accepts it: base58 text, a ``Pubkey``, or a ``Keypair`` (its public key)."""
-
-
-def check_mirror_config(mirror_config: Any) -> Optional[MirrorConfig]:
-    """None or a :class:`MirrorConfig`."""
-    if mirror_config is not None and not isinstance(mirror_config, MirrorConfig):
-        raise TypeError(f"mirror_config must be a MirrorConfig, got {type(mirror_config).__name__}")
-    return mirror_config
+__all__ = ["SessionCommands"]
 
 
-def configure_settings(send_mode: Any, tip_lamports: Any, mirror_config: Any) -> Dict[str, Any]:
-    """The configure-only settings that were given (None means unchanged), checked."""
-    given = {
-        "send_mode": check_send_mode(send_mode),
-        "tip_lamports": check_tip(tip_lamports),
-        "mirror_config": check_mirror_config(mirror_config),
-    }
-    return {name: value for name, value in given.items() if value is not None}
+class SessionCommands:
+    """Commands a session sends; the session provides the transport, the book and the upkeep."""
 
+    _conn: StreamConnection
+    _book: PositionBook
+    _upkeep: PositionUpkeep
+    _closing: bool
 
-def check_wallets(wallets: Iterable[WalletLike]) -> Tuple[str, ...]:
-    """At least one public key, no duplicates: what ``configure``/``update_wallets`` may send.
+    def close_position(self, position: PositionRef) -> bool:
+        """Stop tracking a position (sells nothing). True if written now, False if queued.
 
-    A wallet may be a base58 string, a solders ``Pubkey``, or a ``Keypair`` (its public key is
-    taken; the secret half goes nowhere).
-    """
-    if isinstance(wallets, (str, Pubkey, Keypair)):
-        kind = type(wallets).__name__
-        raise ValueError(f"wallets must be a list of public keys, not a single {kind}: for one wallet, pass [wallet]")
-    if not isinstance(wallets, abc.Iterable):
-        raise ValueError(f"wallets must be a list of public keys, got {describe(wallets)}")
-    checked = tuple(_wallet(w, index) for index, w in enumerate(wallets))
-    if not checked:
-        raise ValueError("at least one wallet is required")
-    if len(set(checked)) != len(checked):
-        raise ValueError("wallets contain duplicates")
-    return checked
+        A tracked position is named by its token account on the wire (its id may change after a
+        reconnect). Delivery is at least once: a command written just before the connection
+        died unnoticed is sent again after the reconnect.
+        """
+        return self._send(ClosePosition(**self._selector(position)))
 
+    def request_exit_signal(self, position: PositionRef, slippage_bps: Optional[int] = None) -> bool:
+        """Ask the server for an exit transaction now, optionally with a slippage override.
 
-def _wallet(wallet: Any, index: int) -> str:
-    if isinstance(wallet, Keypair):
-        return str(wallet.pubkey())
-    return check_pubkey(wallet, f"wallets[{index}]")
+        Delivery is at least once (see :meth:`close_position`), so a handler may see two
+        signals for one request.
+        """
+        return self._send(RequestExitSignal(**self._selector(position), slippage_bps=check_slippage(slippage_bps)))
 
+    def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
+        """Replace the session strategy (and the client-side deadline, when given)."""
+        validate_strategy(strategy)
+        deadline = self._upkeep.deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
+        ensure_exit_condition(strategy, deadline)
+        if deadline != self._upkeep.deadline_sec:
+            self._upkeep.set_deadline(deadline)
+        return self._send(UpdateStrategy(strategy=strategy))
 
-def check_session_arguments(api_key: Any, wallets: Any, strategy: Any) -> None:
-    """Catch arguments given in the wrong order, and say the order, before any other check.
+    def update_wallets(self, wallets: Iterable[WalletLike]) -> bool:
+        """Replace the wallets the session watches (True: written now, False: queued).
 
-    Never quotes a value: in the wrong place, an API key would land in a message.
-    """
-    order = "StreamSession takes (api_key, wallets, strategy), in that order"
-    if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a string, got {describe(api_key)}: {order}")
-    if isinstance(wallets, StrategyConfig):
-        raise TypeError(f"wallets must be a list of public keys, got a StrategyConfig: {order}")
-    if isinstance(wallets, str):
-        raise ValueError(
-            f"wallets must be a list of public keys, not a single string: {order}; for one wallet, pass [wallet]"
-        )
-    if not isinstance(strategy, StrategyConfig):
-        raise TypeError(f"strategy must be a StrategyConfig, got {describe(strategy)}: {order}")
+        If the server refuses the change (``wallet_not_registered``, ``capacity_exceeded``) the
+        session's intent is rolled back, so the next reconnect does not send the refused list,
+        and a ``CommandRejectedError`` goes to ``on_error``.
+        """
+        return self._send(UpdateWallets(wallet_pubkeys=check_wallets(wallets)))
 
+    def update_watch_wallets(self, entries: Iterable[WatchWalletEntry]) -> bool:
+        """Replace the watched (copy-trading) wallets; rolled back if the server refuses."""
+        return self._send(UpdateWatchWallets(watch_wallets=check_watch_wallets(entries)))
 
-def check_watch_wallets(entries: Iterable[WatchWalletEntry]) -> Tuple[WatchWalletEntry, ...]:
-    """``WatchWalletEntry`` values with valid public keys (an empty list stops watching)."""
-    checked = tuple(entries)
-    for entry in checked:
-        if not isinstance(entry, WatchWalletEntry):
-            raise ValueError(f"watch wallets must be WatchWalletEntry values, got {type(entry).__name__}")
-        check_pubkey(entry.pubkey, "watch wallet")
-    return checked
+    def update_position_strategy(self, position: PositionRef, strategy: StrategyConfig) -> bool:
+        """Give one position its own strategy; re-applied after reconnects (the server forgets it)."""
+        validate_strategy(strategy)
+        handle = self._book.resolve(position)
+        if handle is None:
+            raise ValueError(f"no tracked position matches {position!r}")
+        self._upkeep.set_override(handle, strategy)
+        return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
 
+    def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
+        """Tell the server whether a mirror buy was signed and submitted (one per signal)."""
+        if not isinstance(success, bool):
+            raise ValueError(f"success must be a bool, got {success!r}")
+        return self._send(MirrorBuyResult(mint=check_mint(mint), success=success))
 
-def check_slippage(slippage_bps: Any) -> Any:
-    """None (the server's default) or a slippage within ``0..MAX_SLIPPAGE_BPS``."""
-    if slippage_bps is None:
-        return None
-    return check_int(slippage_bps, "slippage_bps", 0, MAX_SLIPPAGE_BPS)
+    def ping(self) -> bool:
+        """Send an application ping (not kept while disconnected); the answer is a pong event."""
+        return self._send(Ping(client_time_ms=int(time.time() * 1000)))
 
+    def _selector(self, position: PositionRef) -> Any:
+        if isinstance(position, int) and not isinstance(position, bool):
+            handle = self._book.resolve(position)
+            if handle is not None:  # the token account outlives the id across reconnects
+                return {"token_account": handle.token_account}
+        return selector(position)
 
-def check_mint(mint: Any) -> str:
-    """``mint`` if it is a base58 public key; else a ValueError naming ``mint``."""
-    return check_pubkey(mint, "mint")
+    def update_send_settings(
+        self,
+        *,
+        send_mode: Optional[str] = None,
+        tip_lamports: Optional[int] = None,
+        mirror_config: Optional[MirrorConfig] = None,
+        reconnect: bool = False,
+    ) -> Configure:
+        """Change configure-only settings (None keeps a setting); returns the new intent.
 
+        The protocol has no command for these, so they take effect at the next reconnect, or at
+        once with ``reconnect=True`` (the connection is dropped and re-established, which
+        replays the whole intent; commands are kept meanwhile).
+        """
+        intent = self._conn.update_intent(send_mode=send_mode, tip_lamports=tip_lamports, mirror_config=mirror_config)
+        if reconnect and self._conn.connected:
+            self._conn.reconnect()
+        return intent
 
-def check_send_mode(send_mode: Any) -> Optional[str]:
-    """None (the server's default) or one of :data:`SEND_MODES`."""
-    return check_choice(send_mode, "send_mode", SEND_MODES, suffix=" or None")
-
-
-def check_tip(tip_lamports: Any) -> Optional[int]:
-    """None (the server's default) or a lamport amount within u64."""
-    if tip_lamports is None:
-        return None
-    return check_int(tip_lamports, "tip_lamports", 0, U64_MAX)
-
-
-def selector(position: Any) -> Dict[str, Any]:
-    """Exactly one selector for ``close_position`` / ``request_exit_signal`` (the service wants exactly one).
-
-    A handle or a string selects by token account (the position's stable identity); an int
-    selects by position id.
-    """
-    if isinstance(position, PositionHandle):
-        return {"token_account": position.token_account}
-    if isinstance(position, bool):
-        raise ValueError("a position must be a PositionHandle, a position id or a token account, not a bool")
-    if isinstance(position, int):
-        return {"position_id": check_int(position, "position id", 0, U64_MAX)}
-    if isinstance(position, str) and position:
-        return {"token_account": check_pubkey(position, "position (a token account)")}
-    raise ValueError(f"a position must be a PositionHandle, a position id or a token account, got {position!r}")
+    def _send(self, message: Any) -> bool:
+        if self._closing:
+            raise SessionClosedError("the session is closed")
+        return self._conn.send(message)

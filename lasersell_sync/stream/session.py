@@ -52,17 +52,17 @@ from ..proto import (
 )
 from ..tx import SendTarget, TxSender
 from .autoexit import check_keep_warm, check_keypairs, check_targets, check_wallets_covered, send_settings_for
-from .commands import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
+from .commands import SessionCommands
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.iterator import EventIterator
 from .dispatch.registry import CLASS_NAMES, ErrorHandler, Event, Handler, HandlerRegistry, event_name, make_event
 from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
 from .exits import ExitExecutor, ExitJournal, ExitPolicy
+from .input_checks import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
 from .positions import PositionBook
+from .queries import SessionQueries
 from .recording import FrameRecorder
 from .routes import ROUTES, Book, Route, Upkeep
-from .session_commands import SessionCommands
-from .session_state import SessionState
 from .stats import SessionStats
 from .transport.connection import DEFAULTS, StreamConnection, enter_connected
 from .upkeep import PositionUpkeep
@@ -88,7 +88,7 @@ _PLAN: Dict[type, Tuple[str, Route]] = {cls: (name, ROUTES[name]) for cls, name 
 """Per message class, its event name and its route: one lookup per message on the reader thread."""
 
 
-class StreamSession(SessionCommands, SessionState):
+class StreamSession(SessionCommands, SessionQueries):
     """A LaserSell stream session with decorator-registered handlers.
 
     Args:

@@ -31,8 +31,8 @@ from ...proto import (
     ServerMessage,
     StrategyConfig,
 )
-from ..commands import configure_settings
 from ..events import TransportEvent
+from ..input_checks import configure_settings
 from .keepalive import Keepalive
 from .link import endpoint_url, tls_options
 from .outbox import Outbox

@@ -13,10 +13,10 @@ from ..proto import Limits, SlippageBand
 from .positions import PositionBook, PositionHandle, PositionRef
 from .transport.connection import StreamConnection
 
-__all__ = ["SessionState"]
+__all__ = ["SessionQueries"]
 
 
-class SessionState:
+class SessionQueries:
     """Connection state and position queries of a session (the session provides the parts)."""
 
     _conn: StreamConnection
