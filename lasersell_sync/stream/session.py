@@ -62,7 +62,7 @@ from .input_checks import WalletLike, check_session_arguments, check_wallets, ch
 from .positions import PositionBook
 from .queries import SessionQueries
 from .recording import FrameRecorder
-from .routes import ROUTES, Book, Route, Upkeep
+from .routes import ROUTES, Route
 from .stats import SessionStats
 from .transport.connection import DEFAULTS, StreamConnection, enter_connected
 from .upkeep import PositionUpkeep
@@ -83,9 +83,10 @@ R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_POLICY = ExitPolicy()
-_LOOKUP, _NO_UPKEEP = Book.LOOKUP, Upkeep.NONE
-_PLAN: Dict[type, Tuple[str, Route]] = {cls: (name, ROUTES[name]) for cls, name in CLASS_NAMES.items()}
-"""Per message class, its event name and its route: one lookup per message on the reader thread."""
+_PLAN: Dict[type, Tuple[str, bool, Route]] = {
+    cls: (name, ROUTES[name].lookup_only, ROUTES[name]) for cls, name in CLASS_NAMES.items()
+}
+"""Per message class: its event name, whether it only needs a handle lookup, and its route."""
 
 
 class StreamSession(SessionCommands, SessionQueries):
@@ -453,8 +454,8 @@ class StreamSession(SessionCommands, SessionQueries):
         """A burst, in arrival order: book and upkeep first, then one hand-off to the lanes."""
         book, upkeep, by_id, plan, events = self._book, self._upkeep, self._book.by_id, _PLAN, []
         for message in messages:
-            name, route = plan[type(message)]
-            if route.book is _LOOKUP and route.upkeep is _NO_UPKEEP:  # pnl, ticks: only a lookup
+            name, lookup_only, route = plan[type(message)]
+            if lookup_only:  # pnl, ticks: nothing to update
                 handle = by_id.get(message.position_id)  # type: ignore[union-attr]
             else:
                 handle = book.apply(message, route.book)

@@ -33,12 +33,10 @@ from .iterator import EventIterator, EventQueue
 from .lanes import Lane, Submission
 from .registry import Event, HandlerRegistry
 
-__all__ = ["LOW_PRIORITY", "Dispatcher"]
+__all__ = ["Dispatcher"]
 
 logger = logging.getLogger(__name__)
 
-LOW_PRIORITY = frozenset(name for name, route in ROUTES.items() if route.lane is Priority.LOW)
-"""The events of the low lane (from the routing table)."""
 _LOW = Priority.LOW
 
 
