@@ -204,6 +204,12 @@ class SecretLogFilter(logging.Filter):
 _FILTER = SecretLogFilter()
 
 
+def scrub(text: str) -> str:
+    """``text`` without any registered secret (for text written outside logging, e.g. recordings)."""
+    pattern = _active
+    return text if pattern is None else pattern.sub(REDACTED, text)
+
+
 def register_secrets(secrets: Iterable[Optional[str]]) -> None:
     """Remember secrets so :class:`SecretLogFilter` removes them from third-party log records.
 

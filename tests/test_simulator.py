@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import math
 import socket
 import threading
@@ -153,10 +155,21 @@ def test_record_and_replay(sim: Simulator, tmp_path: Any) -> None:
     recording = tmp_path / "session.jsonl"
     enough = threading.Event()
     session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], STRATEGY, endpoint=sim.stream_url, record_to=recording)
-    session.on(ls.ExitSignalWithTx, lambda event: enough.set())
+    session.on(ls.ExitLanded, lambda event: enough.set())
+    session.auto_exit(sim.wallet, ls.SendTargetRpc(url=sim.rpc_url))
     with session:
         assert enough.wait(10)
-    recorded = read_recording(recording)
+    lines = [json.loads(line) for line in recording.read_text().splitlines()]
+    events = [line["event"] for line in lines if "event" in line]
+    assert events[0] == "connected"
+    assert "exit_submitted" in events
+    assert "exit_landed" in events
+    landed = next(line for line in lines if line.get("event") == "exit_landed")
+    assert landed["fields"]["signature"]
+    assert landed["fields"]["latency_ms"] > 0
+    assert "closed" in events, events  # sells still in flight may land after it
+    recorded = read_recording(recording)  # frames only
+    assert len(recorded) == len(lines) - len(events)
     assert recorded[0][1].startswith('{"type":"hello_ok"')
     assert [t for t, _ in recorded] == sorted(t for t, _ in recorded)
 

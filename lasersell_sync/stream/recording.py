@@ -1,8 +1,11 @@
-"""Record what a session receives to JSON Lines, and read it back (for the simulator's replay).
+"""Record what a session receives to JSON Lines, and read it back (for replays and reports).
 
-Each line is ``{"t": seconds since the first frame, "frame": "<the text frame exactly as received>"}``
-(undecodable frames too, so a replay reproduces them). Recording happens on the reader thread, so
-it is opt-in; lines are buffered and flushed on close.
+A frame line is ``{"t": seconds since the first line, "frame": "<the text frame exactly as
+received>"}`` (undecodable frames too, so a replay reproduces them). An event line is ``{"t": ...,
+"event": "exit_landed", "fields": {...}}``: what the session itself produced (the exit executor's
+outcomes, connects, disconnects, reconnects and errors), so a report can show what happened to a
+sell, not only what the server said. Both use one monotonic clock. Recording is opt-in; lines are
+buffered and flushed on close.
 """
 
 from __future__ import annotations
@@ -10,9 +13,13 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import IO, List, Optional, Tuple, Union
+from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
 
-__all__ = ["FrameRecorder", "read_recording"]
+import attrs
+
+from .._redact import scrub
+
+__all__ = ["FrameRecorder", "event_fields", "read_recording"]
 
 
 class FrameRecorder:
@@ -33,6 +40,16 @@ class FrameRecorder:
             frame = payload.decode("utf-8", "replace")
             self._file.write(json.dumps({"t": round(received_at - self._start, 6), "frame": frame}) + "\n")
 
+    def record_event(self, name: str, fields: Mapping[str, Any], at: float) -> None:
+        """Append one event the session produced (``at`` is ``time.monotonic()`` when it happened)."""
+        with self._lock:
+            if self._file is None:
+                return
+            if self._start is None:
+                self._start = at
+            line = {"t": round(at - self._start, 6), "event": name, "fields": dict(fields)}
+            self._file.write(json.dumps(line, default=str) + "\n")
+
     def close(self) -> None:
         """Flush and close the file (idempotent)."""
         with self._lock:
@@ -41,14 +58,40 @@ class FrameRecorder:
                 self._file = None
 
 
+def event_fields(event: Any) -> Dict[str, Any]:
+    """An attrs event's fields as JSON-ready values.
+
+    An exception becomes ``"TypeName: text"`` with registered secrets removed; the server's
+    ``hello`` is left out (a report needs only that a connect happened).
+    """
+    fields: Dict[str, Any] = {}
+    for field in attrs.fields(type(event)):
+        value = getattr(event, field.name)
+        if field.name == "hello":
+            continue
+        if isinstance(value, BaseException):
+            value = scrub(f"{type(value).__name__}: {value}")
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif attrs.has(type(value)):
+            value = scrub(repr(value))
+        fields[field.name] = value
+    return fields
+
+
 def read_recording(path: Union[str, Path]) -> List[Tuple[float, str]]:
-    """``(seconds since start, frame text)`` pairs, in order. Raises ValueError on a bad line."""
+    """``(seconds since start, frame text)`` pairs, in order (event lines are skipped).
+
+    Raises ValueError on a line that is neither a frame nor an event.
+    """
     frames: List[Tuple[float, str]] = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
+            if "event" in entry and "frame" not in entry:
+                continue
             frames.append((float(entry["t"]), str(entry["frame"])))
         except (ValueError, KeyError, TypeError):
             raise ValueError(f"{path}:{number}: not a recording line") from None

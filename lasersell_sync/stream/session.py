@@ -61,7 +61,7 @@ from .exits import ExitExecutor, ExitJournal, ExitPolicy
 from .input_checks import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
 from .positions import PositionBook
 from .queries import SessionQueries
-from .recording import FrameRecorder
+from .recording import FrameRecorder, event_fields
 from .routes import ROUTES, Route
 from .stats import SessionStats
 from .transport.connection import DEFAULTS, StreamConnection, enter_connected
@@ -87,6 +87,10 @@ _PLAN: Dict[type, Tuple[str, bool, Route]] = {
     cls: (name, ROUTES[name].lookup_only, ROUTES[name]) for cls, name in CLASS_NAMES.items()
 }
 """Per message class: its event name, whether it only needs a handle lookup, and its route."""
+
+
+_RECORDED_NAMES = {BadFrame: "bad_frame", CommandRejected: "command_rejected"}
+"""Transport events that reach handlers as errors rather than events, by the name a recording gives them."""
 
 
 class StreamSession(SessionCommands, SessionQueries):
@@ -467,10 +471,17 @@ class StreamSession(SessionCommands, SessionQueries):
         """An event the session itself produces (exit outcomes), into the dispatcher."""
         account = getattr(message, "token_account", None)
         handle = self._book.resolve(account if account is not None else message.position_id)
-        self._dispatcher.submit(Event(event_name(message), message, handle, time.monotonic()))
+        name, now = event_name(message), time.monotonic()
+        self._dispatcher.submit(Event(name, message, handle, now))
+        if self._recorder is not None:
+            self._recorder.record_event(name, event_fields(message), now)
 
     def _on_transport_event(self, event: TransportEvent) -> None:
         dispatcher = self._dispatcher
+        if self._recorder is not None:
+            self._recorder.record_event(
+                _RECORDED_NAMES.get(type(event)) or event_name(event), event_fields(event), time.monotonic()
+            )
         if isinstance(event, BadFrame):
             dispatcher.report_later(event.error)
             return
