@@ -16,7 +16,7 @@ from solders.transaction import VersionedTransaction
 
 import lasersell_sync as ls
 from tests.httpserver import Recorded, Reply, ScriptedHttp, reply
-from tests.test_tx import unsigned_for
+from tests.txbuild import unsigned_for
 
 FAST_POLL = 0.02
 

@@ -16,7 +16,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 import lasersell_sync as ls
-from tests.test_tx import unsigned_for
+from tests.txbuild import unsigned_for
 
 
 def legacy_unsigned(payer: Keypair, accounts: int = 3) -> str:

@@ -13,16 +13,16 @@ import json
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Type, TypeVar
+from typing import Any, List
 
 import pytest
 from nacl.signing import SigningKey
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 
 import lasersell_sync as ls
 from lasersell_sync.wallet._secret import BASE58_ALPHABET
+from tests.keychecks import PASSPHRASE, assert_signs_for, raises_without
 
 ABANDON = " ".join(["abandon"] * 11 + ["about"])
 """BIP39's first test phrase (all-zero entropy)."""
@@ -36,32 +36,6 @@ LEGAL = "legal winner thank year wave sausage worth useful legal winner thank ye
 """BIP39 reference vector for entropy 0x7f * 16."""
 ZOO_24 = " ".join(["zoo"] * 23 + ["vote"])
 """BIP39 reference vector for entropy 0xff * 32 (24 words)."""
-
-
-def everything_shown(exc: BaseException) -> str:
-    """All an exception shows (str, repr, args, attributes); it must carry no cause or context.
-
-    Its traceback's lines are source code, not values, so they are not searched here (a test's own
-    source would be quoted there).
-    """
-    assert exc.__cause__ is None, repr(exc.__cause__)
-    assert exc.__context__ is None, repr(exc.__context__)
-    return "\n".join([str(exc), repr(exc), repr(exc.args), repr(vars(exc))])
-
-
-E = TypeVar("E", bound=BaseException)
-PASSPHRASE = "hunter2-passphrase"
-"""A secret that must never show in an error."""
-
-
-def raises_without(kind: Type[E], call: Callable[[], Any], secrets: List[str], match: Optional[str] = None) -> E:
-    """``call()`` raises ``kind`` (matching ``match``), showing none of ``secrets`` anywhere."""
-    with pytest.raises(kind, match=match) as info:
-        call()
-    text = everything_shown(info.value)
-    for secret in secrets:
-        assert secret not in text, f"{secret!r} shown by {kind.__name__}"
-    return info.value
 
 
 # -- an independent derivation: BIP39 seed, SLIP-0010 ed25519, ed25519 public key ------------------
@@ -86,14 +60,6 @@ def slip10_ed25519(seed: bytes, indexes: List[int]) -> bytes:
 
 def ed25519_pubkey(private: bytes) -> str:
     return str(Pubkey.from_bytes(bytes(SigningKey(private).verify_key)))
-
-
-def assert_signs_for(keypair: Keypair, pubkey: str) -> None:
-    """A real signature by ``keypair`` verifies against ``pubkey`` (and not against another key)."""
-    message = b"lasersell keys test"
-    signature = keypair.sign_message(message)
-    assert signature.verify(Pubkey.from_string(pubkey), message)
-    assert not Signature.from_string(str(signature)).verify(Keypair().pubkey(), message)
 
 
 # -- seed phrases ----------------------------------------------------------------------------------

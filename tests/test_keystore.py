@@ -21,7 +21,7 @@ from nacl.pwhash import argon2id
 from solders.keypair import Keypair
 
 import lasersell_sync as ls
-from tests.test_keys import PASSPHRASE, assert_signs_for, raises_without
+from tests.keychecks import PASSPHRASE, assert_signs_for, raises_without
 
 CHEAP: Dict[str, int] = {"m_kib": 8, "t": 1}
 """The cheapest Argon2id libsodium runs: fine for tests, never for a real wallet."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import lasersell_sync as ls
 from lasersell_sync.stream.recording import read_recording
+from tests.sessionharness import KEY, STRATEGY, WALLET, balance
 from tests.support import Collect
-from tests.test_session_dispatch import KEY, STRATEGY, WALLET, balance
 from tests.wsserver import ScriptedServer
 
 ACCOUNT = "LbUiWL3xVV8hTFYBVdbTNrpDo41NKS6o3LHHuDzjfcY"

@@ -23,7 +23,7 @@ from lasersell_sync import _redact
 from lasersell_sync._redact import REDACTED, redact, register_secrets, safe_url, url_secrets
 from lasersell_sync.stream.transport.link import open_link
 from tests.httpserver import ScriptedHttp, reply
-from tests.test_tx import unsigned_for
+from tests.txbuild import unsigned_for
 from tests.wsserver import ScriptedServer
 
 SECRET = "Zq9SECRETtokenValue123"  # a provider key carried in a query string

@@ -20,8 +20,7 @@ import pytest
 
 import lasersell_sync as ls
 from lasersell_sync.stream.transport.keepalive import Keepalive
-from tests.support import WAIT, Collect
-from tests.test_session_dispatch import (
+from tests.sessionharness import (
     KEY,
     STRATEGY,
     WALLET,
@@ -33,6 +32,7 @@ from tests.test_session_dispatch import (
     pnl,
     tick,
 )
+from tests.support import WAIT, Collect
 from tests.wsserver import ScriptedServer
 
 FAST = ls.Backoff(initial=0.01, maximum=0.04, healthy_after=0.0)
