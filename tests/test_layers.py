@@ -120,3 +120,25 @@ def test_the_import_linter_contracts_are_kept() -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "5 kept, 0 broken" in run.stdout
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test helpers live in support modules (tests/support.py, tests/sessionharness.py, ...).
+
+    A test file that imports another depends on that file's internals: editing or moving one test
+    file then breaks another, and running one file pulls in the other's module-level code.
+    """
+
+    def is_a_test_module(dotted: str) -> bool:
+        parts = dotted.split(".")
+        return parts[0].startswith("test_") or (parts[0] == "tests" and len(parts) > 1 and parts[1].startswith("test_"))
+
+    paths = sorted((ROOT / "tests").glob("test_*.py"))
+    assert len(paths) > 10
+    assert ROOT / "tests" / "test_layers.py" in paths
+    offending = []
+    for path in paths:
+        for line, source, name in imports_of(path):
+            if is_a_test_module(source) or (name is not None and is_a_test_module(f"{source}.{name}")):
+                offending.append(f"{path.name} line {line}: {source}" + ("" if name is None else f" {name}"))
+    assert not offending, f"test modules import other test modules: {offending}"
