@@ -5,7 +5,7 @@ from __future__ import annotations
 import lasersell_sync as ls
 from lasersell_sync.proto.server import SERVER_MESSAGE_TYPES
 from lasersell_sync.stream.dispatch.registry import CLASS_NAMES
-from lasersell_sync.stream.routes import ROUTES, Book, Order, Priority, Upkeep
+from lasersell_sync.stream.routes import ROUTES, Book, Order, Priority, Duty
 
 
 def test_every_server_message_class_has_a_route() -> None:
@@ -29,11 +29,11 @@ def test_the_low_lane_is_ordered_by_position_and_only_it_conflates() -> None:
 def test_only_lifecycle_of_positions_changes_the_book_beyond_a_lookup() -> None:
     changes = {name for name, route in ROUTES.items() if route.book in (Book.OPEN, Book.CLOSE)}
     assert changes == {"position_opened", "position_closed"}
-    upkeep = {name: route.upkeep for name, route in ROUTES.items() if route.upkeep is not Upkeep.NONE}
-    assert upkeep == {
-        "position_opened": Upkeep.OPENED,
-        "position_closed": Upkeep.CLOSED,
-        "hello_ok": Upkeep.CLOCK,
+    duties = {name: route.duty for name, route in ROUTES.items() if route.duty is not Duty.NONE}
+    assert duties == {
+        "position_opened": Duty.OPENED,
+        "position_closed": Duty.CLOSED,
+        "hello_ok": Duty.CLOCK,
     }
 
 

@@ -16,8 +16,8 @@ from .exits import (
     ExitUnresolved,
 )
 from .positions import PositionHandle, PositionRef
-from .session import StreamSession
-from .stats import SessionStats
+from .session.stats import SessionStats
+from .session.stream_session import StreamSession
 from .transport.connection import StreamConnection, TransportStats
 from .transport.link import DEFAULT_ENDPOINT
 

@@ -2,7 +2,7 @@
 
 Every rule the stream applies per message type lives here, so adding a server message type is
 one class in ``proto/server.py`` and one entry below (``tests/test_routes.py`` fails until the
-entry exists). The dispatcher, the session's reader callback, the position book, the upkeep and
+entry exists). The dispatcher, the session's reader callback, the position book, the per-position duties and
 the transport's reader read the table and switch on no type.
 
 Entries are keyed by event name, so this module imports no event class and sits below every
@@ -16,7 +16,7 @@ from typing import Any, Dict, Hashable
 
 import attrs
 
-__all__ = ["ROUTES", "Book", "Order", "Priority", "Route", "Upkeep", "order_key"]
+__all__ = ["ROUTES", "Book", "Duty", "Order", "Priority", "Route", "order_key"]
 
 
 class Priority(enum.Enum):
@@ -48,8 +48,8 @@ class Book(enum.Enum):
     CLOSE = "removes the handle"
 
 
-class Upkeep(enum.Enum):
-    """What an event does to the client-side upkeep (deadlines, per-position strategies, clock)."""
+class Duty(enum.Enum):
+    """What an event does to the client-side duties (deadlines, per-position strategies, clock)."""
 
     NONE = "none"
     OPENED = "arms the deadline, re-sends the position's strategy"
@@ -67,7 +67,7 @@ class Route:
         conflate: low lane only: an undelivered one is replaced by a newer one for the same
             position (otherwise low-lane events are bounded, oldest dropped first).
         book: what it does to the position book.
-        upkeep: what it does to deadlines and per-position strategies.
+        duty: what it does to the per-position duties (deadlines, strategies) and the clock.
         outbox: the transport's outbox sees it (``pong`` confirms, ``error`` rolls back an intent
             change).
     """
@@ -76,24 +76,24 @@ class Route:
     order: Order = Order.TYPE
     conflate: bool = False
     book: Book = Book.NONE
-    upkeep: Upkeep = Upkeep.NONE
+    duty: Duty = Duty.NONE
     outbox: bool = False
 
     @property
     def lookup_only(self) -> bool:
         """Nothing to update: the handle is a lookup by id (the reader's cheapest path)."""
-        return self.book is Book.LOOKUP and self.upkeep is Upkeep.NONE
+        return self.book is Book.LOOKUP and self.duty is Duty.NONE
 
 
 _POSITION = Order.POSITION
 ROUTES: Dict[str, Route] = {
     # server messages (proto/server.py)
-    "hello_ok": Route(upkeep=Upkeep.CLOCK),
+    "hello_ok": Route(duty=Duty.CLOCK),
     "pong": Route(outbox=True),
     "error": Route(outbox=True),
     "balance_update": Route(order=Order.MINT),
-    "position_opened": Route(order=_POSITION, book=Book.OPEN, upkeep=Upkeep.OPENED),
-    "position_closed": Route(order=_POSITION, book=Book.CLOSE, upkeep=Upkeep.CLOSED),
+    "position_opened": Route(order=_POSITION, book=Book.OPEN, duty=Duty.OPENED),
+    "position_closed": Route(order=_POSITION, book=Book.CLOSE, duty=Duty.CLOSED),
     "exit_signal_with_tx": Route(order=_POSITION, book=Book.SIGNAL),
     "mirror_buy_signal": Route(order=Order.MINT),
     "mirror_buy_failed": Route(order=Order.MINT),

@@ -17,8 +17,16 @@ import attrs
 
 from ...proto import UnknownMessage
 from ...proto.server import SERVER_MESSAGE_TYPES
-from ..events import Closed, Connected, Disconnected, Reconnecting
-from ..exits.outcomes import ExitFailed, ExitLanded, ExitSubmitted, ExitUnresolved
+from ..events import (
+    Closed,
+    Connected,
+    Disconnected,
+    ExitFailed,
+    ExitLanded,
+    ExitSubmitted,
+    ExitUnresolved,
+    Reconnecting,
+)
 from ..positions import PositionHandle
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The commands of a :class:`~lasersell_sync.stream.session.StreamSession`, checked before sending.
+"""The commands of a :class:`~lasersell_sync.stream.session.stream_session.StreamSession`, checked before sending.
 
 Every command validates its input (a ``ValueError``/``TypeError`` naming the field) and then goes
 to the transport: written at once when connected (True), kept for the next connection (False).
@@ -6,11 +6,12 @@ to the transport: written at once when connected (True), kept for the next conne
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Iterable, Optional
 
-from ..errors import SessionClosedError
-from ..proto import (
+from ...errors import SessionClosedError
+from ...proto import (
     ClosePosition,
     Configure,
     MirrorBuyResult,
@@ -26,21 +27,31 @@ from ..proto import (
     ensure_exit_condition,
     validate_strategy,
 )
-from .input_checks import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
-from .positions import PositionBook, PositionRef
-from .transport.connection import StreamConnection
-from .upkeep import PositionUpkeep
+from ..input_checks import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
+from ..positions import PositionBook, PositionRef
+from ..transport.connection import StreamConnection
+from .position_duties import PositionDuties
+from .queries import SessionQueries
 
 __all__ = ["SessionCommands"]
 
 
-class SessionCommands:
-    """Commands a session sends; the session provides the transport, the book and the upkeep."""
+class SessionCommands(SessionQueries):
+    """Commands a session sends, checked first; owns the closing flag that stops them."""
 
-    _conn: StreamConnection
-    _book: PositionBook
-    _upkeep: PositionUpkeep
-    _closing: bool
+    def __init__(
+        self, conn: StreamConnection, book: PositionBook, duties: PositionDuties, ended: threading.Event
+    ) -> None:
+        super().__init__(conn, book, ended)
+        self._duties = duties
+        self._lock = threading.Lock()
+        self._closing = False
+
+    def _begin_closing(self) -> bool:
+        """Refuse commands from now on; True for the first caller only."""
+        with self._lock:
+            first, self._closing = not self._closing, True
+        return first
 
     def close_position(self, position: PositionRef) -> bool:
         """Stop tracking a position (sells nothing). True if written now, False if queued.
@@ -62,10 +73,10 @@ class SessionCommands:
     def update_strategy(self, strategy: StrategyConfig, deadline_timeout_sec: Optional[int] = None) -> bool:
         """Replace the session strategy (and the client-side deadline, when given)."""
         validate_strategy(strategy)
-        deadline = self._upkeep.deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
+        deadline = self._duties.deadline_sec if deadline_timeout_sec is None else deadline_timeout_sec
         ensure_exit_condition(strategy, deadline)
-        if deadline != self._upkeep.deadline_sec:
-            self._upkeep.set_deadline(deadline)
+        if deadline != self._duties.deadline_sec:
+            self._duties.set_deadline(deadline)
         return self._send(UpdateStrategy(strategy=strategy))
 
     def update_wallets(self, wallets: Iterable[WalletLike]) -> bool:
@@ -87,7 +98,7 @@ class SessionCommands:
         handle = self._book.resolve(position)
         if handle is None:
             raise ValueError(f"no tracked position matches {position!r}")
-        self._upkeep.set_override(handle, strategy)
+        self._duties.set_override(handle, strategy)
         return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
 
     def report_mirror_buy_result(self, mint: str, success: bool) -> bool:

@@ -6,7 +6,7 @@ from typing import Dict, Optional
 
 import attrs
 
-from .exits.outcomes import ExitStats
+from ..exits.outcomes import ExitStats
 
 __all__ = ["SessionStats"]
 

@@ -15,27 +15,27 @@ import threading
 import time
 from typing import TYPE_CHECKING, Dict, Optional, Set
 
-from ..errors import SessionClosedError
-from ..proto import (
+from ...errors import SessionClosedError
+from ...proto import (
     PositionOpened,
     RequestExitSignal,
     ServerMessage,
     StrategyConfig,
     UpdatePositionStrategy,
 )
-from .deadlines import DeadlineScheduler
-from .positions import PositionBook, PositionHandle
-from .routes import Upkeep
+from ..deadlines import DeadlineScheduler
+from ..positions import PositionBook, PositionHandle
+from ..routes import Duty
 
 if TYPE_CHECKING:
-    from .transport.connection import StreamConnection
+    from ..transport.connection import StreamConnection
 
-__all__ = ["PositionUpkeep"]
+__all__ = ["PositionDuties"]
 
 logger = logging.getLogger(__name__)
 
 
-class PositionUpkeep:
+class PositionDuties:
     """Updated on the reader thread, before dispatch; commands go out through the connection."""
 
     def __init__(self, book: PositionBook, conn: StreamConnection, deadline_sec: int) -> None:
@@ -51,16 +51,16 @@ class PositionUpkeep:
         self._stopped = False
 
     def observe(
-        self, message: ServerMessage, handle: Optional[PositionHandle], received_at: float, action: Upkeep
+        self, message: ServerMessage, handle: Optional[PositionHandle], received_at: float, action: Duty
     ) -> None:
         """Do what the message's route says to the deadlines, the strategies and the clock."""
-        if action is Upkeep.OPENED:
+        if action is Duty.OPENED:
             self._opened(message, received_at)  # type: ignore[arg-type]
-        elif action is Upkeep.CLOSED and handle is not None:
+        elif action is Duty.CLOSED and handle is not None:
             self._deadlines.cancel(handle.token_account)
             self._opened_at.pop(handle.token_account, None)
             self._conn.set_position_strategy(handle.token_account, None)
-        elif action is Upkeep.CLOCK:
+        elif action is Duty.CLOCK:
             self._clock_offset_ms = message.server_time_ms - time.time() * 1000  # type: ignore[union-attr]
 
     def reconnected(self) -> None:

@@ -1,4 +1,4 @@
-"""What a :class:`~lasersell_sync.stream.session.StreamSession` knows right now, read without I/O.
+"""What a :class:`~lasersell_sync.stream.session.stream_session.StreamSession` knows right now, read without I/O.
 
 The position book is updated on the reader thread before any handler sees an event, so these
 queries are at least as new as the event being handled.
@@ -9,19 +9,20 @@ from __future__ import annotations
 import threading
 from typing import List, Optional, Tuple
 
-from ..proto import Limits, SlippageBand
-from .positions import PositionBook, PositionHandle, PositionRef
-from .transport.connection import StreamConnection
+from ...proto import Limits, SlippageBand
+from ..positions import PositionBook, PositionHandle, PositionRef
+from ..transport.connection import StreamConnection
 
 __all__ = ["SessionQueries"]
 
 
 class SessionQueries:
-    """Connection state and position queries of a session (the session provides the parts)."""
+    """Connection state and position queries: the base of a session, owning what they read."""
 
-    _conn: StreamConnection
-    _book: PositionBook
-    _ended: threading.Event
+    def __init__(self, conn: StreamConnection, book: PositionBook, ended: threading.Event) -> None:
+        self._conn = conn
+        self._book = book
+        self._ended = ended
 
     @property
     def connected(self) -> bool:

@@ -1,8 +1,9 @@
-"""StreamSession: the facade users touch. Composes transport, book, dispatcher and deadlines.
+"""StreamSession: the facade users touch. Composes the transport, the book, the dispatcher and the duties.
 
-The reader thread updates the position book (and the deadline timers) before it dispatches an
-event, so a handler always sees state at least as new as its event. Handlers run on the
-dispatcher's workers; commands go out on whichever thread calls them.
+The reader thread calls the intake (``intake.py``), which updates the position book and the
+per-position duties before it dispatches an event, so a handler always sees state at least as
+new as its event. Handlers run on the dispatcher's workers; commands (``commands.py``) go out on
+whichever thread calls them; queries (``queries.py``) read without I/O.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
-    Dict,
     Iterable,
-    List,
     Optional,
     Sequence,
-    Tuple,
     Type,
     TypeVar,
     Union,
@@ -30,18 +28,17 @@ from typing import (
 
 from solders.keypair import Keypair
 
-from .._redact import mask
-from ..backoff import Backoff
-from ..errors import CommandRejectedError, SessionClosedError
-from ..exit_api import ExitApiClient
-from ..proto import (
+from ..._redact import mask
+from ...backoff import Backoff
+from ...errors import SessionClosedError
+from ...exit_api import ExitApiClient
+from ...proto import (
     ClientMessage,
     Configure,
     ExitSignalWithTx,
     HelloOk,
     MirrorConfig,
     PositionClosed,
-    ServerMessage,
     StrategyConfig,
     UpdatePositionStrategy,
     UpdateWallets,
@@ -50,22 +47,20 @@ from ..proto import (
     ensure_exit_condition,
     validate_strategy,
 )
-from ..tx import SendTarget, TxSender
-from .autoexit import check_keep_warm, check_keypairs, check_targets, check_wallets_covered, send_settings_for
+from ...tx import SendTarget, TxSender
+from ..dispatch.dispatcher import Dispatcher
+from ..dispatch.iterator import EventIterator
+from ..dispatch.registry import ErrorHandler, Event, Handler, HandlerRegistry
+from ..exits import ExitExecutor, ExitPolicy
+from ..input_checks import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
+from ..positions import PositionBook
+from ..recording import FrameRecorder
+from ..transport.connection import DEFAULTS, StreamConnection, enter_connected
+from .autoexit import build_executor
 from .commands import SessionCommands
-from .dispatch.dispatcher import Dispatcher
-from .dispatch.iterator import EventIterator
-from .dispatch.registry import CLASS_NAMES, ErrorHandler, Event, Handler, HandlerRegistry, event_name, make_event
-from .events import BadFrame, Closed, CommandRejected, Connected, Reconnecting, TransportEvent
-from .exits import ExitExecutor, ExitJournal, ExitPolicy
-from .input_checks import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
-from .positions import PositionBook
-from .queries import SessionQueries
-from .recording import FrameRecorder, event_fields
-from .routes import ROUTES, Route
+from .intake import Intake
+from .position_duties import PositionDuties
 from .stats import SessionStats
-from .transport.connection import DEFAULTS, StreamConnection, enter_connected
-from .upkeep import PositionUpkeep
 
 __all__ = ["StreamSession"]
 
@@ -83,17 +78,9 @@ R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ErrorHandler)
 _DEFAULT_POLICY = ExitPolicy()
-_PLAN: Dict[type, Tuple[str, bool, Route]] = {
-    cls: (name, ROUTES[name].lookup_only, ROUTES[name]) for cls, name in CLASS_NAMES.items()
-}
-"""Per message class: its event name, whether it only needs a handle lookup, and its route."""
 
 
-_RECORDED_NAMES = {BadFrame: "bad_frame", CommandRejected: "command_rejected"}
-"""Transport events that reach handlers as errors rather than events, by the name a recording gives them."""
-
-
-class StreamSession(SessionCommands, SessionQueries):
+class StreamSession(SessionCommands):
     """A LaserSell stream session with decorator-registered handlers.
 
     Args:
@@ -176,19 +163,15 @@ class StreamSession(SessionCommands, SessionQueries):
         )
         self._registry = HandlerRegistry()
         self._dispatcher = Dispatcher(self._registry, max_workers, low_priority_workers or 2, trade_tick_backlog)
-        self._book = PositionBook()
-        self._lock = threading.Lock()
-        self._closing = False
-        self._ended = threading.Event()
-        self._fatal: Optional[BaseException] = None
-        self._rejected = 0
+        book, ended = PositionBook(), threading.Event()
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
-        self._conn = StreamConnection(
+        self._intake = Intake(book, self._dispatcher, self._recorder, ended)
+        conn = StreamConnection(
             api_key,
             configure,
-            on_message=self._on_message,
-            on_messages=self._on_messages,
-            on_event=self._on_transport_event,
+            on_message=self._intake.on_message,
+            on_messages=self._intake.on_messages,
+            on_event=self._intake.on_transport_event,
             endpoint=endpoint,
             ssl_context=ssl_context,
             ca_bundle=ca_bundle,
@@ -202,8 +185,10 @@ class StreamSession(SessionCommands, SessionQueries):
             replays=_replayable,
             on_frame=self._recorder.record if self._recorder is not None else None,
         )
+        duties = PositionDuties(book, conn, deadline_timeout_sec)
+        self._intake.attach(duties)
+        super().__init__(conn, book, duties, ended)
         self._api_key_mask = mask(api_key)
-        self._upkeep = PositionUpkeep(self._book, self._conn, deadline_timeout_sec)
         self._executor: Optional[ExitExecutor] = None
 
     def __repr__(self) -> str:
@@ -311,25 +296,18 @@ class StreamSession(SessionCommands, SessionQueries):
             raise RuntimeError("auto_exit() was already called on this session")
         if self._closing:
             raise SessionClosedError("the session is closed")
-        keypairs = check_keypairs(keypair)
-        unkeyed = check_wallets_covered(keypairs, self._conn.intent.wallet_pubkeys)
-        chosen, rpc = check_targets(targets, confirm_rpc)
-        warm = check_keep_warm(keep_warm)
-        changes = send_settings_for(chosen, self._conn.intent)
-        opened = ExitJournal(journal) if journal is not None else None
-        owned = sender if sender is not None else TxSender(timeout=5.0, connect_timeout=1.0)
-        executor = ExitExecutor(
-            keypairs=keypairs,
-            targets=chosen,
-            confirm_rpc=rpc,
-            policy=policy,
-            sender=owned,
+        executor, changes = build_executor(
+            keypair,
+            targets,
+            confirm_rpc,
+            policy,
+            sender=sender,
+            journal=journal,
+            keep_warm=keep_warm,
+            intent=self._conn.intent,
             request=self.request_exit_signal,
-            publish=self._publish,
+            publish=self._intake.publish,
             report=self._dispatcher.report_later,
-            journal=opened,
-            keep_warm=warm,
-            unkeyed=unkeyed,
         )
         self._executor = executor
         self._registry.add(ExitSignalWithTx, executor.on_signal)
@@ -385,8 +363,8 @@ class StreamSession(SessionCommands, SessionQueries):
             logger.info("interrupted; closing the session")
         finally:
             self.close()
-        if self._fatal is not None:
-            raise self._fatal
+        if self._intake.fatal is not None:
+            raise self._intake.fatal
 
     def close(self, timeout: float = 5.0) -> bool:
         """Close the stream, let queued and running handlers finish (up to ``timeout``), stop.
@@ -398,14 +376,12 @@ class StreamSession(SessionCommands, SessionQueries):
         cannot be stopped from outside). With :meth:`auto_exit`, sells in flight get up to half of
         ``timeout`` to land; the others are reported as ``exit_failed`` (``abandoned``).
         """
-        with self._lock:
-            first, self._closing = not self._closing, True
         deadline = time.monotonic() + timeout
-        if first:
+        if self._begin_closing():
             self._conn.close(timeout / 4)  # no new signals from here on
             if self._executor is not None:  # sells in flight land, or are reported, first
                 self._executor.close(max(0.0, deadline - time.monotonic()) / 2)  # the rest: handlers
-            self._upkeep.stop(max(0.0, deadline - time.monotonic()))
+            self._duties.stop(max(0.0, deadline - time.monotonic()))
         done = self._dispatcher.shutdown(max(0.0, deadline - time.monotonic()))
         if self._recorder is not None:
             self._recorder.close()
@@ -442,61 +418,9 @@ class StreamSession(SessionCommands, SessionQueries):
             reconnects=transport.reconnects,
             queue_depths={"high": high.pending, "low": low.pending, "events_iterators": iterator_queued},
             pending_commands=transport.pending_commands,
-            deadline_timers=self._upkeep.timers(),
+            deadline_timers=self._duties.timers(),
             iterator_conflated=iterator_conflated,
             iterator_dropped=iterator_dropped,
-            commands_rejected=self._rejected,
+            commands_rejected=self._intake.rejected,
             exits=self._executor.stats() if self._executor is not None else None,
         )
-
-    # -- reader-thread callbacks ---------------------------------------------------------
-
-    def _on_message(self, message: ServerMessage, received_at: float) -> None:
-        self._on_messages([message], received_at)
-
-    def _on_messages(self, messages: List[ServerMessage], received_at: float) -> None:
-        """A burst, in arrival order: book and upkeep first, then one hand-off to the lanes."""
-        book, upkeep, by_id, plan, events = self._book, self._upkeep, self._book.by_id, _PLAN, []
-        for message in messages:
-            name, lookup_only, route = plan[type(message)]
-            if lookup_only:  # pnl, ticks: nothing to update
-                handle = by_id.get(message.position_id)  # type: ignore[union-attr]
-            else:
-                handle = book.apply(message, route.book)
-                upkeep.observe(message, handle, received_at, route.upkeep)
-            events.append(make_event(name, message, handle, received_at))
-        self._dispatcher.submit_many(events)
-
-    def _publish(self, message: Any) -> None:
-        """An event the session itself produces (exit outcomes), into the dispatcher."""
-        account = getattr(message, "token_account", None)
-        handle = self._book.resolve(account if account is not None else message.position_id)
-        name, now = event_name(message), time.monotonic()
-        self._dispatcher.submit(Event(name, message, handle, now))
-        if self._recorder is not None:
-            self._recorder.record_event(name, event_fields(message), now)
-
-    def _on_transport_event(self, event: TransportEvent) -> None:
-        dispatcher = self._dispatcher
-        if self._recorder is not None:
-            self._recorder.record_event(
-                _RECORDED_NAMES.get(type(event)) or event_name(event), event_fields(event), time.monotonic()
-            )
-        if isinstance(event, BadFrame):
-            dispatcher.report_later(event.error)
-            return
-        if isinstance(event, CommandRejected):
-            self._rejected += 1
-            dispatcher.report_later(CommandRejectedError(event.command, event.code, event.message))
-            return
-        if isinstance(event, Connected) and event.reconnect:
-            self._upkeep.reconnected()
-        lifecycle = Event(event_name(event), event, None, time.monotonic())
-        dispatcher.submit(lifecycle)
-        if isinstance(event, Reconnecting) and event.last_error is not None:
-            dispatcher.report_later(event.last_error, lifecycle)
-        if isinstance(event, Closed):
-            if event.error is not None:
-                self._fatal = event.error
-                dispatcher.report_later(event.error, lifecycle)
-            self._ended.set()

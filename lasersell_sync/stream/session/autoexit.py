@@ -8,16 +8,19 @@ agree with each other (any RPC may join either) and with the session's ``send_mo
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+import os
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from solders.keypair import Keypair
 
-from ..proto import Configure
-from ..tx import SEND_MODE_OF, SendTarget, SendTargetRpc
-from ..tx.targets import TARGET_TYPES
+from ...proto import Configure
+from ...tx import SEND_MODE_OF, SendTarget, SendTargetRpc, TxSender
+from ...tx.targets import TARGET_TYPES
+from ..exits import ExitExecutor, ExitJournal, ExitPolicy
 
 __all__ = [
     "DEFAULT_TIP_LAMPORTS",
+    "build_executor",
     "check_keep_warm",
     "check_keypairs",
     "check_targets",
@@ -108,3 +111,45 @@ def send_settings_for(targets: Sequence[SendTarget], intent: Configure) -> Dict[
         elif intent.tip_lamports == 0:
             raise ValueError(f"send_mode {mode!r} needs a tip; the session's tip_lamports is 0")
     return changes
+
+
+def build_executor(
+    keypair: Union[Keypair, Sequence[Keypair]],
+    targets: Union[SendTarget, Sequence[SendTarget]],
+    confirm_rpc: Optional[str],
+    policy: ExitPolicy,
+    *,
+    sender: Optional[TxSender],
+    journal: Optional[Union[str, os.PathLike[str]]],
+    keep_warm: Optional[float],
+    intent: Configure,
+    request: Callable[..., Any],
+    publish: Callable[[Any], None],
+    report: Callable[..., None],
+) -> Tuple[ExitExecutor, Dict[str, object]]:
+    """Check ``auto_exit``'s arguments and build its executor; also the send settings it implies.
+
+    Every check runs before the journal is opened or a sender made, so bad input leaves nothing
+    behind.
+    """
+    keypairs = check_keypairs(keypair)
+    unkeyed = check_wallets_covered(keypairs, intent.wallet_pubkeys)
+    chosen, rpc = check_targets(targets, confirm_rpc)
+    warm = check_keep_warm(keep_warm)
+    changes = send_settings_for(chosen, intent)
+    opened = ExitJournal(journal) if journal is not None else None
+    owned = sender if sender is not None else TxSender(timeout=5.0, connect_timeout=1.0)
+    executor = ExitExecutor(
+        keypairs=keypairs,
+        targets=chosen,
+        confirm_rpc=rpc,
+        policy=policy,
+        sender=owned,
+        request=request,
+        publish=publish,
+        report=report,
+        journal=opened,
+        keep_warm=warm,
+        unkeyed=unkeyed,
+    )
+    return executor, changes
