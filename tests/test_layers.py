@@ -66,7 +66,11 @@ def is_submodule(package: str, name: str) -> bool:
 
 def test_the_layer_walk_sees_every_lower_module() -> None:
     names = {module_name(path) for path in below_the_facade()}
-    assert {"lasersell_sync.errors", "lasersell_sync.proto.codec", "lasersell_sync.stream.session.stream_session"} <= names
+    assert {
+        "lasersell_sync.errors",
+        "lasersell_sync.proto.codec",
+        "lasersell_sync.stream.session.stream_session",
+    } <= names
     assert not any(name.startswith(("lasersell_sync.simulator", "lasersell_sync.cli")) for name in names)
     assert "lasersell_sync" not in names
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lasersell_sync as ls
 from lasersell_sync.proto.server import SERVER_MESSAGE_TYPES
 from lasersell_sync.stream.dispatch.registry import CLASS_NAMES
-from lasersell_sync.stream.routes import ROUTES, Book, Order, Priority, Duty
+from lasersell_sync.stream.routes import ROUTES, Book, Duty, Order, Priority
 
 
 def test_every_server_message_class_has_a_route() -> None:
