@@ -66,7 +66,7 @@ def run(
     with Simulator(seed=seed, scenario="mixed", speed=speed, max_positions=10_000, open_every_ticks=3) as sim:
         if drop:
             sim.faults.drop_transactions(drop)
-        targets: List[ls.SendTarget] = [ls.SendTargetRpc(url=sim.rpc_url)]
+        targets: List[ls.tx.SendTarget] = [ls.SendTargetRpc(url=sim.rpc_url)]
         if dead_target:
             sim.faults.hang_rpc("sendTransaction", label="dead")
             targets.append(ls.SendTargetRpc(url=sim.rpc_url_for("dead")))

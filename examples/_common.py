@@ -107,9 +107,9 @@ class Service:
     send_target: str = "rpc"
 
     @property
-    def targets(self) -> List[ls.SendTarget]:
+    def targets(self) -> List[ls.tx.SendTarget]:
         """Where transactions go: the RPC, after Helius Sender with ``helius`` (a simulator: its RPC only)."""
-        rpc: ls.SendTarget = ls.SendTargetRpc(url=self.rpc_url)
+        rpc: ls.tx.SendTarget = ls.SendTargetRpc(url=self.rpc_url)
         if self.send_target == "helius" and not self.simulated:
             return [ls.SendTargetHeliusSender(), rpc]
         return [rpc]
@@ -158,7 +158,7 @@ def service(
                 f"an API key is set, so this uses the real service and needs your wallet: pass {options}, "
                 "or set LASERSELL_KEYPAIR_PATH"
             )
-        rpc_url = args.rpc_url or ls.MAINNET_BETA_RPC_URL
+        rpc_url = args.rpc_url or ls.tx.MAINNET_BETA_RPC_URL
         yield Service(args.api_key, args.api_url, args.stream_url, rpc_url, keypair, False, send_target)
         return
     sim = _simulator(p, simulator_options)

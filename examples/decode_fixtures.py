@@ -21,8 +21,8 @@ import lasersell_sync as ls
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 CODECS: Tuple[Tuple[str, Callable[[bytes], Any], Callable[[Any], str]], ...] = (
-    ("server_", ls.decode_server, ls.encode_server),
-    ("client_", ls.decode_client, ls.encode_client),
+    ("server_", ls.proto.decode_server, ls.proto.encode_server),
+    ("client_", ls.proto.decode_client, ls.proto.encode_client),
 )
 
 
@@ -48,10 +48,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f"{path.name}\n  {message!r}\n  wire: {encode(message)}")
     # A malformed frame is a typed error that names the message type and the field.
     try:
-        ls.decode_server(b'{"type":"pnl_update","position_id":"7"}')
+        ls.proto.decode_server(b'{"type":"pnl_update","position_id":"7"}')
     except ls.ProtocolError as exc:
         print(f"\nrejected a bad frame: {exc}")
-    print(f"decoded {len(paths)} frames with the {ls.JSON_BACKEND} JSON backend")
+    print(f"decoded {len(paths)} frames with the {ls.proto.JSON_BACKEND} JSON backend")
     return 0
 
 

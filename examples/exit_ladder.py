@@ -31,7 +31,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser(__doc__ or "")
     p.add_argument("--seconds", type=float, default=8.0, help="stop after this long (default: %(default)s)")
     args = parse(p, argv)
-    ls.validate_strategy(LADDER)
+    ls.proto.validate_strategy(LADDER)
     with service(p, args, scenario="grind", seed=2) as svc:
         keypair = svc.signer
         session = ls.StreamSession(svc.api_key, [str(keypair.pubkey())], LADDER, endpoint=svc.stream_url)

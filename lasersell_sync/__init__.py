@@ -1,329 +1,132 @@
 """lasersell_sync: a synchronous Python SDK for the LaserSell Exit Intelligence Stream.
 
-The names here are the public API: the protocol models and their codec, the stream session and
-its events, the Exit API, transactions, wallets, errors and backoff. Everything else lives in a
-submodule (``lasersell_sync.proto.to_wire``, ``lasersell_sync.tx.recent_blockhash``, ...), and
-the embedded simulator is imported on its own: ``from lasersell_sync.simulator import Simulator``.
+The names here are what a bot uses: the session, the events its handlers take, the strategy,
+``auto_exit``'s targets and outcomes, the keys, the errors to catch, and ``serve_metrics``.
+Everything else lives in its subpackage, each with its own ``__all__``:
+``lasersell_sync.proto`` (every wire message, nested types and the codec),
+``lasersell_sync.stream`` (transport events and stats), ``lasersell_sync.exit_api`` (request and
+response models), ``lasersell_sync.tx`` (signing, sending and confirming by hand),
+``lasersell_sync.wallet`` (key formats and keystores), ``lasersell_sync.errors`` and
+``lasersell_sync.backoff``. The embedded simulator is imported on its own:
+``from lasersell_sync.simulator import Simulator``.
+
+A name that used to be here and moved to a subpackage still resolves, with a
+``DeprecationWarning`` naming its new home; the old spelling goes in the next release.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
-from typing import TYPE_CHECKING, Any
+import logging as _logging
+import sys as _sys
+import warnings as _warnings
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any as _Any
 
-from .backoff import LOW_LATENCY_RETRY_POLICY, Backoff, RetryPolicy
+from . import (  # the subpackages, for ls.proto.Configure and the like
+    backoff as backoff,
+    errors as errors,
+    exit_api as exit_api,
+    proto as proto,
+    stream as stream,
+    tx as tx,
+    wallet as wallet,
+)
+from ._exports import public_names as _public_names
+from .backoff import Backoff as Backoff
 from .errors import (
-    AuthenticationError,
-    CommandRejectedError,
-    ConnectError,
-    ExitApiError,
-    InvalidDerivationPathError,
-    InvalidKeyError,
-    InvalidSeedPhraseError,
-    InvalidStrategyError,
-    JournalError,
-    KeyLoadError,
-    KeystoreFormatError,
-    LaserSellError,
-    MissingExtraError,
-    PassphraseRequiredError,
-    ProtocolError,
-    SessionClosedError,
-    StrategyWarning,
-    StreamServerError,
-    TlsPinError,
-    TxSubmitError,
-    WrongPassphraseError,
+    AuthenticationError as AuthenticationError,
+    CommandRejectedError as CommandRejectedError,
+    ConnectError as ConnectError,
+    ExitApiError as ExitApiError,
+    InvalidStrategyError as InvalidStrategyError,
+    JournalError as JournalError,
+    KeyLoadError as KeyLoadError,
+    LaserSellError as LaserSellError,
+    MissingExtraError as MissingExtraError,
+    ProtocolError as ProtocolError,
+    SessionClosedError as SessionClosedError,
+    StrategyWarning as StrategyWarning,
+    StreamServerError as StreamServerError,
+    TlsPinError as TlsPinError,
+    TxSubmitError as TxSubmitError,
 )
 from .exit_api import (
-    AccountInfo,
-    AccountLimits,
-    BuildBuyTxRequest,
-    BuildSellTxRequest,
-    BuildTxResponse,
-    BuyInput,
-    ExitApiClient,
-    HealthStatus,
-    SellablePosition,
-    SellOutput,
-    TradeHistoryPage,
-    TradeRecord,
-    TxMode,
+    BuildBuyTxRequest as BuildBuyTxRequest,
+    BuildSellTxRequest as BuildSellTxRequest,
+    ExitApiClient as ExitApiClient,
 )
 from .proto import (
-    JSON_BACKEND,
-    MARKET_TYPES,
-    AutoBuyConfig,
-    BalanceUpdate,
-    ClientMessage,
-    ClosePosition,
-    Configure,
-    ErrorMessage,
-    ExitSignalWithTx,
-    HelloOk,
-    Limits,
-    LiquiditySnapshot,
-    MarketContext,
-    MarketType,
-    MeteoraDammV2Context,
-    MeteoraDbcContext,
-    MirrorBuyFailed,
-    MirrorBuyResult,
-    MirrorBuySignal,
-    MirrorConfig,
-    MirrorWalletAutoDisabled,
-    Ping,
-    PnlUpdate,
-    Pong,
-    PositionClosed,
-    PositionOpened,
-    PumpFunContext,
-    PumpSwapContext,
-    RaydiumCpmmContext,
-    RaydiumLaunchpadContext,
-    RequestExitSignal,
-    ServerMessage,
-    SlippageBand,
-    StrategyConfig,
-    TakeProfitLevel,
-    TradeTick,
-    UnknownMessage,
-    UpdatePositionStrategy,
-    UpdateStrategy,
-    UpdateWallets,
-    UpdateWatchWallets,
-    WalletProof,
-    WatchWalletEntry,
-    decode_client,
-    decode_server,
-    encode_client,
-    encode_server,
-    ensure_exit_condition,
-    validate_strategy,
+    AutoBuyConfig as AutoBuyConfig,
+    BalanceUpdate as BalanceUpdate,
+    ErrorMessage as ErrorMessage,
+    ExitSignalWithTx as ExitSignalWithTx,
+    HelloOk as HelloOk,
+    LiquiditySnapshot as LiquiditySnapshot,
+    MirrorBuyFailed as MirrorBuyFailed,
+    MirrorBuySignal as MirrorBuySignal,
+    MirrorConfig as MirrorConfig,
+    MirrorWalletAutoDisabled as MirrorWalletAutoDisabled,
+    PnlUpdate as PnlUpdate,
+    Pong as Pong,
+    PositionClosed as PositionClosed,
+    PositionOpened as PositionOpened,
+    StrategyConfig as StrategyConfig,
+    TakeProfitLevel as TakeProfitLevel,
+    TradeTick as TradeTick,
+    UnknownMessage as UnknownMessage,
+    WatchWalletEntry as WatchWalletEntry,
 )
 from .stream import (
-    DEFAULT_ENDPOINT,
-    EVENT_NAMES,
-    BadFrame,
-    Closed,
-    CommandRejected,
-    Connected,
-    Disconnected,
-    Event,
-    EventIterator,
-    ExitExecutor,
-    ExitFailed,
-    ExitLanded,
-    ExitPolicy,
-    ExitRefusedError,
-    ExitStats,
-    ExitSubmitted,
-    ExitUnresolved,
-    PositionHandle,
-    PositionRef,
-    Reconnecting,
-    SessionStats,
-    StreamConnection,
-    StreamSession,
-    TransportEvent,
-    TransportStats,
+    Closed as Closed,
+    Connected as Connected,
+    Disconnected as Disconnected,
+    Event as Event,
+    EventIterator as EventIterator,
+    ExitExecutor as ExitExecutor,
+    ExitFailed as ExitFailed,
+    ExitLanded as ExitLanded,
+    ExitPolicy as ExitPolicy,
+    ExitRefusedError as ExitRefusedError,
+    ExitStats as ExitStats,
+    ExitSubmitted as ExitSubmitted,
+    ExitUnresolved as ExitUnresolved,
+    PositionHandle as PositionHandle,
+    PositionRef as PositionRef,
+    Reconnecting as Reconnecting,
+    SessionStats as SessionStats,
+    StreamConnection as StreamConnection,
+    StreamSession as StreamSession,
 )
 from .tx import (
-    MAINNET_BETA_RPC_URL,
-    Confirmation,
-    FastSigned,
-    SendTarget,
-    SendTargetAstralane,
-    SendTargetHeliusSender,
-    SendTargetRpc,
-    SignatureStatus,
-    Submission,
-    TxSender,
-    confirm_transaction,
-    decode_unsigned_tx,
-    encode_signed_tx,
-    fast_sign,
-    is_blockhash_valid,
-    send_and_confirm,
-    send_transaction,
-    send_transaction_b64,
-    sign_unsigned_tx,
+    SendTargetAstralane as SendTargetAstralane,
+    SendTargetHeliusSender as SendTargetHeliusSender,
+    SendTargetRpc as SendTargetRpc,
+    TxSender as TxSender,
+    sign_unsigned_tx as sign_unsigned_tx,
 )
-from .wallet import (
-    DEFAULT_DERIVATION_PATH,
-    PASSPHRASE_ENV,
-    keypair_from_base58,
-    keypair_from_seed_phrase,
-    load_keypair,
-    prove_ownership,
-    read_keystore,
-    write_keystore,
-)
+from .wallet import load_keypair as load_keypair, prove_ownership as prove_ownership
 
 __version__ = "0.1.0"
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
-_MOVED = {"to_wire": "lasersell_sync.proto", "from_wire": "lasersell_sync.proto"}
-"""Names that left the top level, and where they live now."""
-
-
-if not TYPE_CHECKING:  # mypy keeps rejecting unknown names; at run time old code keeps working
-
-    def __getattr__(name: str) -> Any:
-        """Names that moved to a submodule still resolve, with a DeprecationWarning saying where."""
-        home = _MOVED.get(name)
-        if home is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        warnings.warn(
-            f"lasersell_sync.{name} moved to {home}.{name}; the top-level name will be removed",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from . import proto
-
-        return getattr(proto, name)
+_HOMES = ("proto", "stream", "exit_api", "tx", "wallet", "errors", "backoff")
+"""Where names that left the top level live now, searched in this order."""
 
 
-__all__ = [
-    "DEFAULT_DERIVATION_PATH",
-    "DEFAULT_ENDPOINT",
-    "EVENT_NAMES",
-    "JSON_BACKEND",
-    "LOW_LATENCY_RETRY_POLICY",
-    "MAINNET_BETA_RPC_URL",
-    "MARKET_TYPES",
-    "PASSPHRASE_ENV",
-    "AccountInfo",
-    "AccountLimits",
-    "AuthenticationError",
-    "AutoBuyConfig",
-    "Backoff",
-    "BadFrame",
-    "BalanceUpdate",
-    "BuildBuyTxRequest",
-    "BuildSellTxRequest",
-    "BuildTxResponse",
-    "BuyInput",
-    "ClientMessage",
-    "ClosePosition",
-    "Closed",
-    "CommandRejected",
-    "CommandRejectedError",
-    "Configure",
-    "Confirmation",
-    "ConnectError",
-    "Connected",
-    "Disconnected",
-    "ErrorMessage",
-    "Event",
-    "EventIterator",
-    "ExitApiClient",
-    "ExitApiError",
-    "ExitExecutor",
-    "ExitFailed",
-    "ExitLanded",
-    "ExitPolicy",
-    "ExitRefusedError",
-    "ExitSignalWithTx",
-    "ExitStats",
-    "ExitSubmitted",
-    "ExitUnresolved",
-    "FastSigned",
-    "HealthStatus",
-    "HelloOk",
-    "InvalidDerivationPathError",
-    "InvalidKeyError",
-    "InvalidSeedPhraseError",
-    "InvalidStrategyError",
-    "JournalError",
-    "KeyLoadError",
-    "KeystoreFormatError",
-    "LaserSellError",
-    "Limits",
-    "LiquiditySnapshot",
-    "MarketContext",
-    "MarketType",
-    "MeteoraDammV2Context",
-    "MeteoraDbcContext",
-    "MirrorBuyFailed",
-    "MirrorBuyResult",
-    "MirrorBuySignal",
-    "MirrorConfig",
-    "MirrorWalletAutoDisabled",
-    "MissingExtraError",
-    "PassphraseRequiredError",
-    "Ping",
-    "PnlUpdate",
-    "Pong",
-    "PositionClosed",
-    "PositionHandle",
-    "PositionOpened",
-    "PositionRef",
-    "ProtocolError",
-    "PumpFunContext",
-    "PumpSwapContext",
-    "RaydiumCpmmContext",
-    "RaydiumLaunchpadContext",
-    "Reconnecting",
-    "RequestExitSignal",
-    "RetryPolicy",
-    "SellOutput",
-    "SellablePosition",
-    "SendTarget",
-    "SendTargetAstralane",
-    "SendTargetHeliusSender",
-    "SendTargetRpc",
-    "ServerMessage",
-    "SessionClosedError",
-    "SessionStats",
-    "SignatureStatus",
-    "SlippageBand",
-    "StrategyConfig",
-    "StrategyWarning",
-    "StreamConnection",
-    "StreamServerError",
-    "StreamSession",
-    "Submission",
-    "TakeProfitLevel",
-    "TlsPinError",
-    "TradeHistoryPage",
-    "TradeRecord",
-    "TradeTick",
-    "TransportEvent",
-    "TransportStats",
-    "TxMode",
-    "TxSender",
-    "TxSubmitError",
-    "UnknownMessage",
-    "UpdatePositionStrategy",
-    "UpdateStrategy",
-    "UpdateWallets",
-    "UpdateWatchWallets",
-    "WalletProof",
-    "WatchWalletEntry",
-    "WrongPassphraseError",
-    "__version__",
-    "confirm_transaction",
-    "decode_client",
-    "decode_server",
-    "decode_unsigned_tx",
-    "encode_client",
-    "encode_server",
-    "encode_signed_tx",
-    "ensure_exit_condition",
-    "fast_sign",
-    "is_blockhash_valid",
-    "keypair_from_base58",
-    "keypair_from_seed_phrase",
-    "load_keypair",
-    "prove_ownership",
-    "read_keystore",
-    "send_and_confirm",
-    "send_transaction",
-    "send_transaction_b64",
-    "sign_unsigned_tx",
-    "validate_strategy",
-    "write_keystore",
-]
+if not _TYPE_CHECKING:  # mypy keeps rejecting the old names; at run time old code keeps working
+
+    def __getattr__(name: str) -> _Any:
+        """A name that moved to a subpackage still resolves, with a DeprecationWarning saying where."""
+        for home in _HOMES:
+            module = _sys.modules[f"{__name__}.{home}"]
+            if name in module.__all__:
+                _warnings.warn(
+                    f"lasersell_sync.{name} moved to lasersell_sync.{home}.{name}; the top-level name will be removed",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                return getattr(module, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = _public_names(globals())

@@ -22,26 +22,26 @@ FAST = ls.Backoff(initial=0.01, maximum=0.04)
 
 
 def pnl(position_id: int, profit: int = 1) -> str:
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.PnlUpdate(position_id=position_id, profit_units=profit, proceeds_units=2, server_time_ms=3)
     )
 
 
 def liquidity(position_id: int, seq: int) -> str:
-    band = ls.SlippageBand(slippage_bps=100, max_tokens=seq, coverage_pct=1.0)
-    return ls.encode_server(
+    band = ls.proto.SlippageBand(slippage_bps=100, max_tokens=seq, coverage_pct=1.0)
+    return ls.proto.encode_server(
         ls.LiquiditySnapshot(position_id=position_id, bands=(band,), liquidity_trend="stable", server_time_ms=seq)
     )
 
 
 def tick(position_id: int, seq: int) -> str:
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.TradeTick(position_id=position_id, time_ms=seq, side="buy", token_amount=1, quote_amount=1, price_quote=1)
     )
 
 
 def exit_signal(position_id: int, seq: int = 0) -> str:
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.ExitSignalWithTx(
             session_id=1,
             position_id=position_id,
@@ -57,7 +57,7 @@ def exit_signal(position_id: int, seq: int = 0) -> str:
 
 
 def opened(position_id: int, token_account: str) -> str:
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.PositionOpened(
             position_id=position_id,
             wallet_pubkey=WALLET,
@@ -72,7 +72,7 @@ def opened(position_id: int, token_account: str) -> str:
 
 def balance(mint: str = MINT) -> str:
     """A high-lane frame used as a marker: once its handler runs, every earlier frame was submitted."""
-    return ls.encode_server(ls.BalanceUpdate(wallet_pubkey=WALLET, mint=mint, tokens=1, slot=2))
+    return ls.proto.encode_server(ls.BalanceUpdate(wallet_pubkey=WALLET, mint=mint, tokens=1, slot=2))
 
 
 # -- the harness -----------------------------------------------------------------------------

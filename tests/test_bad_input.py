@@ -61,7 +61,7 @@ def test_every_invalid_fixture_is_listed() -> None:
 def test_invalid_fixture_is_rejected(
     backend: str, name: str, message_type: Optional[str], field: Optional[str], words: str
 ) -> None:
-    decode: Callable[[bytes], object] = ls.decode_client if name.startswith("client_") else ls.decode_server
+    decode: Callable[[bytes], object] = ls.proto.decode_client if name.startswith("client_") else ls.proto.decode_server
     with pytest.raises(ls.ProtocolError) as info:
         decode(fixture_bytes(f"invalid/{name}"))
     error = info.value
@@ -97,7 +97,7 @@ PNL = '{{"type":"pnl_update","position_id":{pid},"profit_units":{profit},"procee
 )
 def test_integer_fields_are_strict(backend: str, frame: str, field: str, words: str) -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_server(frame)
+        ls.proto.decode_server(frame)
     assert info.value.message_type == "pnl_update"
     assert info.value.field == field
     assert re.search(words, str(info.value)), str(info.value)
@@ -105,7 +105,7 @@ def test_integer_fields_are_strict(backend: str, frame: str, field: str, words: 
 
 def test_integral_float_within_exact_range_is_accepted(backend: str) -> None:
     """PROTOCOL Q22: 5.0 in an integer field is tolerated, converted exactly."""
-    message = ls.decode_server(PNL.format(pid="5.0", profit="-3.0"))
+    message = ls.proto.decode_server(PNL.format(pid="5.0", profit="-3.0"))
     assert isinstance(message, ls.PnlUpdate)
     assert (message.position_id, message.profit_units) == (5, -3)
     assert type(message.position_id) is int
@@ -118,13 +118,13 @@ def test_u16_range(backend: str) -> None:
         '{"slippage_bps":65536,"max_tokens":1,"coverage_pct":1}]}'
     )
     with pytest.raises(ls.ProtocolError, match=r"out of range for u16") as info:
-        ls.decode_server(frame)
+        ls.proto.decode_server(frame)
     assert info.value.field == "bands[1].slippage_bps"
 
 
 def test_u16_slippage_on_client_command(backend: str) -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_client('{"type":"request_exit_signal","position_id":1,"slippage_bps":70000}')
+        ls.proto.decode_client('{"type":"request_exit_signal","position_id":1,"slippage_bps":70000}')
     assert (info.value.message_type, info.value.field) == ("request_exit_signal", "slippage_bps")
 
 
@@ -149,7 +149,7 @@ def test_u16_slippage_on_client_command(backend: str) -> None:
 )
 def test_unparseable_frames(backend: str, frame: bytes, words: str) -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_server(frame)
+        ls.proto.decode_server(frame)
     assert words in str(info.value)
     assert info.value.message_type is None
 
@@ -160,7 +160,7 @@ def test_float_field_rejects_non_numbers(backend: str) -> None:
         '"bands":[{"slippage_bps":1,"max_tokens":1,"coverage_pct":"60"}]}'
     )
     with pytest.raises(ls.ProtocolError, match=r"expected a number, got string '60'") as info:
-        ls.decode_server(frame)
+        ls.proto.decode_server(frame)
     assert info.value.field == "bands[0].coverage_pct"
 
 
@@ -170,33 +170,33 @@ def test_huge_number_in_float_field(backend: str) -> None:
         '"bands":[{"slippage_bps":1,"max_tokens":1,"coverage_pct":1e400}]}'
     )
     with pytest.raises(ls.ProtocolError, match=r"not valid JSON|not a finite number"):
-        ls.decode_server(frame)
+        ls.proto.decode_server(frame)
 
 
 def test_string_and_bool_fields_are_strict(backend: str) -> None:
     with pytest.raises(ls.ProtocolError, match=r"field 'code': expected a string, got number 5"):
-        ls.decode_server('{"type":"error","code":5,"message":"m"}')
+        ls.proto.decode_server('{"type":"error","code":5,"message":"m"}')
     with pytest.raises(ls.ProtocolError, match=r"field 'success': expected a boolean, got string 'true'"):
-        ls.decode_client('{"type":"mirror_buy_result","mint":"m","success":"true"}')
+        ls.proto.decode_client('{"type":"mirror_buy_result","mint":"m","success":"true"}')
     with pytest.raises(ls.ProtocolError, match=r"field 'watched': expected a boolean, got number 1"):
-        ls.decode_server(PNL.format(pid=1, profit=1)[:-1] + ',"watched":1}')
+        ls.proto.decode_server(PNL.format(pid=1, profit=1)[:-1] + ',"watched":1}')
 
 
 def test_nested_object_must_be_an_object(backend: str) -> None:
     with pytest.raises(ls.ProtocolError, match=r"field 'limits': expected an object, got array") as info:
-        ls.decode_server('{"type":"hello_ok","session_id":1,"server_time_ms":1,"limits":[]}')
+        ls.proto.decode_server('{"type":"hello_ok","session_id":1,"server_time_ms":1,"limits":[]}')
     assert info.value.field == "limits"
 
 
 def test_null_for_required_nested_object(backend: str) -> None:
     with pytest.raises(ls.ProtocolError, match=r"field 'strategy'") as info:
-        ls.decode_client('{"type":"update_strategy","strategy":null}')
+        ls.proto.decode_client('{"type":"update_strategy","strategy":null}')
     assert info.value.message_type == "update_strategy"
 
 
 def test_every_bad_field_is_reported(backend: str) -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_server('{"type":"error","code":1}')
+        ls.proto.decode_server('{"type":"error","code":1}')
     text = str(info.value)
     assert "field 'code'" in text
     assert "field 'message': required field missing" in text
@@ -204,25 +204,27 @@ def test_every_bad_field_is_reported(backend: str) -> None:
 
 def test_wallet_list_items_must_be_strings(backend: str) -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_client('{"type":"update_wallets","wallet_pubkeys":["a",7]}')
+        ls.proto.decode_client('{"type":"update_wallets","wallet_pubkeys":["a",7]}')
     assert info.value.field == "wallet_pubkeys[1]"
 
 
 def test_non_frame_arguments_raise_protocol_error() -> None:
     with pytest.raises(ls.ProtocolError, match="must be str or bytes"):
-        ls.decode_server(42)  # type: ignore[arg-type]
+        ls.proto.decode_server(42)  # type: ignore[arg-type]
 
 
 def test_bytearray_and_memoryview_frames_decode() -> None:
     raw = fixture_bytes("server_pong.json")
     assert (
-        ls.decode_server(bytearray(raw)) == ls.decode_server(memoryview(raw)) == ls.Pong(server_time_ms=1706000000001)
+        ls.proto.decode_server(bytearray(raw))
+        == ls.proto.decode_server(memoryview(raw))
+        == ls.Pong(server_time_ms=1706000000001)
     )
 
 
 def test_long_garbage_is_truncated_in_the_message() -> None:
     with pytest.raises(ls.ProtocolError) as info:
-        ls.decode_server("x" * 10_000)
+        ls.proto.decode_server("x" * 10_000)
     assert len(str(info.value)) < 400
 
 

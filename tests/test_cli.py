@@ -212,11 +212,11 @@ def test_ctrl_c_sends_every_client_a_close_frame_and_exits_cleanly(
     stream_url, wallet = announced[0].split()[1], announced[4].split()[1]
     assert str(ls.load_keypair(wallet_file).pubkey()) == wallet
     assert stat.S_IMODE(wallet_file.stat().st_mode) == 0o600  # a private key: readable by its owner only
-    configure = ls.Configure(
+    configure = ls.proto.Configure(
         wallet_pubkeys=(wallet,), strategy=ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
     )
     with connect(stream_url, additional_headers={"x-api-key": "any-key"}, open_timeout=10) as client:
-        client.send(ls.encode_client(configure))
+        client.send(ls.proto.encode_client(configure))
         assert '"type":"hello_ok"' in str(client.recv(timeout=10))
         proc.send_signal(signal.SIGINT)
         close = close_frame_after(client)
@@ -338,7 +338,7 @@ def test_a_reader_that_left_before_anything_was_printed_is_no_error(
 ) -> None:
     keypair = Keypair()
     (tmp_path / "id.json").write_text(json.dumps(list(bytes(keypair))))
-    ls.write_keystore(tmp_path / "wallet.keystore.json", keypair, PASSPHRASE, m_kib=8, t=1)
+    ls.wallet.write_keystore(tmp_path / "wallet.keystore.json", keypair, PASSPHRASE, m_kib=8, t=1)
     places = {"{keypair}": str(tmp_path / "id.json"), "{keystore}": str(tmp_path / "wallet.keystore.json")}
     args, settings = READER_LEFT[command]
     for name, value in {**places, "{tmp}": str(tmp_path)}.items():
@@ -352,7 +352,7 @@ def test_a_reader_that_left_before_anything_was_printed_is_no_error(
     if command.startswith("keys"):
         assert result.stderr == ""
     if command == "keys convert":  # the work was done; only the line saying so went nowhere
-        assert ls.read_keystore(tmp_path / "new.json", "x").pubkey() == keypair.pubkey()
+        assert ls.wallet.read_keystore(tmp_path / "new.json", "x").pubkey() == keypair.pubkey()
 
 
 def test_a_reader_that_left_does_not_change_a_failed_checks_status() -> None:
@@ -401,9 +401,9 @@ def test_simulate_keeps_serving_after_the_reader_of_its_banner_left(
                 answers.append("the banner was never written")
                 return
             strategy = ls.StrategyConfig(target_profit_pct=10, stop_loss_pct=10)
-            configure = ls.Configure(wallet_pubkeys=(started[0].wallet_pubkey,), strategy=strategy)
+            configure = ls.proto.Configure(wallet_pubkeys=(started[0].wallet_pubkey,), strategy=strategy)
             with connect(started[0].stream_url, additional_headers={"x-api-key": "k"}, open_timeout=WAIT) as ws:
-                ws.send(ls.encode_client(configure))
+                ws.send(ls.proto.encode_client(configure))
                 answers.append(str(ws.recv(timeout=WAIT)))
         except Exception as exc:  # reported by the test's assertion, not as a thread's traceback
             answers.append(repr(exc))

@@ -68,25 +68,25 @@ def test_a_base58_secret_from_stdin_becomes_a_private_keystore(
     keypair = Keypair()
     secret = str(keypair)  # base58 of the 64 bytes, as wallets export it
     out_path = tmp_path / "wallet.keystore.json"
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, PASSPHRASE)
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, PASSPHRASE)
     status, out, err = keys(["convert", "--base58", "--out", str(out_path)], capsys, monkeypatch, stdin=secret + "\n")
     assert (status, err) == (0, "")
     assert out == f"wrote {out_path} (wallet {keypair.pubkey()})\n"
     assert stat.S_IMODE(out_path.stat().st_mode) == 0o600
     assert secret not in out_path.read_text()
-    assert ls.read_keystore(out_path, PASSPHRASE).pubkey() == keypair.pubkey()
+    assert ls.wallet.read_keystore(out_path, PASSPHRASE).pubkey() == keypair.pubkey()
 
 
 def test_a_seed_phrase_from_stdin_becomes_a_keystore_of_the_expected_wallet(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out_path = tmp_path / "phrase.keystore.json"
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, PASSPHRASE)
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, PASSPHRASE)
     status, out, err = keys(["convert", "--seed-phrase", "--out", str(out_path)], capsys, monkeypatch, stdin=PHRASE)
     assert (status, err) == (0, "")
     assert PHRASE_WALLET in out
     assert "abandon" not in out
-    assert str(ls.read_keystore(out_path, PASSPHRASE).pubkey()) == PHRASE_WALLET
+    assert str(ls.wallet.read_keystore(out_path, PASSPHRASE).pubkey()) == PHRASE_WALLET
     # the same phrase, shown directly
     assert keys(["show", "--seed-phrase"], capsys, monkeypatch, stdin=PHRASE) == (0, f"{PHRASE_WALLET}\n", "")
 
@@ -95,7 +95,7 @@ def test_a_seed_phrase_from_stdin_becomes_a_keystore_of_the_expected_wallet(
 def test_a_derivation_path_picks_another_wallet_of_the_phrase(
     path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = ls.keypair_from_seed_phrase(PHRASE, derivation_path=None if path == "none" else path).pubkey()
+    expected = ls.wallet.keypair_from_seed_phrase(PHRASE, derivation_path=None if path == "none" else path).pubkey()
     assert str(expected) != PHRASE_WALLET
     args = ["show", "--seed-phrase", "--derivation-path", path]
     assert keys(args, capsys, monkeypatch, stdin=PHRASE) == (0, f"{expected}\n", "")
@@ -137,19 +137,19 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
 ) -> None:
     keypair, _ = keygen_file
     store = tmp_path / "wallet.keystore.json"
-    ls.write_keystore(store, keypair, PASSPHRASE, m_kib=8, t=1)  # cheap KDF settings: this test checks the CLI
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, PASSPHRASE)
+    ls.wallet.write_keystore(store, keypair, PASSPHRASE, m_kib=8, t=1)  # cheap KDF settings: this test checks the CLI
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, PASSPHRASE)
     status, out, err = keys(["check", str(store)], capsys, monkeypatch)
     assert (status, err) == (0, "")
     assert out == f"passphrase OK: {store} holds wallet {keypair.pubkey()}\n"
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, "tr0ub4dor&3")
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, "tr0ub4dor&3")
     status, out, err = keys(["check", str(store)], capsys, monkeypatch)
     assert (status, out) == (1, "")  # the answer is "no": status 1, not a usage error
     line = one_error_line(err)
     assert "wrong passphrase" in line
     assert "tr0ub4dor" not in line
     # a keystore file opens with the environment's passphrase wherever a key file is taken
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, PASSPHRASE)
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, PASSPHRASE)
     assert keys(["show", str(store)], capsys, monkeypatch) == (0, f"{keypair.pubkey()}\n", "")
 
 
@@ -162,15 +162,35 @@ def test_check_tells_a_right_passphrase_from_a_wrong_one(
         (["show", "--base58"], "", {}, "no base58 secret key on stdin"),
         (["show", "--base58"], "not-base58-0OIl", {}, "not base58"),
         (["show", "--seed-phrase"], "abandon " * 12, {}, "checksum"),
-        (["check", "{tmp}/missing.json"], "", {ls.PASSPHRASE_ENV: PASSPHRASE}, "missing.json"),
-        (["check", "{tmp}/id.json"], "", {ls.PASSPHRASE_ENV: PASSPHRASE}, "not a keystore"),
+        (["check", "{tmp}/missing.json"], "", {ls.wallet.PASSPHRASE_ENV: PASSPHRASE}, "missing.json"),
+        (["check", "{tmp}/id.json"], "", {ls.wallet.PASSPHRASE_ENV: PASSPHRASE}, "not a keystore"),
         (["check", "{tmp}/id.json"], "", {}, "not a keystore (expected a JSON object"),
         (["check", "{tmp}/missing.json"], "", {}, "cannot load a keypair from {tmp}/missing.json"),
         (["check", "{tmp}/garbage.json"], "", {}, "not a keystore"),
-        (["convert", "{tmp}/id.json", "--out", "{tmp}/id.json"], "", {ls.PASSPHRASE_ENV: "x"}, "exists; pass --force"),
-        (["convert", "{tmp}/id.json", "--out", "{tmp}/no/dir.json"], "", {ls.PASSPHRASE_ENV: "x"}, "no such directory"),
-        (["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"], "", {}, f"no passphrase: set {ls.PASSPHRASE_ENV}"),
-        (["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"], "", {ls.PASSPHRASE_ENV: ""}, "PASSPHRASE is empty"),
+        (
+            ["convert", "{tmp}/id.json", "--out", "{tmp}/id.json"],
+            "",
+            {ls.wallet.PASSPHRASE_ENV: "x"},
+            "exists; pass --force",
+        ),
+        (
+            ["convert", "{tmp}/id.json", "--out", "{tmp}/no/dir.json"],
+            "",
+            {ls.wallet.PASSPHRASE_ENV: "x"},
+            "no such directory",
+        ),
+        (
+            ["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"],
+            "",
+            {},
+            f"no passphrase: set {ls.wallet.PASSPHRASE_ENV}",
+        ),
+        (
+            ["convert", "{tmp}/id.json", "--out", "{tmp}/new.json"],
+            "",
+            {ls.wallet.PASSPHRASE_ENV: ""},
+            "PASSPHRASE is empty",
+        ),
     ],
     ids=[
         "missing file",
@@ -214,10 +234,10 @@ def test_bad_input_is_one_line_and_status_2(
     [
         (["show", "--base58"], "no base58 secret key: stdin is closed"),
         (["show", "--seed-phrase"], "no seed phrase: stdin is closed"),
-        (["check", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.PASSPHRASE_ENV}"),
+        (["check", "{tmp}/wallet.keystore.json"], f"no passphrase: set {ls.wallet.PASSPHRASE_ENV}"),
         (
             ["convert", "{tmp}/wallet.keystore.json", "--out", "{tmp}/new.json"],
-            f"no passphrase: set {ls.PASSPHRASE_ENV}",
+            f"no passphrase: set {ls.wallet.PASSPHRASE_ENV}",
         ),
     ],
     ids=["base58", "seed phrase", "keystore to check", "keystore to convert"],
@@ -230,7 +250,7 @@ def test_with_stdin_closed_a_missing_secret_is_one_line_and_status_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ls.write_keystore(tmp_path / "wallet.keystore.json", keygen_file[0], PASSPHRASE, m_kib=8, t=1)
+    ls.wallet.write_keystore(tmp_path / "wallet.keystore.json", keygen_file[0], PASSPHRASE, m_kib=8, t=1)
     monkeypatch.setattr(sys, "stdin", None)  # as Python leaves it when started with stdin closed (<&-)
     status = main(["keys", *(arg.replace("{tmp}", str(tmp_path)) for arg in args)])
     out, err = capsys.readouterr()
@@ -245,7 +265,7 @@ def test_show_prints_a_keystores_public_key_without_asking_for_its_passphrase(
     """The pubkey is plain text in the file: no passphrase, no terminal, no stdin, no key derivation."""
     keypair = keygen_file[0]
     store = tmp_path / "wallet.keystore.json"
-    ls.write_keystore(store, keypair, PASSPHRASE, m_kib=8, t=1)
+    ls.wallet.write_keystore(store, keypair, PASSPHRASE, m_kib=8, t=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LASERSELL_")}  # no passphrase anywhere
     env["PYTHONPATH"] = str(ROOT)
     redirect = "</dev/null" if stdin == "/dev/null" else "<&-"
@@ -261,7 +281,7 @@ def test_show_checks_a_keystores_form_though_it_does_not_decrypt_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = tmp_path / "wallet.keystore.json"
-    ls.write_keystore(store, keygen_file[0], PASSPHRASE, m_kib=8, t=1)
+    ls.wallet.write_keystore(store, keygen_file[0], PASSPHRASE, m_kib=8, t=1)
     document = json.loads(store.read_text())
     store.write_text(json.dumps({**document, "version": 2}))
     status, out, err = keys(["show", str(store)], capsys, monkeypatch)
@@ -303,7 +323,7 @@ def test_in_a_terminal_secrets_are_asked_for_without_echo_and_the_passphrase_twi
     assert child.exitstatus == 0
     assert str(keypair) not in seen.getvalue()  # typed secrets are not echoed
     assert PASSPHRASE not in seen.getvalue()
-    assert ls.read_keystore(out_path, PASSPHRASE).pubkey() == keypair.pubkey()
+    assert ls.wallet.read_keystore(out_path, PASSPHRASE).pubkey() == keypair.pubkey()
 
 
 @pytest.mark.parametrize(("key", "status"), [("\x04", 2), ("\x03", 130)])

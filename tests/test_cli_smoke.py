@@ -284,7 +284,7 @@ def test_a_keystore_names_the_wallet_without_being_decrypted(
     sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "wallet.keystore.json"
-    ls.write_keystore(store, sim.wallet, "a passphrase smoke never needs", m_kib=8, t=1)
+    ls.wallet.write_keystore(store, sim.wallet, "a passphrase smoke never needs", m_kib=8, t=1)
     monkeypatch.setenv("LASERSELL_API_KEY", KEY)  # no LASERSELL_WALLET_PASSPHRASE
     args = ["--endpoint", sim.stream_url, "--api-url", sim.api_url, "--keypair", str(store)]
     assert smoke(args, capsys) == (0, "SMOKE OK\n", "")

@@ -46,7 +46,7 @@ def test_without_a_terminal_each_event_is_one_line(capsys: pytest.CaptureFixture
     parsed = [LINE.match(line) for line in lines]
     assert all(parsed), lines
     types = [match.group(2) for match in parsed if match]
-    assert set(types) <= ls.EVENT_NAMES
+    assert set(types) <= ls.stream.EVENT_NAMES
     assert types[:2] == ["connected", "hello_ok"] or types[:2] == ["hello_ok", "connected"]
     opened = lines[types.index("position_opened")]
     assert re.search(r"SIM\d+ +#\d+ tokens=\d+ entry=\d+\.\d{4} SOL$", opened), opened
@@ -79,7 +79,7 @@ def test_json_lines_carry_the_wire_messages_of_the_wallets_tailed(
         if record["event"] == "connected":
             assert record["message"]["reconnect"] is False
             continue
-        message = ls.decode_server(json.dumps(record["message"]))  # the wire message, as received
+        message = ls.proto.decode_server(json.dumps(record["message"]))  # the wire message, as received
         assert record["event"] == message.TYPE
     opened = [r["message"] for r in records if r["event"] == "position_opened"]
     assert opened
@@ -90,7 +90,7 @@ def test_a_keystore_names_its_wallet_without_a_passphrase(
     sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "wallet.keystore.json"
-    ls.write_keystore(store, sim.wallet, "the passphrase nobody gives tail", m_kib=8, t=1)
+    ls.wallet.write_keystore(store, sim.wallet, "the passphrase nobody gives tail", m_kib=8, t=1)
     monkeypatch.setenv("LASERSELL_API_KEY", KEY)  # and no LASERSELL_WALLET_PASSPHRASE: nothing is decrypted
     assert main(["tail", "--endpoint", sim.stream_url, "--keypair", str(store), "--json", "--count", "2"]) == 0
     out, err = capsys.readouterr()
@@ -152,7 +152,7 @@ def test_a_reader_that_leaves_ends_tail_quietly_with_status_0() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert first["event"] in ls.EVENT_NAMES
+    assert first["event"] in ls.stream.EVENT_NAMES
     assert proc.returncode == 0, err
     assert err.splitlines() == ["tail: LASERSELL_API_KEY is not set: tailing the embedded simulator"]
 

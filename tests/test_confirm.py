@@ -104,7 +104,9 @@ def test_confirm_waits_for_the_commitment_and_reports_the_landing(chain: Chain, 
     chain.set(signature, "processed")  # seen, but not final enough yet
     land_when_polled(chain, signature, "confirmed", after=3)
     outcome = sender.confirm(signature, chain.url, timeout=5.0)
-    assert outcome == ls.Confirmation(signature=signature, outcome="landed", slot=99, confirmation_status="confirmed")
+    assert outcome == ls.tx.Confirmation(
+        signature=signature, outcome="landed", slot=99, confirmation_status="confirmed"
+    )
     assert outcome.landed
     assert not outcome.failed
     assert len(chain.status_calls()) >= 3
@@ -123,7 +125,7 @@ def test_an_on_chain_error_is_a_failed_confirmation(chain: Chain, sender: ls.TxS
 def test_a_signature_never_seen_times_out(chain: Chain, sender: ls.TxSender) -> None:
     signature = str(signed_tx().signatures[0])
     outcome = sender.confirm(signature, chain.url, timeout=0.1)
-    assert outcome == ls.Confirmation(signature=signature, outcome="timeout")
+    assert outcome == ls.tx.Confirmation(signature=signature, outcome="timeout")
     assert outcome.timed_out
     assert chain.status_calls()  # it did ask before giving up
 
@@ -189,7 +191,7 @@ def test_blockhash_validity(chain: Chain, sender: ls.TxSender) -> None:
     assert sender.is_blockhash_valid(chain.url, blockhash) is False
     chain.valid_blockhashes.add(str(blockhash))
     assert sender.is_blockhash_valid(chain.url, str(blockhash)) is True
-    assert ls.is_blockhash_valid(chain.url, blockhash) is True
+    assert ls.tx.is_blockhash_valid(chain.url, blockhash) is True
 
 
 def test_fan_out_sends_one_signature_to_every_target(http: ScriptedHttp, sender: ls.TxSender) -> None:
@@ -221,8 +223,8 @@ def test_send_and_confirm(chain: Chain, sender: ls.TxSender) -> None:
 def test_module_level_confirmation_uses_the_shared_sender(chain: Chain) -> None:
     tx = signed_tx()
     chain.set(str(tx.signatures[0]), "confirmed")
-    assert ls.send_and_confirm(ls.SendTargetRpc(url=chain.url), tx, chain.url, timeout=5.0).landed
-    assert ls.confirm_transaction(str(tx.signatures[0]), chain.url, timeout=5.0).landed
+    assert ls.tx.send_and_confirm(ls.SendTargetRpc(url=chain.url), tx, chain.url, timeout=5.0).landed
+    assert ls.tx.confirm_transaction(str(tx.signatures[0]), chain.url, timeout=5.0).landed
 
 
 def test_a_closed_sender_releases_waiting_confirmations(chain: Chain) -> None:

@@ -27,7 +27,9 @@ from tests.wsserver import ScriptedServer
 
 KEY = "sk-test-SECRET-0123456789"
 WALLET = "1" * 32
-CONFIGURE = ls.Configure(wallet_pubkeys=(WALLET,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
+CONFIGURE = ls.proto.Configure(
+    wallet_pubkeys=(WALLET,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
+)
 FAST = Backoff(initial=0.01, maximum=0.04)
 PNL = '{"type":"pnl_update","position_id":%d,"profit_units":1,"proceeds_units":2,"server_time_ms":3}'
 
@@ -87,8 +89,8 @@ def test_handshake_configure_first(server: ScriptedServer, rec: TransportLog, ma
     assert hello.session_id == 1
     assert server.api_keys == [KEY]
     ((_number, configure),) = server.frames("configure")
-    assert configure == json.loads(ls.encode_client(CONFIGURE))
-    assert server.received[0][1] == ls.encode_client(CONFIGURE)  # byte-exact compact encoding
+    assert configure == json.loads(ls.proto.encode_client(CONFIGURE))
+    assert server.received[0][1] == ls.proto.encode_client(CONFIGURE)  # byte-exact compact encoding
     assert rec.messages.snapshot()[0] == hello
     assert rec.of(Connected) == [Connected(hello=hello, reconnect=False)]
     assert conn.connected
@@ -163,19 +165,19 @@ def test_reconnect_sends_current_intent_and_replays_queued_actions_once_in_order
     conn = make()
     conn.connect()
     new_strategy = ls.StrategyConfig(target_profit_pct=80, stop_loss_pct=5, trailing_stop_pct=3)
-    assert conn.send(ls.UpdateWallets(wallet_pubkeys=(WALLET, "2" * 32)))
-    assert conn.send(ls.UpdateStrategy(strategy=new_strategy))
+    assert conn.send(ls.proto.UpdateWallets(wallet_pubkeys=(WALLET, "2" * 32)))
+    assert conn.send(ls.proto.UpdateStrategy(strategy=new_strategy))
     server.wait_frames("update_strategy")
 
     server.reject_status = 503  # reconnects fail until the test lets them through
     server.drop()
     rec.events.wait_of(Reconnecting, 2)
-    assert conn.send(ls.ClosePosition(position_id=7)) is False  # kept, not lost
-    assert conn.send(ls.RequestExitSignal(token_account="ATA", slippage_bps=900)) is False
-    assert conn.send(ls.Ping(client_time_ms=1)) is False  # pings are not kept
+    assert conn.send(ls.proto.ClosePosition(position_id=7)) is False  # kept, not lost
+    assert conn.send(ls.proto.RequestExitSignal(token_account="ATA", slippage_bps=900)) is False
+    assert conn.send(ls.proto.Ping(client_time_ms=1)) is False  # pings are not kept
     server.reject_status = None
     rec.events.wait(reconnected)
-    assert conn.send(ls.ClosePosition(position_id=8))
+    assert conn.send(ls.proto.ClosePosition(position_id=8))
 
     frames = server.wait_frames("close_position", 2)
     second = [d for n, d in server.frames() if n == 1]
@@ -203,7 +205,7 @@ def test_intent_updates_while_disconnected_go_into_the_next_configure(
     server.reject_status = 503
     server.drop()
     rec.events.wait_of(Reconnecting)
-    conn.send(ls.UpdateWallets(wallet_pubkeys=("3" * 32,)))
+    conn.send(ls.proto.UpdateWallets(wallet_pubkeys=("3" * 32,)))
     conn.update_intent(send_mode="helius_sender", tip_lamports=1000)
     # an attempt that starts after the one in flight during the update builds its configure anew
     after = server.attempts
@@ -289,7 +291,7 @@ def test_attempt_cap_ends_the_session(server: ScriptedServer, rec: TransportLog,
     assert "after 3 attempts" in str(closed.error)
     assert server.attempts == 4
     with pytest.raises(ls.SessionClosedError):
-        conn.send(ls.ClosePosition(position_id=1))
+        conn.send(ls.proto.ClosePosition(position_id=1))
 
 
 @pytest.mark.parametrize(
@@ -357,7 +359,7 @@ def test_concurrent_sends_never_interleave(server: ScriptedServer, make: Any) ->
 
     def sender(worker: int) -> None:
         for seq in range(per_thread):
-            conn.send(ls.MirrorBuyResult(mint=f"{worker}:{seq}:" + "m" * (seq % 50), success=True))
+            conn.send(ls.proto.MirrorBuyResult(mint=f"{worker}:{seq}:" + "m" * (seq % 50), success=True))
 
     workers = [threading.Thread(target=sender, args=(n,)) for n in range(threads)]
     for worker in workers:
@@ -381,7 +383,7 @@ def test_close_is_idempotent_and_stops_everything(server: ScriptedServer, rec: T
     assert rec.of(Closed)[0].error is None
     assert rec.of(Disconnected)[-1].will_reconnect is False
     with pytest.raises(ls.SessionClosedError):
-        conn.send(ls.ClosePosition(position_id=1))
+        conn.send(ls.proto.ClosePosition(position_id=1))
     with pytest.raises(ls.SessionClosedError):
         conn.connect()
     assert not any(t.name == "lasersell-reader" for t in threading.enumerate())

@@ -165,7 +165,7 @@ def test_the_event_table_is_the_registry_and_the_routing_table() -> None:
         name: (cls.__name__, _lane_column(ROUTES[name]), ROUTES[name].order.value) for cls, name in CLASS_NAMES.items()
     }
     assert event_table() == expected
-    assert set(event_table()) == set(ls.EVENT_NAMES)
+    assert set(event_table()) == set(ls.stream.EVENT_NAMES)
 
 
 def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:

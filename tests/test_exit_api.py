@@ -48,7 +48,7 @@ def buy(**overrides: Any) -> ls.BuildBuyTxRequest:
 def test_minimal_sell_sends_the_official_payload_and_headers(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
     http.queue("/v1/sell", reply(200, OK))
     response = api.build_sell_tx(sell())
-    assert response == ls.BuildTxResponse(tx="AQAB", route={"market_type": "pumpfun"}, debug=None)
+    assert response == ls.exit_api.BuildTxResponse(tx="AQAB", route={"market_type": "pumpfun"}, debug=None)
     (request,) = http.requests
     assert (request.method, request.path) == ("POST", "/v1/sell")
     assert request.headers["x-api-key"] == KEY
@@ -60,9 +60,11 @@ def test_full_sell_request_matches_the_schema(http: ScriptedHttp, api: ls.ExitAp
     http.queue("/v1/sell", reply(200, OK))
     api.build_sell_tx(
         sell(
-            output=ls.SellOutput.USD1,
+            output=ls.exit_api.SellOutput.USD1,
             mode="fast",
-            market_context=ls.MarketContext(market_type="pump_swap", pumpswap=ls.PumpSwapContext(pool="PoolAddr...")),
+            market_context=ls.proto.MarketContext(
+                market_type="pump_swap", pumpswap=ls.proto.PumpSwapContext(pool="PoolAddr...")
+            ),
             send_mode="helius_sender",
             tip_lamports=1000,
             partner_fee_recipient=FEE,
@@ -101,7 +103,7 @@ def test_buy_requests_match_the_fixtures(
 
 def test_partial_sell_helper_sends_only_the_position_basics(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
     http.queue("/v1/sell", reply(200, OK))
-    message = ls.decode_server(
+    message = ls.proto.decode_server(
         json.dumps(
             {
                 "type": "position_opened",
@@ -331,7 +333,7 @@ def test_register_wallet_sends_a_verifiable_proof_once(http: ScriptedHttp, api: 
         "label": "My Trading Wallet",
     }
 
-    forged = ls.WalletProof(
+    forged = ls.proto.WalletProof(
         wallet_pubkey=str(keypair.pubkey()), signature=str(Keypair().sign_message(b"x")), message=proof.message
     )
     with pytest.raises(ls.ExitApiError) as info:
@@ -359,15 +361,17 @@ def test_secrets_stay_out_of_reprs(http: ScriptedHttp) -> None:
 def test_defaults_follow_the_spec() -> None:
     client = ls.ExitApiClient()
     assert client.base_url == "https://api.lasersell.io"
-    assert ls.RetryPolicy() == RetryPolicy(max_attempts=2, initial_backoff=0.025, max_backoff=0.025, jitter=0.025)
+    assert ls.backoff.RetryPolicy() == RetryPolicy(
+        max_attempts=2, initial_backoff=0.025, max_backoff=0.025, jitter=0.025
+    )
     assert RetryPolicy().delay(1, rand=lambda: 1.0) == pytest.approx(0.05)
-    assert ls.LOW_LATENCY_RETRY_POLICY.delay(3, rand=lambda: 0.0) == pytest.approx(0.1)
+    assert ls.backoff.LOW_LATENCY_RETRY_POLICY.delay(3, rand=lambda: 0.0) == pytest.approx(0.1)
     client.close()
 
 
 def test_the_low_latency_preset_really_differs_from_the_defaults(http: ScriptedHttp) -> None:
     """With 2 attempts only the first delay is ever used; the preset's third attempt uses the doubling."""
-    preset, default = ls.LOW_LATENCY_RETRY_POLICY, ls.RetryPolicy()
+    preset, default = ls.backoff.LOW_LATENCY_RETRY_POLICY, ls.backoff.RetryPolicy()
     assert (preset.max_attempts, default.max_attempts) == (3, 2)
     assert preset.delay(2, rand=lambda: 0.0) == pytest.approx(0.05)  # the wait before the third attempt
     http.queue("/v1/sell", reply(503, {"error": "busy"}), reply(503, {"error": "busy"}), reply(200, OK))

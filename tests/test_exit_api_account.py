@@ -50,10 +50,10 @@ def trade(trade_id: int, **overrides: Any) -> Dict[str, Any]:
 def test_account_sends_a_bare_get_and_decodes_the_fixture(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
     http.queue("/v1/account", reply(200, fixture_json("rest_account_response.json")))
     account = api.account()
-    assert account == ls.AccountInfo(
+    assert account == ls.exit_api.AccountInfo(
         tier=1,
         tier_name="tier_1",
-        limits=ls.AccountLimits(max_wallets=5, max_positions_per_wallet=100, max_positions_per_session=500),
+        limits=ls.exit_api.AccountLimits(max_wallets=5, max_positions_per_wallet=100, max_positions_per_session=500),
     )
     assert account.wallets is None  # the documented body does not list them
     (request,) = http.requests
@@ -136,7 +136,7 @@ def test_history_fixture_decodes_exactly(http: ScriptedHttp, api: ls.ExitApiClie
     assert page.total == 118
     assert [t.id for t in page.trades] == [118, 117, 116]
     first, loss, open_ = page.trades
-    assert first == ls.TradeRecord(
+    assert first == ls.exit_api.TradeRecord(
         id=118,
         session_id=2041,
         position_id=7,
@@ -169,7 +169,7 @@ def test_history_fixture_decodes_exactly(http: ScriptedHttp, api: ls.ExitApiClie
 
 def test_empty_history_has_no_total(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
     http.queue(DEFAULT_HISTORY, reply(200, fixture_json("rest_history_response_empty.json")))
-    assert api.history() == ls.TradeHistoryPage(trades=(), total=None)
+    assert api.history() == ls.exit_api.TradeHistoryPage(trades=(), total=None)
 
 
 def test_history_query_matches_the_fixture(http: ScriptedHttp, api: ls.ExitApiClient) -> None:
@@ -401,20 +401,23 @@ def test_unregister_is_retried_when_transient_and_checks_its_input(http: Scripte
     [
         (
             reply(200, fixture_json("rest_healthz_response.json")),
-            ls.HealthStatus(ok=True, http_status=200, status="ok"),
+            ls.exit_api.HealthStatus(ok=True, http_status=200, status="ok"),
         ),
-        (reply(200, "OK"), ls.HealthStatus(ok=True, http_status=200)),
-        (reply(204, ""), ls.HealthStatus(ok=True, http_status=204)),
+        (reply(200, "OK"), ls.exit_api.HealthStatus(ok=True, http_status=200)),
+        (reply(204, ""), ls.exit_api.HealthStatus(ok=True, http_status=204)),
         (
             reply(200, {"status": "degraded", "message": "rpc lagging"}),
-            ls.HealthStatus(ok=False, http_status=200, status="degraded", detail="rpc lagging"),
+            ls.exit_api.HealthStatus(ok=False, http_status=200, status="degraded", detail="rpc lagging"),
         ),
-        (reply(503, {"error": "maintenance"}), ls.HealthStatus(ok=False, http_status=503, detail="maintenance")),
-        (reply(404, "no such path"), ls.HealthStatus(ok=False, http_status=404, detail="no such path")),
+        (
+            reply(503, {"error": "maintenance"}),
+            ls.exit_api.HealthStatus(ok=False, http_status=503, detail="maintenance"),
+        ),
+        (reply(404, "no such path"), ls.exit_api.HealthStatus(ok=False, http_status=404, detail="no such path")),
     ],
 )
 def test_health_reports_what_the_service_says_in_one_request(
-    http: ScriptedHttp, answer: Reply, expected: ls.HealthStatus
+    http: ScriptedHttp, answer: Reply, expected: ls.exit_api.HealthStatus
 ) -> None:
     http.queue("/healthz", answer, reply(200, {"status": "ok"}))
     with ls.ExitApiClient(None, base_url=http.url, retry=NO_WAIT) as client:  # no key needed
@@ -449,6 +452,6 @@ def test_health_without_an_answer_is_a_transport_error() -> None:
 )
 def test_timestamps_read_on_every_supported_python(text: Any, expected: Any) -> None:
     """3.9 and 3.10 read neither ``Z`` nor 1, 2, 4, 5 or 9 fractional digits on their own."""
-    record = ls.TradeRecord(**{**trade(1), "opened_at": text or "", "closed_at": text})
+    record = ls.exit_api.TradeRecord(**{**trade(1), "opened_at": text or "", "closed_at": text})
     assert record.closed_at_datetime == expected
     assert record.opened_at_datetime == expected

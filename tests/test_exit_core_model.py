@@ -31,9 +31,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Type
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import Phase as Stage
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase as Stage, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,

@@ -37,8 +37,8 @@ def test_the_fast_path_matches_the_full_path_byte_for_byte(build: Any) -> None:
     keypair = Keypair()
     unsigned = build(keypair)
     full = ls.sign_unsigned_tx(unsigned, keypair)
-    fast = ls.fast_sign(unsigned, keypair)
-    assert fast.tx_b64 == ls.encode_signed_tx(full)
+    fast = ls.tx.fast_sign(unsigned, keypair)
+    assert fast.tx_b64 == ls.tx.encode_signed_tx(full)
     assert fast.signature == str(full.signatures[0])
     assert fast.blockhash == str(full.message.recent_blockhash)
     assert all(VersionedTransaction.from_bytes(base64.b64decode(fast.tx_b64)).verify_with_results())
@@ -46,14 +46,14 @@ def test_the_fast_path_matches_the_full_path_byte_for_byte(build: Any) -> None:
 
 def test_another_fee_payer_is_refused_without_signing() -> None:
     with pytest.raises(ls.TxSubmitError, match="fee payer is") as info:
-        ls.fast_sign(unsigned_for(Keypair()), Keypair())
+        ls.tx.fast_sign(unsigned_for(Keypair()), Keypair())
     assert info.value.kind == "sign"
 
 
 def test_several_signers_are_left_to_the_full_path() -> None:
     payer, other = Keypair(), Keypair()
     with pytest.raises(ls.TxSubmitError, match="2 signers are required") as info:
-        ls.fast_sign(unsigned_for(payer, other), payer)
+        ls.tx.fast_sign(unsigned_for(payer, other), payer)
     assert info.value.kind == "sign"
 
 
@@ -69,7 +69,7 @@ def test_several_signers_are_left_to_the_full_path() -> None:
 )
 def test_malformed_payloads_are_decode_errors(payload: str, words: str) -> None:
     with pytest.raises(ls.TxSubmitError, match=words) as info:
-        ls.fast_sign(payload, Keypair())
+        ls.tx.fast_sign(payload, Keypair())
     assert info.value.kind == "decode"
 
 
@@ -78,4 +78,4 @@ def test_a_v0_message_with_lookup_tables_signs_the_same() -> None:
     instruction = transfer(TransferParams(from_pubkey=keypair.pubkey(), to_pubkey=Pubkey.new_unique(), lamports=1))
     message = MessageV0.try_compile(keypair.pubkey(), [instruction], [], Hash.new_unique())
     unsigned = base64.b64encode(bytes(VersionedTransaction.populate(message, [Signature.default()]))).decode()
-    assert ls.fast_sign(unsigned, keypair).tx_b64 == ls.encode_signed_tx(ls.sign_unsigned_tx(unsigned, keypair))
+    assert ls.tx.fast_sign(unsigned, keypair).tx_b64 == ls.tx.encode_signed_tx(ls.sign_unsigned_tx(unsigned, keypair))

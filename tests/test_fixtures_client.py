@@ -15,15 +15,15 @@ TWO_WALLETS = (K1, K2)
 BASIC = ls.StrategyConfig(target_profit_pct=5.0, stop_loss_pct=1.5)
 
 EXPECTED: Dict[str, Any] = {
-    "client_ping.json": ls.Ping(client_time_ms=1706000000000),
-    "client_configure.json": ls.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
-    "client_configure_compact.json": ls.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
-    "client_configure_legacy_wallet_pubkey.json": ls.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
-    "client_configure_legacy_wallet_pubkey__canonical.json": ls.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
-    "client_configure_strategy_minimal.json": ls.Configure(
+    "client_ping.json": ls.proto.Ping(client_time_ms=1706000000000),
+    "client_configure.json": ls.proto.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
+    "client_configure_compact.json": ls.proto.Configure(wallet_pubkeys=TWO_WALLETS, strategy=BASIC),
+    "client_configure_legacy_wallet_pubkey.json": ls.proto.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
+    "client_configure_legacy_wallet_pubkey__canonical.json": ls.proto.Configure(wallet_pubkeys=(K1,), strategy=BASIC),
+    "client_configure_strategy_minimal.json": ls.proto.Configure(
         wallet_pubkeys=(K1,), strategy=ls.StrategyConfig(target_profit_pct=25.0, stop_loss_pct=5.0)
     ),
-    "client_configure_take_profit_levels.json": ls.Configure(
+    "client_configure_take_profit_levels.json": ls.proto.Configure(
         wallet_pubkeys=(K1,),
         strategy=ls.StrategyConfig(
             target_profit_pct=0.0,
@@ -36,13 +36,13 @@ EXPECTED: Dict[str, Any] = {
             liquidity_guard=True,
         ),
     ),
-    "client_configure_lifecycle_doc.json": ls.Configure(
+    "client_configure_lifecycle_doc.json": ls.proto.Configure(
         wallet_pubkeys=("WALLET_PUBKEY_1", "WALLET_PUBKEY_2"),
         strategy=ls.StrategyConfig(target_profit_pct=5.0, stop_loss_pct=1.5, trailing_stop_pct=3.0),
         send_mode="helius_sender",
         tip_lamports=1000,
     ),
-    "client_configure_docs_full.json": ls.Configure(
+    "client_configure_docs_full.json": ls.proto.Configure(
         wallet_pubkeys=("WalletPubkey1...", "WalletPubkey2..."),
         strategy=ls.StrategyConfig(target_profit_pct=5.0, stop_loss_pct=1.5, trailing_stop_pct=3.0),
         send_mode="helius_sender",
@@ -62,7 +62,7 @@ EXPECTED: Dict[str, Any] = {
             buy_slippage_bps=2500,
         ),
     ),
-    "client_configure_mirror_full.json": ls.Configure(
+    "client_configure_mirror_full.json": ls.proto.Configure(
         wallet_pubkeys=(K5,),
         strategy=ls.StrategyConfig(
             target_profit_pct=50.0,
@@ -88,26 +88,28 @@ EXPECTED: Dict[str, Any] = {
             max_consecutive_losses=3,
         ),
     ),
-    "client_update_strategy.json": ls.UpdateStrategy(
+    "client_update_strategy.json": ls.proto.UpdateStrategy(
         strategy=ls.StrategyConfig(
             target_profit_pct=15.0, stop_loss_pct=3.0, trailing_stop_pct=7.0, sell_on_graduation=True
         )
     ),
-    "client_close_position_by_id.json": ls.ClosePosition(position_id=1),
-    "client_close_position_by_token_account.json": ls.ClosePosition(token_account="ATA..."),
-    "client_request_exit_signal_by_id.json": ls.RequestExitSignal(position_id=1, slippage_bps=3000),
-    "client_request_exit_signal_by_token_account.json": ls.RequestExitSignal(token_account="ATA...", slippage_bps=3000),
-    "client_request_exit_signal_deadline.json": ls.RequestExitSignal(token_account=K2),
-    "client_sell_now_alias.json": ls.RequestExitSignal(position_id=123, slippage_bps=42),
-    "client_sell_now_alias__canonical.json": ls.RequestExitSignal(position_id=123, slippage_bps=42),
-    "client_update_wallets.json": ls.UpdateWallets(wallet_pubkeys=("WalletPubkey1...", "WalletPubkey3...")),
-    "client_update_wallets_single_string.json": ls.UpdateWallets(wallet_pubkeys=(K1,)),
-    "client_update_wallets_single_string__canonical.json": ls.UpdateWallets(wallet_pubkeys=(K1,)),
-    "client_update_position_strategy.json": ls.UpdatePositionStrategy(
+    "client_close_position_by_id.json": ls.proto.ClosePosition(position_id=1),
+    "client_close_position_by_token_account.json": ls.proto.ClosePosition(token_account="ATA..."),
+    "client_request_exit_signal_by_id.json": ls.proto.RequestExitSignal(position_id=1, slippage_bps=3000),
+    "client_request_exit_signal_by_token_account.json": ls.proto.RequestExitSignal(
+        token_account="ATA...", slippage_bps=3000
+    ),
+    "client_request_exit_signal_deadline.json": ls.proto.RequestExitSignal(token_account=K2),
+    "client_sell_now_alias.json": ls.proto.RequestExitSignal(position_id=123, slippage_bps=42),
+    "client_sell_now_alias__canonical.json": ls.proto.RequestExitSignal(position_id=123, slippage_bps=42),
+    "client_update_wallets.json": ls.proto.UpdateWallets(wallet_pubkeys=("WalletPubkey1...", "WalletPubkey3...")),
+    "client_update_wallets_single_string.json": ls.proto.UpdateWallets(wallet_pubkeys=(K1,)),
+    "client_update_wallets_single_string__canonical.json": ls.proto.UpdateWallets(wallet_pubkeys=(K1,)),
+    "client_update_position_strategy.json": ls.proto.UpdatePositionStrategy(
         position_id=1,
         strategy=ls.StrategyConfig(target_profit_pct=200.0, stop_loss_pct=5.0, trailing_stop_pct=10.0),
     ),
-    "client_update_watch_wallets.json": ls.UpdateWatchWallets(
+    "client_update_watch_wallets.json": ls.proto.UpdateWatchWallets(
         watch_wallets=(
             ls.WatchWalletEntry(pubkey="WatchWalletPubkey1..."),
             ls.WatchWalletEntry(
@@ -116,9 +118,9 @@ EXPECTED: Dict[str, Any] = {
             ),
         )
     ),
-    "client_update_watch_wallets_empty.json": ls.UpdateWatchWallets(watch_wallets=()),
-    "client_mirror_buy_result.json": ls.MirrorBuyResult(mint="TokenMint...", success=True),
-    "client_mirror_buy_result_failure.json": ls.MirrorBuyResult(mint=K1, success=False),
+    "client_update_watch_wallets_empty.json": ls.proto.UpdateWatchWallets(watch_wallets=()),
+    "client_mirror_buy_result.json": ls.proto.MirrorBuyResult(mint="TokenMint...", success=True),
+    "client_mirror_buy_result_failure.json": ls.proto.MirrorBuyResult(mint=K1, success=False),
 }
 
 # Fixtures whose JSON is not canonical, and the fixture holding their canonical encoding.
@@ -136,49 +138,51 @@ def test_every_client_fixture_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_client_fixture_decodes_to_expected_value(name: str) -> None:
-    decoded = ls.decode_client(fixture_bytes(name))
+    decoded = ls.proto.decode_client(fixture_bytes(name))
     assert decoded == EXPECTED[name]
     assert type(decoded) is type(EXPECTED[name])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_client_fixture_round_trips(name: str) -> None:
-    decoded = ls.decode_client(fixture_bytes(name))
-    assert ls.decode_client(ls.encode_client(decoded)) == decoded
+    decoded = ls.proto.decode_client(fixture_bytes(name))
+    assert ls.proto.decode_client(ls.proto.encode_client(decoded)) == decoded
 
 
 @pytest.mark.parametrize("name", sorted(CANONICAL))
 def test_non_canonical_fixture_encodes_to_its_canonical_form(name: str) -> None:
     canonical = CANONICAL[name]
-    decoded = ls.decode_client(fixture_bytes(name))
-    assert decoded == ls.decode_client(fixture_bytes(canonical))
-    assert json.loads(ls.encode_client(decoded)) == fixture_json(canonical)
+    decoded = ls.proto.decode_client(fixture_bytes(name))
+    assert decoded == ls.proto.decode_client(fixture_bytes(canonical))
+    assert json.loads(ls.proto.encode_client(decoded)) == fixture_json(canonical)
 
 
 def test_compact_configure_is_byte_exact_apart_from_layout() -> None:
     """The recommended encoding: compact separators, type first, no nulls, canonical key order."""
-    text = ls.encode_client(EXPECTED["client_configure_compact.json"])
+    text = ls.proto.encode_client(EXPECTED["client_configure_compact.json"])
     expected = json.dumps(fixture_json("client_configure_compact.json"), separators=(",", ":"))
     assert text == expected
 
 
 def test_legacy_aliases_are_never_written() -> None:
-    configure = ls.encode_client(ls.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json")))
+    configure = ls.proto.encode_client(
+        ls.proto.decode_client(fixture_bytes("client_configure_legacy_wallet_pubkey.json"))
+    )
     assert '"wallet_pubkey"' not in configure
     assert '"wallet_pubkeys":["' + K1 + '"]' in configure
-    request = ls.encode_client(ls.decode_client(fixture_bytes("client_sell_now_alias.json")))
+    request = ls.proto.encode_client(ls.proto.decode_client(fixture_bytes("client_sell_now_alias.json")))
     assert request.startswith('{"type":"request_exit_signal"')
 
 
 def test_configure_omits_unset_optionals_and_empty_watch_wallets() -> None:
-    wire = json.loads(ls.encode_client(ls.Configure(wallet_pubkeys=(K1,), strategy=BASIC)))
+    wire = json.loads(ls.proto.encode_client(ls.proto.Configure(wallet_pubkeys=(K1,), strategy=BASIC)))
     assert set(wire) == {"type", "wallet_pubkeys", "strategy"}
     assert "take_profit_levels" not in wire["strategy"]  # omitted when empty
     assert wire["strategy"]["trailing_stop_pct"] == 0.0  # other defaults always written
 
 
 def test_update_watch_wallets_always_writes_the_list() -> None:
-    assert ls.encode_client(ls.UpdateWatchWallets(watch_wallets=())) == (
+    assert ls.proto.encode_client(ls.proto.UpdateWatchWallets(watch_wallets=())) == (
         '{"type":"update_watch_wallets","watch_wallets":[]}'
     )
 
@@ -201,8 +205,8 @@ def test_mirror_config_writes_documented_defaults() -> None:
 
 def test_mirror_config_decodes_absent_keys_as_the_protocol_zero() -> None:
     frame = '{"type":"configure","wallet_pubkeys":["w"],"strategy":{"target_profit_pct":1,"stop_loss_pct":1},"mirror_config":{}}'
-    configure = ls.decode_client(frame)
-    assert isinstance(configure, ls.Configure)
+    configure = ls.proto.decode_client(frame)
+    assert isinstance(configure, ls.proto.Configure)
     assert configure.mirror_config == ls.MirrorConfig(
         max_positions_per_wallet=0,
         cooldown_sec=0,
@@ -213,7 +217,9 @@ def test_mirror_config_decodes_absent_keys_as_the_protocol_zero() -> None:
 
 
 def test_float_fields_given_as_ints_are_written_as_floats() -> None:
-    text = ls.encode_client(ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)))
+    text = ls.proto.encode_client(
+        ls.proto.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
+    )
     assert '"target_profit_pct":50.0' in text
     assert '"stop_loss_pct":10.0' in text
 
@@ -223,21 +229,21 @@ def test_null_in_defaulted_fields_means_absent() -> None:
         '{"type":"update_strategy","strategy":{"target_profit_pct":1,"stop_loss_pct":2,'
         '"trailing_stop_pct":null,"sell_on_graduation":null,"take_profit_levels":null}}'
     )
-    message = ls.decode_client(frame)
-    assert message == ls.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=1.0, stop_loss_pct=2.0))
+    message = ls.proto.decode_client(frame)
+    assert message == ls.proto.UpdateStrategy(strategy=ls.StrategyConfig(target_profit_pct=1.0, stop_loss_pct=2.0))
 
 
 def test_decode_client_rejects_unknown_types() -> None:
     with pytest.raises(ls.ProtocolError, match="unknown client message type 'subscribe'") as info:
-        ls.decode_client('{"type":"subscribe"}')
+        ls.proto.decode_client('{"type":"subscribe"}')
     assert info.value.message_type == "subscribe"
 
 
 def test_selectors_decode_in_any_combination() -> None:
     """The server side accepts both or neither selector (PROTO); the session enforces exactly one."""
-    assert ls.decode_client('{"type":"close_position"}') == ls.ClosePosition()
-    both = ls.decode_client('{"type":"close_position","position_id":1,"token_account":"a"}')
-    assert both == ls.ClosePosition(position_id=1, token_account="a")
+    assert ls.proto.decode_client('{"type":"close_position"}') == ls.proto.ClosePosition()
+    both = ls.proto.decode_client('{"type":"close_position","position_id":1,"token_account":"a"}')
+    assert both == ls.proto.ClosePosition(position_id=1, token_account="a")
 
 
 def test_to_wire_rejects_non_protocol_values() -> None:
@@ -248,13 +254,15 @@ def test_to_wire_rejects_non_protocol_values() -> None:
 def test_the_converter_has_tagged_unions_for_both_directions() -> None:
     from lasersell_sync.proto.converter import converter
 
-    assert converter.structure({"type": "sell_now", "position_id": 1}, ls.ClientMessage) == ls.RequestExitSignal(
-        position_id=1
+    assert converter.structure(
+        {"type": "sell_now", "position_id": 1}, ls.proto.ClientMessage
+    ) == ls.proto.RequestExitSignal(position_id=1)
+    assert converter.structure({"type": "pong", "server_time_ms": 3}, ls.proto.ServerMessage) == ls.Pong(
+        server_time_ms=3
     )
-    assert converter.structure({"type": "pong", "server_time_ms": 3}, ls.ServerMessage) == ls.Pong(server_time_ms=3)
-    assert converter.unstructure(ls.Pong(server_time_ms=3), ls.ServerMessage) == {
+    assert converter.unstructure(ls.Pong(server_time_ms=3), ls.proto.ServerMessage) == {
         "type": "pong",
         "server_time_ms": 3,
     }
     with pytest.raises(ls.ProtocolError, match="field 'server_time_ms'"):
-        converter.structure({"type": "pong"}, ls.ServerMessage)
+        converter.structure({"type": "pong"}, ls.proto.ServerMessage)

@@ -15,13 +15,15 @@ SPL = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 T22 = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
 K1, K2, K3, K4, K5 = (str(n) * 32 for n in range(1, 6))
 WSOL = "So11111111111111111111111111111111111111112"
-PUMPSWAP_DOCS = ls.MarketContext(market_type="pump_swap", pumpswap=ls.PumpSwapContext(pool="PoolAddress..."))
+PUMPSWAP_DOCS = ls.proto.MarketContext(
+    market_type="pump_swap", pumpswap=ls.proto.PumpSwapContext(pool="PoolAddress...")
+)
 
 EXPECTED: Dict[str, Any] = {
     "server_hello_ok.json": ls.HelloOk(
         session_id=42,
         server_time_ms=1706000000000,
-        limits=ls.Limits(
+        limits=ls.proto.Limits(
             hi_capacity=1024,
             pnl_flush_ms=1000,
             max_positions_per_session=100,
@@ -34,7 +36,7 @@ EXPECTED: Dict[str, Any] = {
     "server_hello_ok_tier_professional.json": ls.HelloOk(
         session_id=42,
         server_time_ms=1706000000000,
-        limits=ls.Limits(
+        limits=ls.proto.Limits(
             hi_capacity=256,
             pnl_flush_ms=100,
             max_positions_per_session=500,
@@ -46,7 +48,7 @@ EXPECTED: Dict[str, Any] = {
     "server_hello_ok_proto_roundtrip.json": ls.HelloOk(
         session_id=42,
         server_time_ms=1700000000000,
-        limits=ls.Limits(
+        limits=ls.proto.Limits(
             hi_capacity=256,
             pnl_flush_ms=100,
             max_positions_per_session=256,
@@ -59,7 +61,7 @@ EXPECTED: Dict[str, Any] = {
     "server_hello_ok_minimal_limits.json": ls.HelloOk(
         session_id=1,
         server_time_ms=1706000000000,
-        limits=ls.Limits(hi_capacity=256, pnl_flush_ms=100, max_positions_per_session=2),
+        limits=ls.proto.Limits(hi_capacity=256, pnl_flush_ms=100, max_positions_per_session=2),
     ),
     "server_pong.json": ls.Pong(server_time_ms=1706000000001),
     "server_extra_fields_ignored.json": ls.Pong(server_time_ms=1706000000002),
@@ -100,9 +102,9 @@ EXPECTED: Dict[str, Any] = {
         token_program=T22,
         tokens=123456789012,
         entry_quote_units=250000000,
-        market_context=ls.MarketContext(
+        market_context=ls.proto.MarketContext(
             market_type="raydium_launchpad",
-            raydium_launchpad=ls.RaydiumLaunchpadContext(
+            raydium_launchpad=ls.proto.RaydiumLaunchpadContext(
                 pool=K1, config=K2, platform=K3, quote_mint=WSOL, user_quote_account=K4
             ),
         ),
@@ -124,7 +126,7 @@ EXPECTED: Dict[str, Any] = {
         token_account=K2,
         tokens=1000,
         entry_quote_units=1000000,
-        market_context=ls.MarketContext(market_type="future_dex", extra={"future_dex": {"pool": K3}}),
+        market_context=ls.proto.MarketContext(market_type="future_dex", extra={"future_dex": {"pool": K3}}),
         slot=280000001,
     ),
     "server_position_closed.json": ls.PositionClosed(
@@ -168,9 +170,9 @@ EXPECTED: Dict[str, Any] = {
         profit_units=5,
         reason="tp",
         triggered_at_ms=123,
-        market_context=ls.MarketContext(
+        market_context=ls.proto.MarketContext(
             market_type="raydium_cpmm",
-            raydium_cpmm=ls.RaydiumCpmmContext(pool=K1, config=K2, quote_mint=K3, user_quote_account=K4),
+            raydium_cpmm=ls.proto.RaydiumCpmmContext(pool=K1, config=K2, quote_mint=K3, user_quote_account=K4),
         ),
         unsigned_tx_b64="dGVzdA==",
     ),
@@ -209,7 +211,7 @@ EXPECTED: Dict[str, Any] = {
         profit_units=-37500000,
         reason="stop_loss",
         triggered_at_ms=1706000009000,
-        market_context=ls.MarketContext(market_type="pump_fun", pumpfun=ls.PumpFunContext()),
+        market_context=ls.proto.MarketContext(market_type="pump_fun", pumpfun=ls.proto.PumpFunContext()),
         unsigned_tx_b64="dGVzdA==",
         mirror_source="WatchedWalletPubkey...",
         watched=True,
@@ -261,10 +263,10 @@ EXPECTED: Dict[str, Any] = {
     "server_liquidity_snapshot.json": ls.LiquiditySnapshot(
         position_id=1,
         bands=(
-            ls.SlippageBand(slippage_bps=100, max_tokens=500000, coverage_pct=10.0),
-            ls.SlippageBand(slippage_bps=200, max_tokens=1200000, coverage_pct=24.0),
-            ls.SlippageBand(slippage_bps=500, max_tokens=3000000, coverage_pct=60.0),
-            ls.SlippageBand(slippage_bps=1000, max_tokens=5000000, coverage_pct=100.0),
+            ls.proto.SlippageBand(slippage_bps=100, max_tokens=500000, coverage_pct=10.0),
+            ls.proto.SlippageBand(slippage_bps=200, max_tokens=1200000, coverage_pct=24.0),
+            ls.proto.SlippageBand(slippage_bps=500, max_tokens=3000000, coverage_pct=60.0),
+            ls.proto.SlippageBand(slippage_bps=1000, max_tokens=5000000, coverage_pct=100.0),
         ),
         liquidity_trend="stable",
         server_time_ms=1706000003000,
@@ -272,8 +274,8 @@ EXPECTED: Dict[str, Any] = {
     "server_liquidity_snapshot_proto_roundtrip.json": ls.LiquiditySnapshot(
         position_id=5,
         bands=(
-            ls.SlippageBand(slippage_bps=100, max_tokens=5000, coverage_pct=50.0),
-            ls.SlippageBand(slippage_bps=500, max_tokens=10000, coverage_pct=100.0),
+            ls.proto.SlippageBand(slippage_bps=100, max_tokens=5000, coverage_pct=50.0),
+            ls.proto.SlippageBand(slippage_bps=500, max_tokens=10000, coverage_pct=100.0),
         ),
         liquidity_trend="growing",
         server_time_ms=999,
@@ -281,10 +283,10 @@ EXPECTED: Dict[str, Any] = {
     "server_liquidity_snapshot_draining_watched.json": ls.LiquiditySnapshot(
         position_id=7,
         bands=(
-            ls.SlippageBand(slippage_bps=100, max_tokens=0, coverage_pct=0.0),
-            ls.SlippageBand(slippage_bps=200, max_tokens=1500, coverage_pct=1.2),
-            ls.SlippageBand(slippage_bps=500, max_tokens=9000, coverage_pct=7.5),
-            ls.SlippageBand(slippage_bps=1000, max_tokens=20000, coverage_pct=16.66),
+            ls.proto.SlippageBand(slippage_bps=100, max_tokens=0, coverage_pct=0.0),
+            ls.proto.SlippageBand(slippage_bps=200, max_tokens=1500, coverage_pct=1.2),
+            ls.proto.SlippageBand(slippage_bps=500, max_tokens=9000, coverage_pct=7.5),
+            ls.proto.SlippageBand(slippage_bps=1000, max_tokens=20000, coverage_pct=16.66),
         ),
         liquidity_trend="draining",
         server_time_ms=1706000004000,
@@ -328,29 +330,29 @@ EXPECTED: Dict[str, Any] = {
     ),
 }
 
-MARKET_CONTEXTS: Dict[str, ls.MarketContext] = {
-    "market_context_pump_fun.json": ls.MarketContext(market_type="pump_fun", pumpfun=ls.PumpFunContext()),
-    "market_context_pump_swap.json": ls.MarketContext(
-        market_type="pump_swap", pumpswap=ls.PumpSwapContext(pool=K1, global_config=K2)
+MARKET_CONTEXTS: Dict[str, ls.proto.MarketContext] = {
+    "market_context_pump_fun.json": ls.proto.MarketContext(market_type="pump_fun", pumpfun=ls.proto.PumpFunContext()),
+    "market_context_pump_swap.json": ls.proto.MarketContext(
+        market_type="pump_swap", pumpswap=ls.proto.PumpSwapContext(pool=K1, global_config=K2)
     ),
     "market_context_pump_swap_pool_only.json": PUMPSWAP_DOCS,
-    "market_context_meteora_dbc.json": ls.MarketContext(
-        market_type="meteora_dbc", meteora_dbc=ls.MeteoraDbcContext(pool=K1, config=K2, quote_mint=K3)
+    "market_context_meteora_dbc.json": ls.proto.MarketContext(
+        market_type="meteora_dbc", meteora_dbc=ls.proto.MeteoraDbcContext(pool=K1, config=K2, quote_mint=K3)
     ),
-    "market_context_meteora_damm_v2.json": ls.MarketContext(
-        market_type="meteora_damm_v2", meteora_damm_v2=ls.MeteoraDammV2Context(pool=K1)
+    "market_context_meteora_damm_v2.json": ls.proto.MarketContext(
+        market_type="meteora_damm_v2", meteora_damm_v2=ls.proto.MeteoraDammV2Context(pool=K1)
     ),
-    "market_context_raydium_launchpad.json": ls.MarketContext(
+    "market_context_raydium_launchpad.json": ls.proto.MarketContext(
         market_type="raydium_launchpad",
-        raydium_launchpad=ls.RaydiumLaunchpadContext(
+        raydium_launchpad=ls.proto.RaydiumLaunchpadContext(
             pool=K1, config=K2, platform=K3, quote_mint=K4, user_quote_account=K5
         ),
     ),
-    "market_context_raydium_cpmm.json": ls.MarketContext(
+    "market_context_raydium_cpmm.json": ls.proto.MarketContext(
         market_type="raydium_cpmm",
-        raydium_cpmm=ls.RaydiumCpmmContext(pool=K1, config=K2, quote_mint=K3, user_quote_account=K4),
+        raydium_cpmm=ls.proto.RaydiumCpmmContext(pool=K1, config=K2, quote_mint=K3, user_quote_account=K4),
     ),
-    "market_context_type_only.json": ls.MarketContext(market_type="meteora_damm_v2"),
+    "market_context_type_only.json": ls.proto.MarketContext(market_type="meteora_damm_v2"),
 }
 
 
@@ -362,24 +364,24 @@ def test_every_server_fixture_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_server_fixture_decodes_to_expected_value(name: str) -> None:
-    decoded = ls.decode_server(fixture_bytes(name))
+    decoded = ls.proto.decode_server(fixture_bytes(name))
     assert decoded == EXPECTED[name]
     assert type(decoded) is type(EXPECTED[name])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_server_fixture_round_trips(name: str) -> None:
-    decoded = ls.decode_server(fixture_bytes(name))
-    assert ls.decode_server(ls.encode_server(decoded)) == decoded
+    decoded = ls.proto.decode_server(fixture_bytes(name))
+    assert ls.proto.decode_server(ls.proto.encode_server(decoded)) == decoded
     # str and bytes frames decode identically
-    assert ls.decode_server(fixture_bytes(name).decode()) == decoded
+    assert ls.proto.decode_server(fixture_bytes(name).decode()) == decoded
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_server_encoding_matches_fixture_json(name: str) -> None:
     """Encoding writes the fixture's keys back: no null, defaults omitted where the wire omits them."""
     source = fixture_json(name)
-    encoded = json.loads(ls.encode_server(ls.decode_server(fixture_bytes(name))))
+    encoded = json.loads(ls.proto.encode_server(ls.proto.decode_server(fixture_bytes(name))))
     assert next(iter(encoded)) == "type"
     if name == "server_extra_fields_ignored.json":
         source = {k: source[k] for k in ("type", "server_time_ms")}
@@ -403,20 +405,20 @@ LIMIT_KEYS = {
 
 
 def test_integer_fields_decode_as_exact_ints() -> None:
-    tick = ls.decode_server(fixture_bytes("server_trade_tick_minimal.json"))
+    tick = ls.proto.decode_server(fixture_bytes("server_trade_tick_minimal.json"))
     assert isinstance(tick, ls.TradeTick)
     assert type(tick.token_amount) is int
     assert tick.token_amount == 2**64 - 1
 
 
 def test_integer_coverage_pct_decodes_as_float() -> None:
-    snapshot = ls.decode_server(fixture_bytes("server_liquidity_snapshot_draining_watched.json"))
+    snapshot = ls.proto.decode_server(fixture_bytes("server_liquidity_snapshot_draining_watched.json"))
     assert isinstance(snapshot, ls.LiquiditySnapshot)
     assert type(snapshot.bands[0].coverage_pct) is float
 
 
 def test_level_index_zero_is_not_none() -> None:
-    signal = ls.decode_server(fixture_bytes("server_exit_signal_with_tx_partial.json"))
+    signal = ls.proto.decode_server(fixture_bytes("server_exit_signal_with_tx_partial.json"))
     assert isinstance(signal, ls.ExitSignalWithTx)
     assert signal.level_index == 0
     assert signal.level_index is not None
@@ -424,7 +426,7 @@ def test_level_index_zero_is_not_none() -> None:
 
 def test_unknown_market_type_is_kept_and_written_back() -> None:
     name = "server_position_opened_unknown_market_type.json"
-    opened = ls.decode_server(fixture_bytes(name))
+    opened = ls.proto.decode_server(fixture_bytes(name))
     assert isinstance(opened, ls.PositionOpened)
     assert opened.market_context is not None
     assert opened.market_context.market_type == "future_dex"
@@ -433,22 +435,22 @@ def test_unknown_market_type_is_kept_and_written_back() -> None:
 
 @pytest.mark.parametrize("name", sorted(MARKET_CONTEXTS))
 def test_market_context_fixture(name: str) -> None:
-    value = ls.proto.from_wire(ls.MarketContext, fixture_json(name))
+    value = ls.proto.from_wire(ls.proto.MarketContext, fixture_json(name))
     assert value == MARKET_CONTEXTS[name]
     assert ls.proto.to_wire(value) == fixture_json(name)
 
 
 def test_messages_are_frozen_and_hashable() -> None:
-    pong = ls.decode_server(fixture_bytes("server_pong.json"))
+    pong = ls.proto.decode_server(fixture_bytes("server_pong.json"))
     with pytest.raises(AttributeError):
         pong.server_time_ms = 1  # type: ignore[misc]
-    snapshot = ls.decode_server(fixture_bytes("server_liquidity_snapshot.json"))
-    assert hash(snapshot) == hash(ls.decode_server(fixture_bytes("server_liquidity_snapshot.json")))
+    snapshot = ls.proto.decode_server(fixture_bytes("server_liquidity_snapshot.json"))
+    assert hash(snapshot) == hash(ls.proto.decode_server(fixture_bytes("server_liquidity_snapshot.json")))
 
 
 @pytest.mark.parametrize("name", sorted(name for name in EXPECTED if name.startswith("server_position_opened")))
 def test_a_position_handle_copies_every_field_of_its_position_opened(name: str) -> None:
-    opened = ls.decode_server(fixture_bytes(name))
+    opened = ls.proto.decode_server(fixture_bytes(name))
     assert isinstance(opened, ls.PositionOpened)
     handle = ls.PositionHandle.from_opened(opened)
     fields = [field.name for field in attrs.fields(ls.PositionHandle)]

@@ -16,7 +16,7 @@ def test_backend_is_the_expected_one() -> None:
     expected = os.environ.get("LASERSELL_EXPECT_JSON_BACKEND")
     if not expected:
         expected = "orjson" if importlib.util.find_spec("orjson") else "json"
-    assert expected == ls.JSON_BACKEND
+    assert expected == ls.proto.JSON_BACKEND
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)

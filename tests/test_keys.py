@@ -66,13 +66,13 @@ def ed25519_pubkey(private: bytes) -> str:
 
 
 def test_the_official_cli_vector() -> None:
-    keypair = ls.keypair_from_seed_phrase(ABANDON)
+    keypair = ls.wallet.keypair_from_seed_phrase(ABANDON)
     assert str(keypair.pubkey()) == OFFICIAL_CLI_VECTOR
-    assert ls.DEFAULT_DERIVATION_PATH == "m/44'/501'/0'/0'"
+    assert ls.wallet.DEFAULT_DERIVATION_PATH == "m/44'/501'/0'/0'"
     assert_signs_for(keypair, OFFICIAL_CLI_VECTOR)
     assert ed25519_pubkey(slip10_ed25519(bip39_seed(ABANDON), [44, 501, 0, 0])) == OFFICIAL_CLI_VECTOR
     pasted = "  Abandon abandon ABANDON\tabandon abandon abandon\nabandon abandon abandon abandon abandon about \n"
-    assert ls.keypair_from_seed_phrase(pasted) == keypair  # case and whitespace do not make a new wallet
+    assert ls.wallet.keypair_from_seed_phrase(pasted) == keypair  # case and whitespace do not make a new wallet
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_the_official_cli_vector() -> None:
 def test_passphrases_and_accounts_match_an_independent_slip10_derivation(
     phrase: str, passphrase: str, path: str, indexes: List[int]
 ) -> None:
-    keypair = ls.keypair_from_seed_phrase(phrase, passphrase=passphrase, derivation_path=path)
+    keypair = ls.wallet.keypair_from_seed_phrase(phrase, passphrase=passphrase, derivation_path=path)
     expected = ed25519_pubkey(slip10_ed25519(bip39_seed(phrase, passphrase), indexes))
     assert str(keypair.pubkey()) == expected
     assert_signs_for(keypair, expected)
@@ -97,7 +97,7 @@ def test_passphrases_and_accounts_match_an_independent_slip10_derivation(
 
 def test_the_bip39_seed_matches_the_reference_vector_and_no_path_is_solana_keygen() -> None:
     assert bip39_seed(ABANDON, "TREZOR") == TREZOR_SEED  # the test's own derivation is right
-    keypair = ls.keypair_from_seed_phrase(ABANDON, passphrase="TREZOR", derivation_path=None)
+    keypair = ls.wallet.keypair_from_seed_phrase(ABANDON, passphrase="TREZOR", derivation_path=None)
     assert str(keypair.pubkey()) == ed25519_pubkey(TREZOR_SEED[:32])
     assert keypair == Keypair.from_seed_phrase_and_passphrase(ABANDON, "TREZOR")  # solana-keygen's no-path key
 
@@ -116,8 +116,8 @@ def test_the_bip39_seed_matches_the_reference_vector_and_no_path_is_solana_keyge
 )
 def test_an_invalid_phrase_is_an_error_not_another_wallet(phrase: str, match: str) -> None:
     error = raises_without(
-        ls.InvalidSeedPhraseError,
-        lambda: ls.keypair_from_seed_phrase(phrase, passphrase=PASSPHRASE),
+        ls.errors.InvalidSeedPhraseError,
+        lambda: ls.wallet.keypair_from_seed_phrase(phrase, passphrase=PASSPHRASE),
         ["abuot", "abandn", PASSPHRASE, "yellow", "legal"],
         match=match,
     )
@@ -141,8 +141,8 @@ def test_an_invalid_phrase_is_an_error_not_another_wallet(phrase: str, match: st
 )
 def test_a_bad_derivation_path_is_refused_before_anything_is_derived(path: str, match: str) -> None:
     error = raises_without(
-        ls.InvalidDerivationPathError,
-        lambda: ls.keypair_from_seed_phrase(ABANDON, derivation_path=path),
+        ls.errors.InvalidDerivationPathError,
+        lambda: ls.wallet.keypair_from_seed_phrase(ABANDON, derivation_path=path),
         ["abandon", "about"],
         match=match,
     )
@@ -151,22 +151,25 @@ def test_a_bad_derivation_path_is_refused_before_anything_is_derived(path: str, 
 
 def test_seed_phrase_arguments_are_type_checked_without_echoing_them() -> None:
     raises_without(
-        TypeError, lambda: ls.keypair_from_seed_phrase(ABANDON.encode()), ["abandon"], "phrase must be a str"
+        TypeError, lambda: ls.wallet.keypair_from_seed_phrase(ABANDON.encode()), ["abandon"], "phrase must be a str"
     )  # type: ignore[arg-type]
     raises_without(
         TypeError,
-        lambda: ls.keypair_from_seed_phrase(ABANDON, passphrase=PASSPHRASE.encode()),
+        lambda: ls.wallet.keypair_from_seed_phrase(ABANDON, passphrase=PASSPHRASE.encode()),
         [PASSPHRASE],
         "passphrase",
     )  # type: ignore[arg-type]
     raises_without(
-        TypeError, lambda: ls.keypair_from_seed_phrase(ABANDON, derivation_path=0), ["abandon"], "derivation_path"
+        TypeError,
+        lambda: ls.wallet.keypair_from_seed_phrase(ABANDON, derivation_path=0),
+        ["abandon"],
+        "derivation_path",
     )  # type: ignore[arg-type]
 
 
 def test_without_the_word_list_package_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mnemonic", None)  # "import mnemonic" now fails
-    error = raises_without(ls.MissingExtraError, lambda: ls.keypair_from_seed_phrase(ABANDON), ["abandon"])
+    error = raises_without(ls.MissingExtraError, lambda: ls.wallet.keypair_from_seed_phrase(ABANDON), ["abandon"])
     assert "pip install 'lasersell_sync[keystore]'" in str(error)
     assert error.extra == "keystore"
     assert isinstance(error, ls.KeyLoadError)
@@ -188,12 +191,12 @@ def test_a_base58_secret_key_as_phantom_exports_it() -> None:
     keypair = Keypair()
     exported = b58encode(bytes(keypair))
     assert exported == str(keypair)  # the test's encoder agrees with solders
-    loaded = ls.keypair_from_base58(exported)
+    loaded = ls.wallet.keypair_from_base58(exported)
     assert loaded == keypair
     assert_signs_for(loaded, str(keypair.pubkey()))
-    assert ls.keypair_from_base58(f"  {exported}\n") == keypair  # pasted with a newline
+    assert ls.wallet.keypair_from_base58(f"  {exported}\n") == keypair  # pasted with a newline
     low = Keypair.from_seed(bytes(32))  # a secret starting with zero bytes keeps its leading "1"s
-    assert ls.keypair_from_base58(b58encode(bytes(low))) == low
+    assert ls.wallet.keypair_from_base58(b58encode(bytes(low))) == low
 
 
 def test_bad_base58_keys_are_typed_errors_that_never_quote_the_key() -> None:
@@ -213,11 +216,14 @@ def test_bad_base58_keys_are_typed_errors_that_never_quote_the_key() -> None:
     ]
     for text, match in cases:
         error = raises_without(
-            ls.InvalidKeyError, lambda t=text: ls.keypair_from_base58(t), [secret, text[:20] or secret], match
+            ls.errors.InvalidKeyError,
+            lambda t=text: ls.wallet.keypair_from_base58(t),
+            [secret, text[:20] or secret],
+            match,
         )
         assert error.field == "secret"
         assert isinstance(error, ValueError)
-    raises_without(TypeError, lambda: ls.keypair_from_base58(raw), [secret], "secret must be a base58 str")  # type: ignore[arg-type]
+    raises_without(TypeError, lambda: ls.wallet.keypair_from_base58(raw), [secret], "secret must be a base58 str")  # type: ignore[arg-type]
 
 
 # -- solana-keygen files ---------------------------------------------------------------------------
@@ -260,7 +266,7 @@ def test_bad_keygen_files_are_typed_errors_naming_the_file_not_the_numbers(tmp_p
         else:
             path.write_text(content)
         error = raises_without(
-            ls.InvalidKeyError,
+            ls.errors.InvalidKeyError,
             lambda p=path: ls.load_keypair(p),
             [str(keypair), ", ".join(map(str, values[:6]))],
             match,
@@ -277,18 +283,19 @@ def test_unreadable_files_keep_the_old_message(tmp_path: Path) -> None:
     raises_without(TypeError, lambda: ls.load_keypair(42), [], "path must be a str or a path")  # type: ignore[arg-type]
 
 
-def test_the_key_errors_form_one_family_exported_at_the_top() -> None:
+def test_the_key_errors_form_one_family_under_key_load_error() -> None:
     family = [
-        ls.InvalidKeyError,
-        ls.InvalidSeedPhraseError,
-        ls.InvalidDerivationPathError,
-        ls.KeystoreFormatError,
-        ls.WrongPassphraseError,
-        ls.PassphraseRequiredError,
+        ls.errors.InvalidKeyError,
+        ls.errors.InvalidSeedPhraseError,
+        ls.errors.InvalidDerivationPathError,
+        ls.errors.KeystoreFormatError,
+        ls.errors.WrongPassphraseError,
+        ls.errors.PassphraseRequiredError,
         ls.MissingExtraError,
     ]
     for kind in family:
         assert issubclass(kind, ls.KeyLoadError)
-        assert kind.__name__ in ls.__all__
+        assert kind.__name__ in ls.errors.__all__
+    assert "KeyLoadError" in ls.__all__  # catch the family with the top-level name
     assert issubclass(ls.KeyLoadError, ls.LaserSellError)
     assert issubclass(ls.KeyLoadError, ValueError)  # callers of the old load_keypair catch ValueError

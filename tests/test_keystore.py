@@ -77,13 +77,13 @@ def write_json(path: Path, document: Any) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_passphrase_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ls.PASSPHRASE_ENV, raising=False)
+    monkeypatch.delenv(ls.wallet.PASSPHRASE_ENV, raising=False)
 
 
 def test_a_keystore_round_trips_with_the_default_parameters(tmp_path: Path) -> None:
     keypair = Keypair()
     path = tmp_path / "wallet.json"
-    ls.write_keystore(path, keypair, PASSPHRASE)
+    ls.wallet.write_keystore(path, keypair, PASSPHRASE)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["wallet.json"]  # no temporary file left behind
     document = json.loads(path.read_text())
@@ -99,7 +99,7 @@ def test_a_keystore_round_trips_with_the_default_parameters(tmp_path: Path) -> N
     assert str(keypair) not in text
     assert b64(bytes(keypair)) not in text
     assert PASSPHRASE not in text
-    loaded = ls.read_keystore(path, PASSPHRASE)
+    loaded = ls.wallet.read_keystore(path, PASSPHRASE)
     assert loaded == keypair
     assert_signs_for(loaded, str(keypair.pubkey()))
 
@@ -107,21 +107,21 @@ def test_a_keystore_round_trips_with_the_default_parameters(tmp_path: Path) -> N
 def test_the_format_matches_its_description_both_ways(tmp_path: Path) -> None:
     keypair = Keypair()
     written = tmp_path / "written.json"
-    ls.write_keystore(written, keypair, PASSPHRASE, **CHEAP)
+    ls.wallet.write_keystore(written, keypair, PASSPHRASE, **CHEAP)
     assert opened_by_hand(json.loads(written.read_text()), PASSPHRASE) == bytes(keypair)
     by_hand = write_json(tmp_path / "by_hand.json", sealed_by_hand(keypair, PASSPHRASE, m_kib=16, t=2))
-    assert ls.read_keystore(by_hand, PASSPHRASE) == keypair  # the file's own parameters are honoured
+    assert ls.wallet.read_keystore(by_hand, PASSPHRASE) == keypair  # the file's own parameters are honoured
     assert ls.load_keypair(by_hand, passphrase=PASSPHRASE) == keypair  # told from a keygen file by content
     unpadded = json.loads(by_hand.read_text())
     unpadded["kdf"]["salt_b64"] = unpadded["kdf"]["salt_b64"].rstrip("=")
-    assert ls.read_keystore(write_json(tmp_path / "unpadded.json", unpadded), PASSPHRASE) == keypair
+    assert ls.wallet.read_keystore(write_json(tmp_path / "unpadded.json", unpadded), PASSPHRASE) == keypair
 
 
 def test_each_write_draws_a_fresh_salt_and_nonce(tmp_path: Path) -> None:
     keypair = Keypair()
     documents = []
     for name in ("a.json", "b.json"):
-        ls.write_keystore(tmp_path / name, keypair, PASSPHRASE, **CHEAP)
+        ls.wallet.write_keystore(tmp_path / name, keypair, PASSPHRASE, **CHEAP)
         documents.append(json.loads((tmp_path / name).read_text()))
     assert documents[0]["kdf"]["salt_b64"] != documents[1]["kdf"]["salt_b64"]
     assert documents[0]["cipher"]["nonce_b64"] != documents[1]["cipher"]["nonce_b64"]
@@ -131,11 +131,11 @@ def test_each_write_draws_a_fresh_salt_and_nonce(tmp_path: Path) -> None:
 def test_a_wrong_passphrase_is_a_typed_error_without_secrets(tmp_path: Path) -> None:
     keypair = Keypair()
     path = tmp_path / "wallet.json"
-    ls.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
+    ls.wallet.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
     wrong = "not-the-passphrase"
-    for call in (lambda: ls.read_keystore(path, wrong), lambda: ls.load_keypair(path, passphrase=wrong)):
+    for call in (lambda: ls.wallet.read_keystore(path, wrong), lambda: ls.load_keypair(path, passphrase=wrong)):
         error = raises_without(
-            ls.WrongPassphraseError,
+            ls.errors.WrongPassphraseError,
             call,
             [wrong, PASSPHRASE, str(keypair)],
             "wrong passphrase, or the keystore was modified",
@@ -175,12 +175,12 @@ def test_tampering_with_what_the_key_depends_on_fails_decryption(
 ) -> None:
     keypair = Keypair()
     document = sealed_by_hand(keypair, PASSPHRASE)
-    assert ls.read_keystore(write_json(tmp_path / "intact.json", document), PASSPHRASE) == keypair
+    assert ls.wallet.read_keystore(write_json(tmp_path / "intact.json", document), PASSPHRASE) == keypair
     edit(document, section, key, change)
     path = write_json(tmp_path / "tampered.json", document)
     raises_without(
-        ls.WrongPassphraseError,
-        lambda: ls.read_keystore(path, PASSPHRASE),
+        ls.errors.WrongPassphraseError,
+        lambda: ls.wallet.read_keystore(path, PASSPHRASE),
         [PASSPHRASE, str(keypair)],
         "or the keystore was modified",
     )
@@ -189,12 +189,15 @@ def test_tampering_with_what_the_key_depends_on_fails_decryption(
 def test_the_associated_data_is_bound_and_the_version_is_checked(tmp_path: Path) -> None:
     keypair = Keypair()
     other_aad = write_json(tmp_path / "v2aad.json", sealed_by_hand(keypair, PASSPHRASE, aad=b"lasersell-keystore-v2"))
-    raises_without(ls.WrongPassphraseError, lambda: ls.read_keystore(other_aad, PASSPHRASE), [PASSPHRASE])
+    raises_without(ls.errors.WrongPassphraseError, lambda: ls.wallet.read_keystore(other_aad, PASSPHRASE), [PASSPHRASE])
     document = sealed_by_hand(keypair, PASSPHRASE)
     document["version"] = 2
     path = write_json(tmp_path / "v2.json", document)
     error = raises_without(
-        ls.KeystoreFormatError, lambda: ls.read_keystore(path, PASSPHRASE), [PASSPHRASE], "version 2 is not supported"
+        ls.errors.KeystoreFormatError,
+        lambda: ls.wallet.read_keystore(path, PASSPHRASE),
+        [PASSPHRASE],
+        "version 2 is not supported",
     )
     assert error.field == "version"
 
@@ -205,8 +208,8 @@ def test_a_pubkey_that_does_not_match_the_key_inside_is_tampering(tmp_path: Path
     document["pubkey"] = str(Keypair().pubkey())
     path = write_json(tmp_path / "pubkey.json", document)
     error = raises_without(
-        ls.KeystoreFormatError,
-        lambda: ls.read_keystore(path, PASSPHRASE),
+        ls.errors.KeystoreFormatError,
+        lambda: ls.wallet.read_keystore(path, PASSPHRASE),
         [PASSPHRASE, str(keypair)],
         "does not match the decrypted key",
     )
@@ -214,7 +217,7 @@ def test_a_pubkey_that_does_not_match_the_key_inside_is_tampering(tmp_path: Path
     halves = sealed_by_hand(keypair, PASSPHRASE, plaintext=bytes(keypair)[:32] + bytes(Keypair().pubkey()))
     path = write_json(tmp_path / "halves.json", halves)
     error = raises_without(
-        ls.KeystoreFormatError, lambda: ls.read_keystore(path, PASSPHRASE), [PASSPHRASE], "public half"
+        ls.errors.KeystoreFormatError, lambda: ls.wallet.read_keystore(path, PASSPHRASE), [PASSPHRASE], "public half"
     )
     assert error.field == "cipher.ciphertext_b64"
 
@@ -261,7 +264,10 @@ def test_malformed_fields_are_named_before_any_key_is_derived(
     derived: List[int] = []
     monkeypatch.setattr(argon2id, "kdf", lambda *args, **kwargs: derived.append(1))  # must not be reached
     error = raises_without(
-        ls.KeystoreFormatError, lambda: ls.read_keystore(path, PASSPHRASE), [PASSPHRASE, str(keypair)], match
+        ls.errors.KeystoreFormatError,
+        lambda: ls.wallet.read_keystore(path, PASSPHRASE),
+        [PASSPHRASE, str(keypair)],
+        match,
     )
     assert error.field == field
     assert str(path) in str(error)
@@ -278,7 +284,10 @@ def test_missing_fields_are_named(tmp_path: Path) -> None:
         del (document if section is None else document[section])[key]
         path = write_json(tmp_path / f"{field}.json", document)
         error = raises_without(
-            ls.KeystoreFormatError, lambda p=path: ls.read_keystore(p, PASSPHRASE), [PASSPHRASE], "is missing"
+            ls.errors.KeystoreFormatError,
+            lambda p=path: ls.wallet.read_keystore(p, PASSPHRASE),
+            [PASSPHRASE],
+            "is missing",
         )
         assert error.field == field
 
@@ -286,7 +295,7 @@ def test_missing_fields_are_named(tmp_path: Path) -> None:
 def test_truncated_garbage_and_keygen_files_are_not_keystores(tmp_path: Path) -> None:
     keypair = Keypair()
     path = tmp_path / "wallet.json"
-    ls.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
+    ls.wallet.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
     text = path.read_text()
     cases = {
         "truncated": text[: len(text) // 2],
@@ -298,19 +307,22 @@ def test_truncated_garbage_and_keygen_files_are_not_keystores(tmp_path: Path) ->
         broken = tmp_path / f"{name}.json"
         broken.write_text(content)
         error = raises_without(
-            ls.KeystoreFormatError,
-            lambda p=broken: ls.read_keystore(p, PASSPHRASE),
+            ls.errors.KeystoreFormatError,
+            lambda p=broken: ls.wallet.read_keystore(p, PASSPHRASE),
             [PASSPHRASE, str(keypair)],
             "not a keystore",
         )
         assert error.path == str(broken)
     truncated = tmp_path / "truncated.json"
     raises_without(
-        ls.InvalidKeyError, lambda: ls.load_keypair(truncated, passphrase=PASSPHRASE), [PASSPHRASE], "nor a keystore"
+        ls.errors.InvalidKeyError,
+        lambda: ls.load_keypair(truncated, passphrase=PASSPHRASE),
+        [PASSPHRASE],
+        "nor a keystore",
     )
     raises_without(
-        ls.InvalidKeyError,
-        lambda: ls.read_keystore(tmp_path / "missing.json", PASSPHRASE),
+        ls.errors.InvalidKeyError,
+        lambda: ls.wallet.read_keystore(tmp_path / "missing.json", PASSPHRASE),
         [PASSPHRASE],
         "cannot load a keypair from",
     )
@@ -321,22 +333,24 @@ def test_the_passphrase_comes_from_the_argument_then_the_environment(
 ) -> None:
     keypair = Keypair()
     path = tmp_path / "wallet.json"
-    ls.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
-    for call in (lambda: ls.read_keystore(path), lambda: ls.load_keypair(path)):
-        error = raises_without(ls.PassphraseRequiredError, call, [str(keypair)], "LASERSELL_WALLET_PASSPHRASE")
+    ls.wallet.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
+    for call in (lambda: ls.wallet.read_keystore(path), lambda: ls.load_keypair(path)):
+        error = raises_without(ls.errors.PassphraseRequiredError, call, [str(keypair)], "LASERSELL_WALLET_PASSPHRASE")
         assert error.field == "passphrase"
         assert error.path == str(path)
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, "")  # empty counts as unset
-    raises_without(ls.PassphraseRequiredError, lambda: ls.read_keystore(path), [], "passphrase=")
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, PASSPHRASE)
-    assert ls.PASSPHRASE_ENV == "LASERSELL_WALLET_PASSPHRASE"
-    assert ls.read_keystore(path) == keypair
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, "")  # empty counts as unset
+    raises_without(ls.errors.PassphraseRequiredError, lambda: ls.wallet.read_keystore(path), [], "passphrase=")
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, PASSPHRASE)
+    assert ls.wallet.PASSPHRASE_ENV == "LASERSELL_WALLET_PASSPHRASE"
+    assert ls.wallet.read_keystore(path) == keypair
     assert ls.load_keypair(path) == keypair
-    monkeypatch.setenv(ls.PASSPHRASE_ENV, "stale-environment-value")
-    assert ls.read_keystore(path, PASSPHRASE) == keypair  # the argument wins
-    raises_without(ls.WrongPassphraseError, lambda: ls.load_keypair(path), ["stale-environment-value", PASSPHRASE])
+    monkeypatch.setenv(ls.wallet.PASSPHRASE_ENV, "stale-environment-value")
+    assert ls.wallet.read_keystore(path, PASSPHRASE) == keypair  # the argument wins
     raises_without(
-        TypeError, lambda: ls.read_keystore(path, PASSPHRASE.encode()), [PASSPHRASE], "passphrase must be a str"
+        ls.errors.WrongPassphraseError, lambda: ls.load_keypair(path), ["stale-environment-value", PASSPHRASE]
+    )
+    raises_without(
+        TypeError, lambda: ls.wallet.read_keystore(path, PASSPHRASE.encode()), [PASSPHRASE], "passphrase must be a str"
     )  # type: ignore[arg-type]
 
 
@@ -357,12 +371,12 @@ def test_writing_is_atomic_and_private_from_creation(tmp_path: Path, monkeypatch
     previous_umask = os.umask(0)  # a permissive umask must not widen the file
     try:
         keypair = Keypair()
-        ls.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
+        ls.wallet.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
     finally:
         os.umask(previous_umask)
     assert renames == [(tmp_path, 0o600, str(keypair.pubkey()))]  # complete and private before it was renamed in
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert ls.read_keystore(path, PASSPHRASE) == keypair
+    assert ls.wallet.read_keystore(path, PASSPHRASE) == keypair
     assert sorted(os.listdir(tmp_path)) == ["wallet.json"]
 
 
@@ -371,29 +385,31 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     target.mkdir()
     (target / "keep").write_text("x")
     with pytest.raises(OSError, match="occupied"):  # os.replace cannot put a file over a directory
-        ls.write_keystore(target, Keypair(), PASSPHRASE, **CHEAP)
+        ls.wallet.write_keystore(target, Keypair(), PASSPHRASE, **CHEAP)
     assert sorted(os.listdir(tmp_path)) == ["occupied"]
     assert sorted(os.listdir(target)) == ["keep"]
     with pytest.raises(FileNotFoundError):
-        ls.write_keystore(tmp_path / "no" / "such" / "dir.json", Keypair(), PASSPHRASE, **CHEAP)
+        ls.wallet.write_keystore(tmp_path / "no" / "such" / "dir.json", Keypair(), PASSPHRASE, **CHEAP)
 
 
 def test_write_keystore_checks_its_arguments_first(tmp_path: Path) -> None:
     path = tmp_path / "wallet.json"
     keypair = Keypair()
     raises_without(
-        TypeError, lambda: ls.write_keystore(path, str(keypair), PASSPHRASE), [str(keypair)], "solders Keypair"
+        TypeError, lambda: ls.wallet.write_keystore(path, str(keypair), PASSPHRASE), [str(keypair)], "solders Keypair"
     )  # type: ignore[arg-type]
     raises_without(
         TypeError,
-        lambda: ls.write_keystore(path, keypair, PASSPHRASE.encode()),
+        lambda: ls.wallet.write_keystore(path, keypair, PASSPHRASE.encode()),
         [PASSPHRASE],
         "passphrase must be a str",
     )  # type: ignore[arg-type]
-    raises_without(ValueError, lambda: ls.write_keystore(path, keypair, ""), [], "must not be empty")
-    raises_without(ValueError, lambda: ls.write_keystore(path, keypair, PASSPHRASE, m_kib=4), [PASSPHRASE], "m_kib")
+    raises_without(ValueError, lambda: ls.wallet.write_keystore(path, keypair, ""), [], "must not be empty")
     raises_without(
-        ValueError, lambda: ls.write_keystore(path, keypair, PASSPHRASE, m_kib=8, t=0), [PASSPHRASE], "t must be"
+        ValueError, lambda: ls.wallet.write_keystore(path, keypair, PASSPHRASE, m_kib=4), [PASSPHRASE], "m_kib"
+    )
+    raises_without(
+        ValueError, lambda: ls.wallet.write_keystore(path, keypair, PASSPHRASE, m_kib=8, t=0), [PASSPHRASE], "t must be"
     )
     assert not path.exists()
 
@@ -402,8 +418,8 @@ def test_without_pynacl_the_error_names_the_extra(tmp_path: Path, monkeypatch: p
     path = write_json(tmp_path / "wallet.json", sealed_by_hand(Keypair(), PASSPHRASE))
     monkeypatch.setitem(sys.modules, "nacl.bindings", None)  # "import nacl.bindings" now fails
     for call in (
-        lambda: ls.read_keystore(path, PASSPHRASE),
-        lambda: ls.write_keystore(tmp_path / "new.json", Keypair(), PASSPHRASE),
+        lambda: ls.wallet.read_keystore(path, PASSPHRASE),
+        lambda: ls.wallet.write_keystore(tmp_path / "new.json", Keypair(), PASSPHRASE),
     ):
         error = raises_without(ls.MissingExtraError, call, [PASSPHRASE], "pip install 'lasersell_sync\\[keystore\\]'")
         assert error.extra == "keystore"
@@ -414,8 +430,8 @@ def test_log_lines_name_the_file_and_wallet_only(tmp_path: Path, caplog: pytest.
     keypair = Keypair()
     path = tmp_path / "wallet.json"
     with caplog.at_level(logging.DEBUG, logger="lasersell_sync.wallet"):
-        ls.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
-        ls.read_keystore(path, PASSPHRASE)
+        ls.wallet.write_keystore(path, keypair, PASSPHRASE, **CHEAP)
+        ls.wallet.read_keystore(path, PASSPHRASE)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert str(keypair.pubkey()) in logged
     assert str(keypair) not in logged

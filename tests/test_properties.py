@@ -33,8 +33,7 @@ from typing import (
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
 from lasersell_sync.errors import ProtocolError
 from lasersell_sync.proto import (

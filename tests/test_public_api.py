@@ -156,30 +156,125 @@ def test_the_simulator_is_imported_on_its_own() -> None:
     assert "cli" not in ls.__all__
 
 
-def test_types_named_by_public_signatures_are_exported() -> None:
-    for name in (
-        "EventIterator",
-        "PositionRef",
-        "SellablePosition",
-        "TransportEvent",
-        "TransportStats",
-        "CommandRejected",
-        "WalletProof",
-        "ClientMessage",
-        "ServerMessage",
-        "AccountInfo",  # what ExitApiClient.account/history/iter_history/health return
+MOVED_IN_0_2 = {
+    "backoff": (
+        "LOW_LATENCY_RETRY_POLICY",
+        "RetryPolicy",
+    ),
+    "errors": (
+        "InvalidDerivationPathError",
+        "InvalidKeyError",
+        "InvalidSeedPhraseError",
+        "KeystoreFormatError",
+        "PassphraseRequiredError",
+        "WrongPassphraseError",
+    ),
+    "exit_api": (
+        "AccountInfo",
         "AccountLimits",
+        "BuildTxResponse",
+        "BuyInput",
+        "HealthStatus",
+        "SellOutput",
+        "SellablePosition",
         "TradeHistoryPage",
         "TradeRecord",
-        "HealthStatus",
-    ):
-        assert name in ls.__all__, name
-    assert ls.WalletProof is ls.exit_api.WalletProof is ls.wallet.WalletProof is proto.WalletProof
+        "TxMode",
+    ),
+    "proto": (
+        "ClientMessage",
+        "ClosePosition",
+        "Configure",
+        "JSON_BACKEND",
+        "Limits",
+        "MARKET_TYPES",
+        "MarketContext",
+        "MarketType",
+        "MeteoraDammV2Context",
+        "MeteoraDbcContext",
+        "MirrorBuyResult",
+        "Ping",
+        "PumpFunContext",
+        "PumpSwapContext",
+        "RaydiumCpmmContext",
+        "RaydiumLaunchpadContext",
+        "RequestExitSignal",
+        "ServerMessage",
+        "SlippageBand",
+        "UpdatePositionStrategy",
+        "UpdateStrategy",
+        "UpdateWallets",
+        "UpdateWatchWallets",
+        "WalletProof",
+        "decode_client",
+        "decode_server",
+        "encode_client",
+        "encode_server",
+        "ensure_exit_condition",
+        "validate_strategy",
+    ),
+    "stream": (
+        "BadFrame",
+        "CommandRejected",
+        "DEFAULT_ENDPOINT",
+        "EVENT_NAMES",
+        "TransportEvent",
+        "TransportStats",
+    ),
+    "tx": (
+        "Confirmation",
+        "FastSigned",
+        "MAINNET_BETA_RPC_URL",
+        "SendTarget",
+        "SignatureStatus",
+        "Submission",
+        "confirm_transaction",
+        "decode_unsigned_tx",
+        "encode_signed_tx",
+        "fast_sign",
+        "is_blockhash_valid",
+        "send_and_confirm",
+        "send_transaction",
+        "send_transaction_b64",
+    ),
+    "wallet": (
+        "DEFAULT_DERIVATION_PATH",
+        "PASSPHRASE_ENV",
+        "keypair_from_base58",
+        "keypair_from_seed_phrase",
+        "read_keystore",
+        "write_keystore",
+    ),
+}
+"""Names of the 0.1 top level that moved to a subpackage in 0.2 (deprecated aliases for one release)."""
+
+
+def test_types_named_by_public_signatures_are_exported_from_their_subpackage() -> None:
+    homes = {
+        "EventIterator": ls,
+        "PositionRef": ls,
+        "SellablePosition": ls.exit_api,
+        "TransportEvent": ls.stream,
+        "TransportStats": ls.stream,
+        "CommandRejected": ls.stream,
+        "WalletProof": ls.proto,
+        "ClientMessage": ls.proto,
+        "ServerMessage": ls.proto,
+        "AccountInfo": ls.exit_api,  # what ExitApiClient.account/history/iter_history/health return
+        "AccountLimits": ls.exit_api,
+        "TradeHistoryPage": ls.exit_api,
+        "TradeRecord": ls.exit_api,
+        "HealthStatus": ls.exit_api,
+    }
+    for name, home in homes.items():
+        assert name in home.__all__, name
+    assert ls.proto.WalletProof is ls.exit_api.WalletProof is ls.wallet.WalletProof is proto.WalletProof
 
 
 def test_the_key_loaders_and_their_errors_are_exported() -> None:
     from lasersell_sync import wallet
 
+    assert "load_keypair" in ls.__all__
     for name in (
         "load_keypair",
         "keypair_from_base58",
@@ -189,14 +284,55 @@ def test_the_key_loaders_and_their_errors_are_exported() -> None:
         "DEFAULT_DERIVATION_PATH",
         "PASSPHRASE_ENV",
     ):
+        assert name in wallet.__all__, name
+    assert "KeyLoadError" in ls.__all__
+    for name in (
+        "InvalidKeyError",
+        "InvalidSeedPhraseError",
+        "KeystoreFormatError",
+        "WrongPassphraseError",
+        "PassphraseRequiredError",
+        "InvalidDerivationPathError",
+    ):
+        assert name in ls.errors.__all__, name
+        assert issubclass(getattr(ls.errors, name), ls.KeyLoadError), name
+
+
+@pytest.mark.parametrize("home", sorted(MOVED_IN_0_2))
+def test_every_moved_name_still_resolves_with_a_warning_naming_its_home(home: str) -> None:
+    package = getattr(ls, home)
+    for name in MOVED_IN_0_2[home]:
+        assert name not in ls.__all__
+        assert name not in dir(ls)
+        with pytest.warns(DeprecationWarning, match=rf"lasersell_sync\.{name} moved to lasersell_sync\.{home}\.{name}"):
+            value = getattr(ls, name)
+        assert value is getattr(package, name)
+
+
+def test_the_top_level_is_what_a_bot_uses() -> None:
+    """Half of 0.1's 135 names: the session, its events, strategy, exits, keys, errors to catch."""
+    assert len(ls.__all__) < 70
+    assert "__version__" in ls.__all__
+    for name in (
+        "StreamSession",
+        "StrategyConfig",
+        "ExitSignalWithTx",
+        "ExitLanded",
+        "SendTargetRpc",
+        "load_keypair",
+        "LaserSellError",
+    ):
         assert name in ls.__all__, name
-        assert getattr(ls, name) is getattr(wallet, name), name
-    for name in ("KeyLoadError", "InvalidKeyError", "InvalidSeedPhraseError", "KeystoreFormatError"):
-        assert name in ls.__all__, name
-        assert getattr(ls, name) is getattr(ls.errors, name), name
-    for name in ("WrongPassphraseError", "PassphraseRequiredError", "MissingExtraError", "InvalidDerivationPathError"):
-        assert name in ls.__all__, name
-        assert issubclass(getattr(ls, name), ls.KeyLoadError), name
+
+
+@pytest.mark.parametrize("module_name", ["lasersell_sync", *SUBPACKAGES])
+def test_all_is_derived_from_the_imports_of_the_init(module_name: str) -> None:
+    """Each package's ``__all__`` is computed from its imports: no second list to keep in step."""
+    module = importlib.import_module(module_name)
+    if Path(module.__file__ or "").name != "__init__.py":
+        return  # a plain module keeps its own literal __all__
+    source = Path(module.__file__ or "").read_text()
+    assert "__all__ = _public_names(globals())" in source
 
 
 def names_used_by_the_docs_and_examples() -> List[Tuple[str, str]]:

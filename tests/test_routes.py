@@ -15,7 +15,7 @@ def test_every_server_message_class_has_a_route() -> None:
 
 
 def test_the_routes_are_exactly_the_events_handlers_can_register_for() -> None:
-    assert set(ROUTES) == set(ls.EVENT_NAMES) == set(CLASS_NAMES.values())
+    assert set(ROUTES) == set(ls.stream.EVENT_NAMES) == set(CLASS_NAMES.values())
 
 
 def test_the_low_lane_is_ordered_by_position_and_only_it_conflates() -> None:

@@ -33,7 +33,9 @@ SIGNATURE = "5" * 64
 RPC_OK = {"jsonrpc": "2.0", "id": 1, "result": SIGNATURE}
 SELL_OK = {"status": "ok", "tx": "AQAB"}
 MINT, USER = (str(Keypair().pubkey()) for _ in range(2))  # real public keys for Exit API requests
-CONFIGURE = ls.Configure(wallet_pubkeys=("1" * 32,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10))
+CONFIGURE = ls.proto.Configure(
+    wallet_pubkeys=("1" * 32,), strategy=ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
+)
 
 
 def closed_port() -> int:
@@ -168,7 +170,7 @@ def test_a_short_key_is_redacted_without_corrupting_text(http: ScriptedHttp, sen
 def test_an_unreachable_exit_api_shows_no_secret() -> None:
     base = f"http://u:{PASSWORD}@127.0.0.1:{closed_port()}/?token={SECRET}"
     with (
-        ls.ExitApiClient(KEY, base_url=base, retry=ls.RetryPolicy(max_attempts=1)) as api,
+        ls.ExitApiClient(KEY, base_url=base, retry=ls.backoff.RetryPolicy(max_attempts=1)) as api,
         pytest.raises(ls.ExitApiError) as info,
     ):
         api.build_sell_tx_b64(sell())
@@ -179,7 +181,9 @@ def test_an_unreachable_exit_api_shows_no_secret() -> None:
 def test_exit_api_errors_echoing_secrets_are_redacted(http: ScriptedHttp) -> None:
     http.queue(f"/v1/sell?token={SECRET}", reply(401, {"error": f"token {SECRET} is not known"}))
     http.queue(f"/v1/buy?token={SECRET}", reply(200, "x" * 215 + SECRET))  # not JSON; clipped at 220
-    with ls.ExitApiClient("k", base_url=f"{http.url}/?token={SECRET}", retry=ls.RetryPolicy(max_attempts=1)) as api:
+    with ls.ExitApiClient(
+        "k", base_url=f"{http.url}/?token={SECRET}", retry=ls.backoff.RetryPolicy(max_attempts=1)
+    ) as api:
         with pytest.raises(ls.ExitApiError) as denied:
             api.build_sell_tx(sell())
         with pytest.raises(ls.ExitApiError) as garbled:
@@ -263,7 +267,7 @@ def test_websocket_trace_logs_show_no_secret(
     server: ScriptedServer, websocket_trace: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    configure = ls.encode_client(CONFIGURE)
+    configure = ls.proto.encode_client(CONFIGURE)
     link = open_link(server.url + f"?token={SECRET}", KEY, configure, timeout=5.0, sslopt={}, max_payload=1 << 20)
     link.wire.release()
     client_side = [text for name, text in messages(caplog) if not name.startswith("websockets.")]  # not the server
@@ -413,11 +417,11 @@ def test_bad_http_settings_fail_at_construction(tmp_path: Path, monkeypatch: pyt
 
 def test_sending_base64_text_as_a_transaction_is_a_clear_type_error(http: ScriptedHttp, sender: ls.TxSender) -> None:
     target = ls.SendTargetRpc(url=http.url + "/rpc")
-    text = ls.encode_signed_tx(signed_tx())
+    text = ls.tx.encode_signed_tx(signed_tx())
     with pytest.raises(
         TypeError, match=r"tx must be a solders VersionedTransaction \(got str\); use send_transaction_b64"
     ):
-        ls.send_transaction(target, text)  # type: ignore[arg-type]
+        ls.tx.send_transaction(target, text)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"tx must be a solders VersionedTransaction \(got str\)"):
         sender.send(target, text)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="target must be a SendTarget"):

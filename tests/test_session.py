@@ -37,11 +37,11 @@ def opened(position_id: int, account: str, **extra: Any) -> str:
         "slot": 1,
         **extra,
     }
-    return ls.encode_server(ls.PositionOpened(**fields))
+    return ls.proto.encode_server(ls.PositionOpened(**fields))
 
 
 def closed(position_id: int, account: str) -> str:
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.PositionClosed(
             position_id=position_id,
             wallet_pubkey=W1,
@@ -55,9 +55,10 @@ def closed(position_id: int, account: str) -> str:
 
 def snapshot(position_id: int) -> str:
     bands = tuple(
-        ls.SlippageBand(slippage_bps=bps, max_tokens=bps * 10, coverage_pct=bps / 10) for bps in (100, 200, 500, 1000)
+        ls.proto.SlippageBand(slippage_bps=bps, max_tokens=bps * 10, coverage_pct=bps / 10)
+        for bps in (100, 200, 500, 1000)
     )
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.LiquiditySnapshot(position_id=position_id, bands=bands, liquidity_trend="draining", server_time_ms=1)
     )
 
@@ -100,7 +101,7 @@ def connected(make: Callable[..., ls.StreamSession], collect: Collect) -> Connec
 def test_positions_are_tracked_and_attached_to_events(server: ScriptedServer, connected: Connect) -> None:
     session, seen = connected()
     server.send_many([opened(1, "TA1", token_symbol="AAA"), opened(2, "TA2"), snapshot(1)])
-    server.send(ls.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7)))
+    server.send(ls.proto.encode_server(ls.PnlUpdate(position_id=1, profit_units=5, proceeds_units=6, server_time_ms=7)))
     seen.wait(lambda events: any(e.type == "pnl_update" for e in events))
     (pnl,) = seen.of("pnl_update")
     assert pnl.handle is not None
@@ -222,7 +223,7 @@ def test_deadline_fires_once_per_position(server: ScriptedServer, connected: Con
     assert time.monotonic() - sent_at >= 0.9  # not before the deadline
     assert frames[0][1] == {"type": "request_exit_signal", "token_account": "TA3"}
     assert session.stats().deadline_timers == 0
-    server.send(ls.encode_server(ls.Pong(server_time_ms=1)))  # a later frame: the timer did not re-arm
+    server.send(ls.proto.encode_server(ls.Pong(server_time_ms=1)))  # a later frame: the timer did not re-arm
     seen.wait(lambda events: any(e.type == "pong" for e in events))
     assert len(server.frames("request_exit_signal")) == 1
 
@@ -370,7 +371,7 @@ def test_stats_count_what_happened(server: ScriptedServer, connected: Connect) -
     session, seen = connected()
     errors: List[BaseException] = []
     session.on_error(lambda exc, event: seen(ls.Event("error-report", exc, None, 0.0)))
-    server.send_many([opened(1, "TA1"), "garbage", ls.encode_server(ls.Pong(server_time_ms=1))])
+    server.send_many([opened(1, "TA1"), "garbage", ls.proto.encode_server(ls.Pong(server_time_ms=1))])
     seen.wait(lambda events: {"pong", "error-report"} <= {e.type for e in events})
     stats = session.stats()
     assert not errors

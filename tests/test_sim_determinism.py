@@ -50,7 +50,7 @@ class Bot:
 
     def run(self) -> None:
         """Connect, wait until the first ``POSITIONS`` positions are seen through, disconnect."""
-        configure = ls.Configure(wallet_pubkeys=(self.sim.wallet_pubkey,), strategy=STRATEGY)
+        configure = ls.proto.Configure(wallet_pubkeys=(self.sim.wallet_pubkey,), strategy=STRATEGY)
         with self._sender:
             conn = ls.StreamConnection(
                 self.sim.api_key, configure, on_message=self.on_message, endpoint=self.sim.stream_url
@@ -95,7 +95,7 @@ class Bot:
         for pid in sorted(wanted - self.selling - self.closed):
             if pid <= POSITIONS:
                 self.selling.add(pid)
-                self.conn.send(ls.RequestExitSignal(position_id=pid, slippage_bps=ANY_PRICE))
+                self.conn.send(ls.proto.RequestExitSignal(position_id=pid, slippage_bps=ANY_PRICE))
         through = all(
             pid in self.closed or (pid not in self.selling and len(self.prices.get(pid, ())) >= PRICES)
             for pid in range(1, POSITIONS + 1)
@@ -141,7 +141,7 @@ WALLET = Keypair()
 
 
 def _engine(seed: int = SEED, **kw: Any) -> MarketEngine:
-    configure = ls.Configure(wallet_pubkeys=(str(WALLET.pubkey()),), strategy=STRATEGY, **kw.pop("configure", {}))
+    configure = ls.proto.Configure(wallet_pubkeys=(str(WALLET.pubkey()),), strategy=STRATEGY, **kw.pop("configure", {}))
     return MarketEngine(seed=seed, scenario="mixed", session_id=1, configure=configure, **kw)
 
 

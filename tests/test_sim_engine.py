@@ -17,7 +17,7 @@ STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=20, trailing_st
 
 
 def engine(scenario: str = "pump", seed: int = 7, **kw: Any) -> MarketEngine:
-    configure = ls.Configure(wallet_pubkeys=(str(WALLET.pubkey()),), strategy=kw.pop("strategy", STRATEGY))
+    configure = ls.proto.Configure(wallet_pubkeys=(str(WALLET.pubkey()),), strategy=kw.pop("strategy", STRATEGY))
     return MarketEngine(seed=seed, scenario=scenario, session_id=1, configure=configure, **kw)
 
 
@@ -44,15 +44,15 @@ def run(sim: MarketEngine, ticks: int) -> List[Any]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_same_seed_same_messages(scenario: str) -> None:
-    first = [ls.encode_server(m) for m in run(engine(scenario), 150)]
-    second = [ls.encode_server(m) for m in run(engine(scenario), 150)]
+    first = [ls.proto.encode_server(m) for m in run(engine(scenario), 150)]
+    second = [ls.proto.encode_server(m) for m in run(engine(scenario), 150)]
     assert first == second
-    assert first != [ls.encode_server(m) for m in run(engine(scenario, seed=8), 150)]
+    assert first != [ls.proto.encode_server(m) for m in run(engine(scenario, seed=8), 150)]
 
 
 def test_every_message_is_valid_on_the_wire() -> None:
     for message in run(engine("mixed"), 300):
-        assert ls.decode_server(ls.encode_server(message)) == message
+        assert ls.proto.decode_server(ls.proto.encode_server(message)) == message
 
 
 def test_a_signed_exit_settles_and_closes_the_position() -> None:
@@ -74,7 +74,7 @@ def test_a_signed_exit_settles_and_closes_the_position() -> None:
 def test_a_sell_commits_to_a_minimum_output_from_its_slippage() -> None:
     sim = engine("sideways", strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0))
     opened = next(m for m in run(sim, 1) if isinstance(m, ls.PositionOpened))
-    (signal,) = sim.command(ls.RequestExitSignal(position_id=opened.position_id, slippage_bps=500))
+    (signal,) = sim.command(ls.proto.RequestExitSignal(position_id=opened.position_id, slippage_bps=500))
     sold = intent(sim, signal.unsigned_tx_b64)
     value = int(sim.positions[opened.position_id].price * opened.tokens)
     assert sold.min_out == value * 9500 // 10_000  # exact lamports, no rounded price
@@ -83,7 +83,7 @@ def test_a_sell_commits_to_a_minimum_output_from_its_slippage() -> None:
     failed, messages = sim.land(sold)
     assert (failed.err, failed.tokens, messages) == (SLIPPAGE_ERROR, 0, [])
     assert sim.positions[opened.position_id].state.tokens == opened.tokens  # nothing sold
-    (wider,) = sim.command(ls.RequestExitSignal(position_id=opened.position_id, slippage_bps=700))
+    (wider,) = sim.command(ls.proto.RequestExitSignal(position_id=opened.position_id, slippage_bps=700))
     assert intent(sim, wider.unsigned_tx_b64).slippage_bps == 700  # the requested slippage
     sim.move_price(0.94)  # the same move again: 7 % covers it
     assert [type(m) for m in land(sim, wider.unsigned_tx_b64)] == [ls.BalanceUpdate, ls.PositionClosed]
@@ -94,7 +94,7 @@ def test_exit_signal_fires_once_until_settled_or_requested() -> None:
     messages = run(sim, 200)
     signals = [m for m in messages if isinstance(m, ls.ExitSignalWithTx)]
     assert len({s.position_id for s in signals}) == len(signals)  # never two for one position
-    again = sim.command(ls.RequestExitSignal(position_id=signals[0].position_id, slippage_bps=900))
+    again = sim.command(ls.proto.RequestExitSignal(position_id=signals[0].position_id, slippage_bps=900))
     assert [type(m) for m in again] == [ls.ExitSignalWithTx]
     assert again[0].reason == "manual"
 
@@ -116,16 +116,16 @@ def test_ladder_levels_sell_parts_of_the_position() -> None:
 def test_commands() -> None:
     sim = engine("sideways")
     opened = next(m for m in run(sim, 1) if isinstance(m, ls.PositionOpened))
-    assert sim.command(ls.Ping(client_time_ms=1)) == [ls.Pong(server_time_ms=sim.now_ms)]
-    (closed,) = sim.command(ls.ClosePosition(token_account=opened.token_account))
+    assert sim.command(ls.proto.Ping(client_time_ms=1)) == [ls.Pong(server_time_ms=sim.now_ms)]
+    (closed,) = sim.command(ls.proto.ClosePosition(token_account=opened.token_account))
     assert isinstance(closed, ls.PositionClosed)
     assert closed.reason == "client_closed"
-    assert sim.command(ls.ClosePosition(position_id=999)) == []
+    assert sim.command(ls.proto.ClosePosition(position_id=999)) == []
     with pytest.warns(ls.StrategyWarning, match="is 0.1 %"):  # tiny on purpose
         loose = ls.StrategyConfig(target_profit_pct=0.1, stop_loss_pct=0.1)
-    sim.command(ls.UpdateStrategy(strategy=loose))
+    sim.command(ls.proto.UpdateStrategy(strategy=loose))
     assert sim.strategy == loose
-    sim.command(ls.UpdateWallets(wallet_pubkeys=()))
+    sim.command(ls.proto.UpdateWallets(wallet_pubkeys=()))
     assert not [m for m in run(sim, 40) if isinstance(m, ls.PositionOpened)]  # no wallets, no new positions
 
 
@@ -134,7 +134,7 @@ def mirror_engine(**config: Any) -> MarketEngine:
         pubkey=str(Keypair().pubkey()),
         auto_buy=ls.AutoBuyConfig(wallet_pubkey=str(WALLET.pubkey()), amount_quote_units=10**8),
     )
-    configure = ls.Configure(
+    configure = ls.proto.Configure(
         wallet_pubkeys=(str(WALLET.pubkey()),),
         strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=5),
         watch_wallets=(watched,),
@@ -185,5 +185,5 @@ def test_consecutive_losses_disable_the_wallet_until_it_is_watched_again() -> No
     (event,) = disabled
     assert (event.reason, event.loss_count) == ("consecutive_loss_limit_reached", 2)
     assert not [m for m in run(sim, 120) if isinstance(m, (ls.MirrorBuySignal, ls.MirrorBuyFailed))]
-    sim.command(ls.UpdateWatchWallets(watch_wallets=tuple(sim.mirror.entries)))  # re-enable (Q15)
+    sim.command(ls.proto.UpdateWatchWallets(watch_wallets=tuple(sim.mirror.entries)))  # re-enable (Q15)
     assert [m for m in run(sim, 120) if isinstance(m, ls.MirrorBuySignal)]

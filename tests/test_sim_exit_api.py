@@ -105,8 +105,8 @@ def test_account_matches_what_hello_ok_announces() -> None:
             account.limits.max_positions_per_session,
         ) == (limits.max_wallets_per_session, limits.max_positions_per_wallet, limits.max_positions_per_session)
         assert account.wallets == (sim.wallet_pubkey,)
-        assert api.health() == ls.HealthStatus(ok=True, http_status=200, status="ok")
-    free = ls.Limits(
+        assert api.health() == ls.exit_api.HealthStatus(ok=True, http_status=200, status="ok")
+    free = ls.proto.Limits(
         hi_capacity=256,
         pnl_flush_ms=100,
         max_positions_per_session=2,
@@ -168,7 +168,7 @@ def test_history_lists_the_trades_the_simulated_market_closed() -> None:
                 by_wallet = api.history(wallet=sim.wallet_pubkey)
                 nobody = api.history(wallet=str(Keypair().pubkey()))
             with ls.ExitApiClient("another-account", base_url=sim.api_url) as other:
-                assert other.history() == ls.TradeHistoryPage(trades=(), total=0)
+                assert other.history() == ls.exit_api.TradeHistoryPage(trades=(), total=0)
         assert sim.engine is not None
         settled = {p.position_id: p for p in sim.engine.closed}
     assert page.total == len(page.trades) == len(settled) >= 2
@@ -194,7 +194,7 @@ def test_history_lists_the_trades_the_simulated_market_closed() -> None:
     assert [t.mint for t in by_mint.trades] == [page.trades[-1].mint]
     assert by_mint.total == 1
     assert by_wallet == page
-    assert nobody == ls.TradeHistoryPage(trades=(), total=0)
+    assert nobody == ls.exit_api.TradeHistoryPage(trades=(), total=0)
 
 
 def test_history_query_errors_and_cap_on_the_wire() -> None:

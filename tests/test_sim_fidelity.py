@@ -68,7 +68,7 @@ def untracked_sell(sim: Simulator, tokens: int = 1000) -> VersionedTransaction:
 
 
 def send(sim: Simulator, tx: VersionedTransaction) -> str:
-    return ls.send_transaction(ls.SendTargetRpc(url=sim.rpc_url), tx)
+    return ls.tx.send_transaction(ls.SendTargetRpc(url=sim.rpc_url), tx)
 
 
 def settle(sim: Simulator, signature: str) -> Settlement:
@@ -177,7 +177,7 @@ def test_a_blockhash_is_valid_for_ttl_slots_and_an_expired_transaction_never_lan
         signature = send(sim, tx)  # skipPreflight: accepted, never lands
         assert sim.transaction_state(signature) == "expired"
         assert statuses(sim, [signature]) == [None]
-        preflight = rpc(sim, "sendTransaction", [ls.encode_signed_tx(tx), {"encoding": "base64"}])
+        preflight = rpc(sim, "sendTransaction", [ls.tx.encode_signed_tx(tx), {"encoding": "base64"}])
         assert preflight["error"] == {"code": -32002, "message": "Transaction simulation failed: Blockhash not found"}
         # accepted in time, but held (land_late) past its blockhash's last valid slot: dropped
         sim.pause()
@@ -201,7 +201,7 @@ def test_resending_returns_the_same_signature_and_settles_once(sim: Simulator) -
     assert send(sim, tx) == signature  # after it landed: skipPreflight answers the signature again
     assert sim.wait_for(lambda: sim.slot > settled.slot + 2)
     assert [s.signature for s in sim.settlements()] == [signature]
-    with_preflight = rpc(sim, "sendTransaction", [ls.encode_signed_tx(tx), {"encoding": "base64"}])
+    with_preflight = rpc(sim, "sendTransaction", [ls.tx.encode_signed_tx(tx), {"encoding": "base64"}])
     assert with_preflight["error"]["code"] == -32002
     assert "already been processed" in with_preflight["error"]["message"]
 
@@ -216,7 +216,7 @@ def test_a_sell_fails_when_the_price_moves_past_its_slippage_and_a_wider_refresh
         assert opened.token_price_quote > 1000  # lamports per whole token, not a rounded handful
         tight = watcher.signal(opened.position_id, slippage_bps=1000)
         assert sim.faults.move_price(0.5, opened.position_id) == 1  # the price halves before it lands
-        preflight = rpc(sim, "sendTransaction", [ls.encode_signed_tx(signed(sim, tight)), {"encoding": "base64"}])
+        preflight = rpc(sim, "sendTransaction", [ls.tx.encode_signed_tx(signed(sim, tight)), {"encoding": "base64"}])
         assert preflight["error"] == {
             "code": -32002,
             "message": "Transaction simulation failed: Error processing Instruction 1: custom program error: 0x1774",
@@ -414,14 +414,14 @@ def test_sessions_hear_only_their_wallets_and_update_wallets_stops_tracking_remo
     with Simulator(seed=5, scenario="sideways", speed=50, open_every_ticks=1, max_positions=2) as sim:
         mine = sim.wallet_pubkey
         recorder = Recorder()
-        both = ls.Configure(wallet_pubkeys=(mine, theirs), strategy=HOLD)
+        both = ls.proto.Configure(wallet_pubkeys=(mine, theirs), strategy=HOLD)
         with ls.StreamConnection(sim.api_key, both, on_message=recorder, endpoint=sim.stream_url) as conn:
             ids = opened_by_wallet(recorder.wait(lambda ms: len(opened_by_wallet(ms)) == 2))
             their_id, my_id = ids[theirs], ids[mine]
             recorder.wait(lambda ms: any(isinstance(m, ls.PnlUpdate) and m.position_id == their_id for m in ms))
             sent_at = len(recorder.wait(lambda ms: True))
-            conn.send(ls.UpdateWallets(wallet_pubkeys=(mine,)))
-            conn.send(ls.Ping(client_time_ms=1))
+            conn.send(ls.proto.UpdateWallets(wallet_pubkeys=(mine,)))
+            conn.send(ls.proto.Ping(client_time_ms=1))
             messages = recorder.wait(lambda ms: any(isinstance(m, ls.Pong) for m in ms[sent_at:]))
             mark = next(i for i, m in enumerate(messages) if i >= sent_at and isinstance(m, ls.Pong))
 
@@ -430,12 +430,12 @@ def test_sessions_hear_only_their_wallets_and_update_wallets_stops_tracking_remo
 
             after = recorder.wait(mine_after)[mark:]
             assert not [m for m in after if about(their_id, theirs, m)]
-            conn.send(ls.UpdateWallets(wallet_pubkeys=(mine, theirs)))  # added back: announced again
+            conn.send(ls.proto.UpdateWallets(wallet_pubkeys=(mine, theirs)))  # added back: announced again
             recorder.wait(
                 lambda ms: any(isinstance(m, ls.PositionOpened) and m.position_id == their_id for m in ms[mark:])
             )
         later = Recorder()
-        only_mine = ls.Configure(wallet_pubkeys=(mine,), strategy=HOLD)
+        only_mine = ls.proto.Configure(wallet_pubkeys=(mine,), strategy=HOLD)
         with ls.StreamConnection(sim.api_key, only_mine, on_message=later, endpoint=sim.stream_url):
             heard = later.wait(lambda ms: sum(isinstance(m, ls.PnlUpdate) and m.position_id == my_id for m in ms) >= 10)
     assert my_id in {m.position_id for m in heard if isinstance(m, ls.PositionOpened)}  # re-announced
@@ -498,7 +498,7 @@ def test_rpc_errors_and_other_methods(sim: Simulator) -> None:
     assert error_of("sendTransaction", ["@@@", {"encoding": "base64"}])["code"] == -32602
     tampered = bytearray(bytes(untracked_sell(sim)))
     tampered[10] ^= 1  # inside the signature
-    encoded = ls.encode_signed_tx(VersionedTransaction.from_bytes(bytes(tampered)))
+    encoded = ls.tx.encode_signed_tx(VersionedTransaction.from_bytes(bytes(tampered)))
     assert error_of("sendTransaction", [encoded, {"encoding": "base64", "skipPreflight": True}])["code"] == -32003
     parse = requests.post(sim.rpc_url, data=b"{not json", timeout=10).json()
     assert parse == {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}

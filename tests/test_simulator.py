@@ -68,11 +68,11 @@ def test_same_seed_same_stream(sim: Simulator) -> None:
         got = threading.Event()
 
         def record(message: Any, received_at: float) -> None:
-            frames.append(ls.encode_server(message))
+            frames.append(ls.proto.encode_server(message))
             if len(frames) >= 60:
                 got.set()
 
-        configure = ls.Configure(wallet_pubkeys=(simulator.wallet_pubkey,), strategy=STRATEGY)
+        configure = ls.proto.Configure(wallet_pubkeys=(simulator.wallet_pubkey,), strategy=STRATEGY)
         with ls.StreamConnection(simulator.api_key, configure, on_message=record, endpoint=simulator.stream_url):
             assert got.wait(10)
         return frames[:60]
@@ -92,7 +92,7 @@ def test_exit_api_and_registration_against_the_simulator() -> None:
         assert info.value.code == "wallet_not_registered"
         session.close()
         with ls.ExitApiClient(sim.api_key, base_url=sim.api_url) as api:
-            forged = ls.WalletProof(
+            forged = ls.proto.WalletProof(
                 wallet_pubkey=str(stranger.pubkey()), signature=str(Keypair().sign_message(b"x")), message="x:y:1"
             )
             with pytest.raises(ls.ExitApiError) as bad:
@@ -109,13 +109,13 @@ def test_invalid_client_messages_get_error_messages(sim: Simulator) -> None:
     got = threading.Event()
     with ls.StreamConnection(
         sim.api_key,
-        ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY),
+        ls.proto.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY),
         on_message=lambda m, t: (errors.append(m), got.set()) if isinstance(m, ls.ErrorMessage) else None,
         endpoint=sim.stream_url,
     ) as conn:
         with unchecked():  # as a client that does not check its strategies would send it
             bad = ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)
-        conn.send(ls.UpdateStrategy(strategy=bad))
+        conn.send(ls.proto.UpdateStrategy(strategy=bad))
         assert got.wait(5)
     assert errors[0].code == "invalid_strategy"
 
@@ -176,11 +176,11 @@ def test_record_and_replay(sim: Simulator, tmp_path: Any) -> None:
     done = threading.Event()
 
     def collect(message: Any, received_at: float) -> None:
-        replayed.append(ls.encode_server(message))
+        replayed.append(ls.proto.encode_server(message))
         if len(replayed) == len(recorded):
             done.set()
 
-    configure = ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
+    configure = ls.proto.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
     player = Simulator(replay=recording, replay_speed=100).start()
     try:
         with ls.StreamConnection(player.api_key, configure, on_message=collect, endpoint=player.stream_url):
@@ -263,9 +263,9 @@ def test_stop_twice_close_and_exit_after_stop_are_harmless() -> None:
 def test_stop_sends_every_client_a_going_away_close_frame(silent: bool) -> None:
     sim = Simulator(seed=1, speed=20).start()
     try:
-        configure = ls.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
+        configure = ls.proto.Configure(wallet_pubkeys=(sim.wallet_pubkey,), strategy=STRATEGY)
         with connect(sim.stream_url, additional_headers={"x-api-key": "k"}, open_timeout=10) as client:
-            client.send(ls.encode_client(configure))
+            client.send(ls.proto.encode_client(configure))
             assert '"type":"hello_ok"' in str(client.recv(timeout=10))
             if silent:  # a link that stopped reading must still see the close frame
                 sim.faults.go_silent()

@@ -221,7 +221,7 @@ def test_a_rejected_wallet_update_is_rolled_back_and_does_not_poison_the_reconne
     (rejected,) = errors.wait_count(1)
     assert isinstance(rejected, ls.CommandRejectedError)
     assert rejected.code == "wallet_not_registered"
-    assert isinstance(rejected.command, ls.UpdateWallets)
+    assert isinstance(rejected.command, ls.proto.UpdateWallets)
     assert session.stats().commands_rejected == 1
 
     h.server.drop()
@@ -242,7 +242,7 @@ def test_an_accepted_update_is_not_rolled_back_by_a_later_error(h: Harness, coll
     session.connect()
     session.update_wallets([WALLET, OTHER])
     pongs.wait_count(1)  # the barrier's pong: accepted
-    h.server.send(ls.encode_server(ls.ErrorMessage(code="capacity_exceeded", message="positions")))
+    h.server.send(ls.proto.encode_server(ls.ErrorMessage(code="capacity_exceeded", message="positions")))
     errors.wait_count(1)
     h.server.drop()
     connected.wait_count(2)
@@ -364,7 +364,9 @@ def _simulate_clock(settings: Keepalive, answer: bool, until: float) -> List[tup
 
 def test_default_keepalive_declares_a_silent_link_dead_within_15_s() -> None:
     settings = Keepalive(10.0, 4.0, 30.0)
-    connection = ls.StreamConnection(KEY, ls.Configure(wallet_pubkeys=(WALLET,), strategy=STRATEGY), on_message=print)
+    connection = ls.StreamConnection(
+        KEY, ls.proto.Configure(wallet_pubkeys=(WALLET,), strategy=STRATEGY), on_message=print
+    )
     assert connection._keepalive == settings  # the defaults
     assert _simulate_clock(settings, answer=False, until=60) == [(10.0, "ping"), (14.0, "dead")]
 
@@ -488,7 +490,7 @@ def test_each_unknown_message_type_is_logged_once_and_still_delivered(
 
 @pytest.mark.parametrize(("wire", "canonical"), [("pumpfun", "pump_fun"), ("pumpswap", "pump_swap")])
 def test_unseparated_market_type_spellings_decode_to_the_wire_values(wire: str, canonical: str) -> None:
-    context = ls.proto.from_wire(ls.MarketContext, {"market_type": wire})
+    context = ls.proto.from_wire(ls.proto.MarketContext, {"market_type": wire})
     assert context.market_type == canonical
     assert ls.proto.to_wire(context) == {"market_type": canonical}
 
@@ -520,7 +522,9 @@ def test_close_returns_true_when_everything_stopped(h: Harness) -> None:
 
 
 def test_configure_only_settings_are_checked_on_the_transport_too(server: ScriptedServer) -> None:
-    connection = ls.StreamConnection(KEY, ls.Configure(wallet_pubkeys=(WALLET,), strategy=STRATEGY), on_message=print)
+    connection = ls.StreamConnection(
+        KEY, ls.proto.Configure(wallet_pubkeys=(WALLET,), strategy=STRATEGY), on_message=print
+    )
     with pytest.raises(ValueError, match="send_mode"):
         connection.update_intent(send_mode="bogus")
     with pytest.raises(ValueError, match="tip_lamports"):

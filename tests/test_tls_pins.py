@@ -32,7 +32,7 @@ x509 = pytest.importorskip("cryptography.x509")
 KEY = "pinned-api-key"
 STRATEGY = ls.StrategyConfig(target_profit_pct=50, stop_loss_pct=10)
 WALLET = "5VnSh2tCbNSDSrBTuS1WXWZJz6DLRDWRsmANC9YN8JyR"
-CONFIGURE = ls.Configure(wallet_pubkeys=[WALLET], strategy=STRATEGY)
+CONFIGURE = ls.proto.Configure(wallet_pubkeys=[WALLET], strategy=STRATEGY)
 
 
 def pin_of(cert: Any) -> str:

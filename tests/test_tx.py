@@ -46,7 +46,7 @@ def test_signing_produces_a_verifiable_signature() -> None:
     signed = ls.sign_unsigned_tx(unsigned_for(keypair), keypair)
     assert signed.verify_with_results() == [True]
     assert signed.signatures[0].verify(keypair.pubkey(), to_bytes_versioned(signed.message))
-    assert base64.b64decode(ls.encode_signed_tx(signed)) == bytes(signed)
+    assert base64.b64decode(ls.tx.encode_signed_tx(signed)) == bytes(signed)
 
 
 def test_multi_signer_transactions_take_every_keypair() -> None:
@@ -98,7 +98,7 @@ def test_rpc_target_payload_and_verified_signature(rpc: ScriptedHttp, sender: ls
     assert signature == str(signed.signatures[0])
     (request,) = rpc.requests
     expected = fixture_json("rpc_send_transaction_request_rpc_target.json")
-    expected["params"][0] = ls.encode_signed_tx(signed)
+    expected["params"][0] = ls.tx.encode_signed_tx(signed)
     assert request.json() == expected
     assert list(request.json()["params"][1]) == list(expected["params"][1])
     assert request.headers["content-type"] == "application/json"
@@ -107,7 +107,7 @@ def test_rpc_target_payload_and_verified_signature(rpc: ScriptedHttp, sender: ls
 
 def test_sender_and_astralane_targets(rpc: ScriptedHttp, sender: ls.TxSender) -> None:
     keypair = Keypair()
-    tx_b64 = ls.encode_signed_tx(ls.sign_unsigned_tx(unsigned_for(keypair), keypair))
+    tx_b64 = ls.tx.encode_signed_tx(ls.sign_unsigned_tx(unsigned_for(keypair), keypair))
     sender.send_b64(ls.SendTargetHeliusSender(url=rpc.url + "/rpc"), tx_b64)
     astralane = ls.SendTargetAstralane(api_key="astra-SECRET", region="ams", endpoint=rpc.url + "/rpc")
     sender.send_b64(astralane, tx_b64)
@@ -187,8 +187,8 @@ def test_module_level_send_functions_use_a_shared_sender(rpc: ScriptedHttp) -> N
     keypair = Keypair()
     signed = ls.sign_unsigned_tx(unsigned_for(keypair), keypair)
     target = ls.SendTargetRpc(url=rpc.url + "/rpc")
-    assert ls.send_transaction(target, signed) == str(signed.signatures[0])
-    assert ls.send_transaction_b64(target, ls.encode_signed_tx(signed)) == str(signed.signatures[0])
+    assert ls.tx.send_transaction(target, signed) == str(signed.signatures[0])
+    assert ls.tx.send_transaction_b64(target, ls.tx.encode_signed_tx(signed)) == str(signed.signatures[0])
 
 
 def test_defaults_follow_the_spec() -> None:

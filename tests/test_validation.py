@@ -27,8 +27,8 @@ def level(profit: Any, sell: Any = 25.0, trailing: Any = 0.0) -> ls.TakeProfitLe
 
 
 def test_a_sane_strategy_passes() -> None:
-    ls.validate_strategy(strategy(trailing_stop_pct=5, take_profit_levels=(level(20), level(40, 100))))
-    ls.ensure_exit_condition(strategy())
+    ls.proto.validate_strategy(strategy(trailing_stop_pct=5, take_profit_levels=(level(20), level(40, 100))))
+    ls.proto.ensure_exit_condition(strategy())
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_a_sane_strategy_passes() -> None:
 )
 def test_invalid_strategies_are_rejected_with_the_field_named(overrides: Any, message: str) -> None:
     with pytest.raises(ls.InvalidStrategyError, match=message):
-        ls.validate_strategy(strategy(**overrides))
+        ls.proto.validate_strategy(strategy(**overrides))
 
 
 def test_invalid_strategy_error_is_a_value_error() -> None:
@@ -72,7 +72,7 @@ def test_invalid_strategy_error_is_a_value_error() -> None:
 
 def test_validate_rejects_non_strategy() -> None:
     with pytest.raises(ls.InvalidStrategyError, match="must be a StrategyConfig"):
-        ls.validate_strategy({"target_profit_pct": 1})  # type: ignore[arg-type]
+        ls.proto.validate_strategy({"target_profit_pct": 1})  # type: ignore[arg-type]
 
 
 # -- at construction: StrategyConfig checks itself, with the same messages -------------------------
@@ -144,10 +144,10 @@ def test_a_decoded_strategy_is_data_for_the_server_to_judge() -> None:
     frame = '{"type":"update_strategy","strategy":{"target_profit_pct":-5,"stop_loss_pct":0.2}}'
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        decoded = ls.decode_client(frame)  # the codec decodes; a server answers invalid_strategy
-    assert isinstance(decoded, ls.UpdateStrategy)
+        decoded = ls.proto.decode_client(frame)  # the codec decodes; a server answers invalid_strategy
+    assert isinstance(decoded, ls.proto.UpdateStrategy)
     with pytest.raises(ls.InvalidStrategyError, match=r"strategy\.target_profit_pct must be >= 0"):
-        ls.validate_strategy(decoded.strategy)
+        ls.proto.validate_strategy(decoded.strategy)
     with pytest.raises(ls.InvalidStrategyError):
         ls.StrategyConfig(target_profit_pct=-5, stop_loss_pct=1)  # the same thread still checks
 
@@ -157,12 +157,12 @@ NOTHING = {"target_profit_pct": 0.0, "stop_loss_pct": 0.0}
 
 def test_no_exit_condition_is_rejected() -> None:
     with pytest.raises(ls.InvalidStrategyError, match=r"at least one of strategy\.target_profit_pct"):
-        ls.ensure_exit_condition(strategy(**NOTHING))
+        ls.proto.ensure_exit_condition(strategy(**NOTHING))
 
 
 def test_sell_on_graduation_alone_is_not_an_exit_condition() -> None:
     with pytest.raises(ls.InvalidStrategyError, match="at least one"):
-        ls.ensure_exit_condition(strategy(**NOTHING, sell_on_graduation=True), deadline_timeout_sec=0)
+        ls.proto.ensure_exit_condition(strategy(**NOTHING, sell_on_graduation=True), deadline_timeout_sec=0)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_sell_on_graduation_alone_is_not_an_exit_condition() -> None:
     ],
 )
 def test_any_single_exit_condition_is_enough(overrides: Any, deadline: Any) -> None:
-    ls.ensure_exit_condition(strategy(**{**NOTHING, **overrides}), deadline_timeout_sec=deadline)
+    ls.proto.ensure_exit_condition(strategy(**{**NOTHING, **overrides}), deadline_timeout_sec=deadline)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ def test_any_single_exit_condition_is_enough(overrides: Any, deadline: Any) -> N
 )
 def test_bad_deadlines(deadline: Any, message: str) -> None:
     with pytest.raises(ls.InvalidStrategyError, match=message):
-        ls.ensure_exit_condition(strategy(), deadline_timeout_sec=deadline)
+        ls.proto.ensure_exit_condition(strategy(), deadline_timeout_sec=deadline)
 
 
 # -- the shared input checks (lasersell_sync._checks): one definition for the stream and the Exit API
@@ -214,7 +214,7 @@ def test_check_choice(value: Any, accepted: bool) -> None:
 
 
 def test_check_choice_accepts_an_enum_member_by_its_value() -> None:
-    assert check_choice(ls.TxMode.FAST, "mode", {"fast", "secure"}) is ls.TxMode.FAST
+    assert check_choice(ls.exit_api.TxMode.FAST, "mode", {"fast", "secure"}) is ls.exit_api.TxMode.FAST
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ session = ls.StreamSession(
 @session.on(ls.ExitSignalWithTx)
 def on_exit(event: ls.Event[ls.ExitSignalWithTx]) -> None:
     if fast:
-        tx_b64 = ls.fast_sign(event.message.unsigned_tx_b64, keypair).tx_b64
+        tx_b64 = ls.tx.fast_sign(event.message.unsigned_tx_b64, keypair).tx_b64
     else:
-        tx_b64 = ls.encode_signed_tx(ls.sign_unsigned_tx(event.message.unsigned_tx_b64, keypair))
+        tx_b64 = ls.tx.encode_signed_tx(ls.sign_unsigned_tx(event.message.unsigned_tx_b64, keypair))
     micros = (time.monotonic() - event.received_at) * 1e6
     print(f"{micros:.1f} {len(tx_b64)}", file=sys.stderr, flush=True)
     session.close_position(event.message.position_id)

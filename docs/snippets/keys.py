@@ -19,14 +19,14 @@ os.environ["LASERSELL_WALLET_PASSPHRASE"] = "correct horse battery staple"
 
 # --8<-- [start:load]
 keypair = ls.load_keypair(folder / "id.json")  # a solana-keygen file
-assert ls.keypair_from_base58(exported).pubkey() == keypair.pubkey()  # a wallet app's export
+assert ls.wallet.keypair_from_base58(exported).pubkey() == keypair.pubkey()  # a wallet app's export
 
-ls.write_keystore(folder / "wallet.keystore.json", keypair, "correct horse battery staple")
+ls.wallet.write_keystore(folder / "wallet.keystore.json", keypair, "correct horse battery staple")
 opened = ls.load_keypair(folder / "wallet.keystore.json")  # passphrase from LASERSELL_WALLET_PASSPHRASE
 assert opened.pubkey() == keypair.pubkey()
 
 phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
-print("first account of that phrase:", ls.keypair_from_seed_phrase(phrase).pubkey())
+print("first account of that phrase:", ls.wallet.keypair_from_seed_phrase(phrase).pubkey())
 
 try:
     ls.load_keypair(folder / "missing.json")

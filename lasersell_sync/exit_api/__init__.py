@@ -6,33 +6,28 @@ Response parsing (``exit_api.responses``) is an implementation detail of the cli
 
 from __future__ import annotations
 
-from .account import MAX_HISTORY_LIMIT, AccountInfo, AccountLimits, HealthStatus, TradeHistoryPage, TradeRecord
-from .client import DEFAULT_BASE_URL, ExitApiClient, SellablePosition
+from .._exports import public_names as _public_names
+from .account import (
+    MAX_HISTORY_LIMIT as MAX_HISTORY_LIMIT,
+    AccountInfo as AccountInfo,
+    AccountLimits as AccountLimits,
+    HealthStatus as HealthStatus,
+    TradeHistoryPage as TradeHistoryPage,
+    TradeRecord as TradeRecord,
+)
+from .client import (
+    DEFAULT_BASE_URL as DEFAULT_BASE_URL,
+    ExitApiClient as ExitApiClient,
+    SellablePosition as SellablePosition,
+)
 from .models import (
-    BuildBuyTxRequest,
-    BuildSellTxRequest,
-    BuildTxResponse,
-    BuyInput,
-    SellOutput,
-    TxMode,
-    WalletProof,
+    BuildBuyTxRequest as BuildBuyTxRequest,
+    BuildSellTxRequest as BuildSellTxRequest,
+    BuildTxResponse as BuildTxResponse,
+    BuyInput as BuyInput,
+    SellOutput as SellOutput,
+    TxMode as TxMode,
+    WalletProof as WalletProof,
 )
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "MAX_HISTORY_LIMIT",
-    "AccountInfo",
-    "AccountLimits",
-    "BuildBuyTxRequest",
-    "BuildSellTxRequest",
-    "BuildTxResponse",
-    "BuyInput",
-    "ExitApiClient",
-    "HealthStatus",
-    "SellOutput",
-    "SellablePosition",
-    "TradeHistoryPage",
-    "TradeRecord",
-    "TxMode",
-    "WalletProof",
-]
+__all__ = _public_names(globals())

@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
-from .dispatch.iterator import EventIterator
-from .dispatch.registry import EVENT_NAMES, Event
-from .events import BadFrame, Closed, CommandRejected, Connected, Disconnected, Reconnecting, TransportEvent
-from .exits import (
-    ExitExecutor,
-    ExitFailed,
-    ExitLanded,
-    ExitPolicy,
-    ExitRefusedError,
-    ExitStats,
-    ExitSubmitted,
-    ExitUnresolved,
+from .._exports import public_names as _public_names
+from .dispatch.iterator import EventIterator as EventIterator
+from .dispatch.registry import EVENT_NAMES as EVENT_NAMES, Event as Event
+from .events import (
+    BadFrame as BadFrame,
+    Closed as Closed,
+    CommandRejected as CommandRejected,
+    Connected as Connected,
+    Disconnected as Disconnected,
+    Reconnecting as Reconnecting,
+    TransportEvent as TransportEvent,
 )
-from .positions import PositionHandle, PositionRef
-from .session.stats import SessionStats
-from .session.stream_session import StreamSession
-from .transport.connection import StreamConnection, TransportStats
-from .transport.link import DEFAULT_ENDPOINT
+from .exits import (
+    ExitExecutor as ExitExecutor,
+    ExitFailed as ExitFailed,
+    ExitLanded as ExitLanded,
+    ExitPolicy as ExitPolicy,
+    ExitRefusedError as ExitRefusedError,
+    ExitStats as ExitStats,
+    ExitSubmitted as ExitSubmitted,
+    ExitUnresolved as ExitUnresolved,
+)
+from .positions import PositionHandle as PositionHandle, PositionRef as PositionRef
+from .session.stats import SessionStats as SessionStats
+from .session.stream_session import StreamSession as StreamSession
+from .transport.connection import StreamConnection as StreamConnection, TransportStats as TransportStats
+from .transport.link import DEFAULT_ENDPOINT as DEFAULT_ENDPOINT
 
-__all__ = [
-    "DEFAULT_ENDPOINT",
-    "EVENT_NAMES",
-    "BadFrame",
-    "Closed",
-    "CommandRejected",
-    "Connected",
-    "Disconnected",
-    "Event",
-    "EventIterator",
-    "ExitExecutor",
-    "ExitFailed",
-    "ExitLanded",
-    "ExitPolicy",
-    "ExitRefusedError",
-    "ExitStats",
-    "ExitSubmitted",
-    "ExitUnresolved",
-    "PositionHandle",
-    "PositionRef",
-    "Reconnecting",
-    "SessionStats",
-    "StreamConnection",
-    "StreamSession",
-    "TransportEvent",
-    "TransportStats",
-]
+__all__ = _public_names(globals())

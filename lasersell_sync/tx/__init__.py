@@ -7,60 +7,35 @@ where they go; ``sender`` submits them (``sendTransaction``) and ``confirm`` wat
 
 from __future__ import annotations
 
-from .confirm import Confirmation, SignatureStatus
-from .fastsign import FastSigned, fast_sign
+from .._exports import public_names as _public_names
+from .confirm import Confirmation as Confirmation, SignatureStatus as SignatureStatus
+from .fastsign import FastSigned as FastSigned, fast_sign as fast_sign
 from .sender import (
-    Submission,
-    TxSender,
-    confirm_transaction,
-    is_blockhash_valid,
-    send_and_confirm,
-    send_transaction,
-    send_transaction_b64,
+    Submission as Submission,
+    TxSender as TxSender,
+    confirm_transaction as confirm_transaction,
+    is_blockhash_valid as is_blockhash_valid,
+    send_and_confirm as send_and_confirm,
+    send_transaction as send_transaction,
+    send_transaction_b64 as send_transaction_b64,
 )
 from .signing import (
-    check_fee_payer,
-    decode_unsigned_tx,
-    encode_signed_tx,
-    recent_blockhash,
-    sign_transaction,
-    sign_unsigned_tx,
+    check_fee_payer as check_fee_payer,
+    decode_unsigned_tx as decode_unsigned_tx,
+    encode_signed_tx as encode_signed_tx,
+    recent_blockhash as recent_blockhash,
+    sign_transaction as sign_transaction,
+    sign_unsigned_tx as sign_unsigned_tx,
 )
 from .targets import (
-    ASTRALANE_REGIONS,
-    HELIUS_SENDER_URL,
-    MAINNET_BETA_RPC_URL,
-    SEND_MODE_OF,
-    SendTarget,
-    SendTargetAstralane,
-    SendTargetHeliusSender,
-    SendTargetRpc,
+    ASTRALANE_REGIONS as ASTRALANE_REGIONS,
+    HELIUS_SENDER_URL as HELIUS_SENDER_URL,
+    MAINNET_BETA_RPC_URL as MAINNET_BETA_RPC_URL,
+    SEND_MODE_OF as SEND_MODE_OF,
+    SendTarget as SendTarget,
+    SendTargetAstralane as SendTargetAstralane,
+    SendTargetHeliusSender as SendTargetHeliusSender,
+    SendTargetRpc as SendTargetRpc,
 )
 
-__all__ = [
-    "ASTRALANE_REGIONS",
-    "HELIUS_SENDER_URL",
-    "MAINNET_BETA_RPC_URL",
-    "SEND_MODE_OF",
-    "Confirmation",
-    "FastSigned",
-    "SendTarget",
-    "SendTargetAstralane",
-    "SendTargetHeliusSender",
-    "SendTargetRpc",
-    "SignatureStatus",
-    "Submission",
-    "TxSender",
-    "check_fee_payer",
-    "confirm_transaction",
-    "decode_unsigned_tx",
-    "encode_signed_tx",
-    "fast_sign",
-    "is_blockhash_valid",
-    "recent_blockhash",
-    "send_and_confirm",
-    "send_transaction",
-    "send_transaction_b64",
-    "sign_transaction",
-    "sign_unsigned_tx",
-]
+__all__ = _public_names(globals())

@@ -9,20 +9,17 @@ the network, and no error or log line carries a secret.
 
 from __future__ import annotations
 
-from .keys import keypair_from_base58, load_keypair
-from .keystore import PASSPHRASE_ENV, read_keystore, write_keystore
-from .proof import WalletProof, ownership_message, prove_ownership
-from .seed_phrase import DEFAULT_DERIVATION_PATH, keypair_from_seed_phrase
+from .._exports import public_names as _public_names
+from .keys import keypair_from_base58 as keypair_from_base58, load_keypair as load_keypair
+from .keystore import PASSPHRASE_ENV as PASSPHRASE_ENV, read_keystore as read_keystore, write_keystore as write_keystore
+from .proof import (
+    WalletProof as WalletProof,
+    ownership_message as ownership_message,
+    prove_ownership as prove_ownership,
+)
+from .seed_phrase import (
+    DEFAULT_DERIVATION_PATH as DEFAULT_DERIVATION_PATH,
+    keypair_from_seed_phrase as keypair_from_seed_phrase,
+)
 
-__all__ = [
-    "DEFAULT_DERIVATION_PATH",
-    "PASSPHRASE_ENV",
-    "WalletProof",
-    "keypair_from_base58",
-    "keypair_from_seed_phrase",
-    "load_keypair",
-    "ownership_message",
-    "prove_ownership",
-    "read_keystore",
-    "write_keystore",
-]
+__all__ = _public_names(globals())

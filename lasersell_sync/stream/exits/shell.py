@@ -45,6 +45,7 @@ from .messages import (
     Persisted,
     PersistFailed,
     Poll,
+    PositionClosed as ClosedEvent,
     Publish,
     Report,
     RequestSignal,
@@ -56,7 +57,6 @@ from .messages import (
     Timer,
     TimerFired,
 )
-from .messages import PositionClosed as ClosedEvent
 from .outcomes import ExitStats
 from .policy import ExitPolicy
 
