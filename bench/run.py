@@ -2,8 +2,10 @@
 
 Bots run as separate processes: ``ours`` (lasersell_sync, decorator handlers), ``raw`` (a bare
 websocket-client loop: the practical limit) and ``official`` (lasersell-sdk from PyPI, in its own
-virtualenv under bench/.venv-official, created on first run). Every latency is measured on the
-server's clock. Figures are medians over repetitions; compare them as ratios within one run.
+virtualenv under bench/.venv-official, created on first run). ``ours+metrics`` (not run unless
+named in ``--bots``) is ``ours`` serving Prometheus metrics, scraped every second while it runs.
+Every latency is measured on the server's clock. Figures are medians over repetitions; compare
+them as ratios within one run.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import argparse
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import websocket
 
@@ -28,6 +32,8 @@ from server import DONE_ID, BenchServer, pnl, tick  # noqa: E402
 
 OFFICIAL_VENV = HERE / ".venv-official"
 OFFICIAL_SDK = "lasersell-sdk==1.1.0"
+METRICS = "ours+metrics"
+SCRAPE_INTERVAL = 1.0  # Prometheus scrapes every 15 s by default: this is 15 times as often
 
 
 def official_python() -> Optional[str]:
@@ -47,14 +53,16 @@ def official_python() -> Optional[str]:
 class Bot:
     def __init__(self, name: str, python: str, server: BenchServer, *extra: str) -> None:
         before = len(server.configures)
+        script, options = ("ours", ["--metrics-port", str(free_port())]) if name == METRICS else (name, [])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE / "bots"), str(HERE.parent)])}
         self.proc = subprocess.Popen(
-            [python, str(HERE / "bots" / f"{name}.py"), server.url, *extra],
+            [python, str(HERE / "bots" / f"{script}.py"), server.url, *options, *extra],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         server.wait_connections(before + 1)
+        self.scraper = Scraper(int(options[1])) if options else None
         time.sleep(0.2)  # let the bot finish starting (handler threads, first reads)
 
     def stats(self) -> Dict[str, float]:
@@ -72,8 +80,48 @@ class Bot:
         return {"cpu": cpu, "switches": switches, "threads": threads}
 
     def stop(self) -> None:
+        if self.scraper is not None:
+            scrapes, failures = self.scraper.stop()
+            if failures or not scrapes:
+                print(f"  {METRICS}: {failures} of {scrapes + failures} scrapes failed", file=sys.stderr)
         self.proc.kill()
         self.proc.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Scraper:
+    """Scrapes a bot's metrics endpoint every SCRAPE_INTERVAL seconds, as Prometheus would."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}/metrics"
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.scrapes = self.failures = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                with self.opener.open(self.url, timeout=5) as response:
+                    if b"lasersell_frames_received_total" not in response.read():
+                        raise ValueError("no frame counter in the scrape")
+                self.scrapes += 1
+            except (OSError, ValueError):
+                self.failures += 1
+            if self.stopping.wait(SCRAPE_INTERVAL):
+                return
+
+    def stop(self) -> Tuple[int, int]:
+        """(scrapes that succeeded, scrapes that failed)."""
+        self.stopping.set()
+        self.thread.join(10)
+        return self.scrapes, self.failures
 
 
 def pct(values: List[float], q: float) -> float:
@@ -246,7 +294,7 @@ def main() -> int:
     parser.add_argument("--no-silent", action="store_true", help="skip the 30-45 s silent-connection test")
     parser.add_argument("--repeat", type=int, default=1, help="run every scenario this many times; report medians")
     args = parser.parse_args()
-    pythons = {"ours": sys.executable, "raw": sys.executable}
+    pythons = {"ours": sys.executable, METRICS: sys.executable, "raw": sys.executable}
     if "official" in args.bots:
         official = official_python()
         if official:
@@ -314,16 +362,19 @@ ROWS = [
 
 def report(results: Dict[str, Dict[str, Dict[str, float]]]) -> None:
     names = list(results)
-    print("\n" + f"{'scenario':<44}" + "".join(f"{n:>12}" for n in names) + "   ours/raw  ours/official")
+    pairs = [("ours", "raw", "ours/raw"), ("ours", "official", "ours/official")]
+    if METRICS in names:
+        pairs.append((METRICS, "ours", "metrics on/off"))
+    print("\n" + f"{'scenario':<44}" + "".join(f"{n:>14}" for n in names) + "".join(f"{p[2]:>15}" for p in pairs))
     for label, key, field in ROWS:
         values = [results[n].get(key, {}).get(field, float("nan")) for n in names]
-        line = f"{label:<44}" + "".join(f"{v:>12,.2f}" for v in values)
+        line = f"{label:<44}" + "".join(f"{v:>14,.2f}" for v in values)
         by = dict(zip(names, values))
-        for other in ("raw", "official"):
-            if "ours" in by and other in by and by[other] not in (0, float("inf")) and by[other] == by[other]:
-                line += f"{by['ours'] / by[other]:>11.2f}x"
+        for top, bottom, _ in pairs:
+            if top in by and bottom in by and by[bottom] not in (0, float("inf")) and by[bottom] == by[bottom]:
+                line += f"{by[top] / by[bottom]:>14.2f}x"
             else:
-                line += f"{'-':>12}"
+                line += f"{'-':>15}"
         print(line)
 
 

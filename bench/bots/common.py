@@ -15,6 +15,7 @@ def args() -> argparse.Namespace:
     p.add_argument("--delay-ms", type=float, default=0.0, help="exit handler blocks this long (sign + send)")
     p.add_argument("--work-us", type=float, default=0.0, help="pnl handler burns this much CPU")
     p.add_argument("--count", type=int, default=0, help="trade ticks to count before reporting done")
+    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     return p.parse_args()
 
 

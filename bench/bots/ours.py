@@ -1,4 +1,8 @@
-"""lasersell_sync bot, written the way the README teaches: decorator handlers."""
+"""lasersell_sync bot, written the way the README teaches: decorator handlers.
+
+With ``--metrics-port``, it also serves Prometheus metrics (``serve_metrics``), as the
+``ours+metrics`` bot of ``bench/run.py``.
+"""
 
 from __future__ import annotations
 
@@ -38,5 +42,10 @@ def on_tick(event: ls.Event[ls.TradeTick]) -> None:
     if ticks == options.count:
         session.close_position(DONE_ID)
 
+
+if options.metrics_port is not None:  # after the handlers, as docs/watching.md advises
+    from lasersell_sync.metrics import serve_metrics
+
+    serve_metrics(session, port=options.metrics_port)
 
 session.run_forever()
