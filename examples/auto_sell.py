@@ -7,23 +7,30 @@ name your solana-keygen wallet file, and LASERSELL_RPC_URL (optional) your RPC e
 
 It prints the strategy, a timestamped log of each position (opened, exit signal, sell sent,
 closed, landed), then one row per exit with a total, the positions still open, and a legend.
+With --report PATH it also records the session (to PATH with .jsonl, beside it) and at the end
+writes a trade report there: one HTML file with a chart per position (price, entry, thresholds,
+signal, attempts, landing) and the session's reconnects and errors. That needs the report extra
+(pip install 'lasersell_sync[report]').
 
     python examples/auto_sell.py [--seconds 10] [--positions 5] [--scenario mixed] [--seed 1]
-                                 [--send-target rpc|helius]
+                                 [--send-target rpc|helius] [--report report.html]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from _common import Service, parse, parser, run, service
 
 import lasersell_sync as ls
+from lasersell_sync.report import REPORT_EXTRA, write_report
 
 STRATEGY = ls.StrategyConfig(target_profit_pct=30, stop_loss_pct=15, trailing_stop_pct=8)
 
@@ -119,7 +126,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     p.add_argument("--scenario", default="mixed", help="simulator only: the market's shape (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="simulator only: same seed, same market (default: %(default)s)")
+    p.add_argument(
+        "--report",
+        metavar="PATH",
+        help="at the end, write a trade report (HTML with charts) to PATH; the session is recorded to PATH "
+        "with .jsonl, beside it (needs the report extra)",
+    )
     args = parse(p, argv)
+    recording = recording_path(p, args.report)
     ledger = Ledger()
     with service(p, args, scenario=args.scenario, seed=args.seed) as svc:
         if svc.simulated:
@@ -127,16 +141,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             log("using the LaserSell service")
         log(describe(STRATEGY))
-        trade(svc, args, ledger)
+        trade(svc, args, ledger, recording)
     print("\n".join(["", *summary(ledger.rows(), STRATEGY)]))
+    if recording is not None:
+        try:
+            write_report(recording, args.report, STRATEGY)  # a recording holds what was received, not the strategy
+        except OSError as exc:
+            print(f"{p.prog}: error: cannot write the report: {exc}", file=sys.stderr)
+            return 1
+        print(f"\nreport: {args.report} (the session's recording: {recording})")
     return 0
 
 
-def trade(svc: Service, args: argparse.Namespace, ledger: Ledger) -> None:
+def recording_path(p: argparse.ArgumentParser, report: Optional[str]) -> Optional[Path]:
+    """Where ``--report`` records the session (None without it); a usage error without the extra."""
+    if report is None:
+        return None
+    try:
+        import matplotlib  # noqa: F401 - only to fail before trading, not after
+    except ImportError:
+        p.error(REPORT_EXTRA)
+    recording = Path(report).with_suffix(".jsonl")
+    if recording == Path(report):
+        p.error("--report names the report, an .html file; the recording goes beside it, with .jsonl")
+    if not os.access(recording.parent, os.W_OK):
+        p.error(f"--report: cannot write to the directory {recording.parent} (missing, or not writable)")
+    return recording
+
+
+def trade(svc: Service, args: argparse.Namespace, ledger: Ledger, recording: Optional[Path] = None) -> None:
     """Run the session until enough positions closed or time is up, filling in ``ledger``."""
     keypair = svc.signer
     wallet = str(keypair.pubkey())
-    session = ls.StreamSession(svc.api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=svc.stream_url)
+    session = ls.StreamSession(
+        svc.api_key, [wallet], STRATEGY, deadline_timeout_sec=60, endpoint=svc.stream_url, record_to=recording
+    )
     # Every exit signal becomes a confirmed sell: checked, signed, sent, confirmed, retried.
     # Where sells go: your RPC, after Helius Sender with --send-target helius (LASERSELL_SEND_TARGET).
     session.auto_exit(keypair, svc.targets, confirm_rpc=svc.rpc_url)

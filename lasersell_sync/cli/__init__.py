@@ -2,7 +2,8 @@
 
 Commands: ``simulate`` (the embedded simulator standalone), ``smoke`` (is the service reachable
 and the key accepted), ``tail`` (watch a stream: a live table in a terminal, lines or JSON Lines
-otherwise) and ``keys`` (show, convert and check keypairs and keystores). Each lives in its own
+otherwise), ``keys`` (show, convert and check keypairs and keystores) and ``report`` (a session
+recording as an HTML page of charts). Each lives in its own
 module; this one builds the parser and turns failures into exit statuses. A usage mistake (bad
 flag, missing file, port in use, ...) prints one line on stderr and exits with status 2, never a
 traceback; so does a stdout that is closed or cannot be written (a full disk). A reader that
@@ -18,7 +19,7 @@ import os
 import sys
 from typing import Callable, Optional, Sequence
 
-from . import keys, simulate, smoke, tail
+from . import keys, report, simulate, smoke, tail
 from .common import USAGE_ERROR, OutputError, Parser, UsageError, discard_stdout, guarded_stdout, print_error
 
 __all__ = ["main"]
@@ -42,7 +43,7 @@ def build_parser() -> Parser:
     # Not required=True: argparse would then name the missing command before an unknown flag
     # ("--bogus"); main() asks for the command once the flags were accepted.
     commands = parser.add_subparsers(dest="command", metavar="command")
-    for module in (simulate, smoke, tail, keys):
+    for module in (simulate, smoke, tail, keys, report):
         module.register(commands)
     return parser
 
