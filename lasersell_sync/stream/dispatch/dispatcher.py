@@ -97,7 +97,7 @@ class Dispatcher:
         if low:
             self.low.submit_many(low)
 
-    def report_later(self, error: BaseException, event: Optional[Event[Any]] = None) -> None:
+    def publish_error_later(self, error: BaseException, event: Optional[Event[Any]] = None) -> None:
         """Hand ``error`` to the error handlers on a worker (never on the calling thread).
 
         Reports about the same event type run in order; they never delay another event.
@@ -105,7 +105,7 @@ class Dispatcher:
         key = ("error", event.type if event is not None else type(error).__name__)
         self.high.submit(key, _ErrorReport(error, event))
 
-    def report_error(self, error: BaseException, event: Optional[Event[Any]], *, from_handler: bool = False) -> None:
+    def publish_error(self, error: BaseException, event: Optional[Event[Any]], *, from_handler: bool = False) -> None:
         """Hand an error to the ``on_error`` handlers, or print it when there are none.
 
         An ``on_error`` handler that raises is reported on stderr, never recursed into.
@@ -186,7 +186,7 @@ class Dispatcher:
 
     def _run(self, item: Any) -> None:
         if type(item) is _ErrorReport:
-            self.report_error(item.error, item.event)
+            self.publish_error(item.error, item.event)
             return
         for handler in self.registry.handlers(item.type):
             try:
@@ -198,7 +198,7 @@ class Dispatcher:
                 with self._errors_lock:
                     self.handler_errors += 1
                 logger.error("handler %r for %s failed", handler, item.type, exc_info=exc)
-                self.report_error(exc, item, from_handler=True)
+                self.publish_error(exc, item, from_handler=True)
 
 
 class _ErrorReport:

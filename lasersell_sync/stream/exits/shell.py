@@ -104,7 +104,7 @@ class ExitExecutor:
         sender: the pooled sender (owned: closed with the executor).
         request: sends ``request_exit_signal(position, slippage_bps)``.
         publish: hands an outcome event to the session's dispatcher.
-        report: hands an error to the session's ``on_error`` path.
+        publish_error: hands an error to the session's ``on_error`` path.
         journal: the crash journal, read back now (None: the ledger lives in memory only).
         keep_warm: seconds between two warm-ups of every target's connection (None: off).
         unkeyed: the session's wallets with no keypair: their signals are left to the user's
@@ -122,7 +122,7 @@ class ExitExecutor:
         sender: TxSender,
         request: Request,
         publish: Publish_,
-        report: Callable[[BaseException], None],
+        publish_error: Callable[[BaseException], None],
         journal: Optional[ExitJournal] = None,
         keep_warm: Optional[float] = None,
         unkeyed: Sequence[str] = (),
@@ -137,7 +137,7 @@ class ExitExecutor:
         self._sender = sender
         self._request = request
         self._publish = publish
-        self._report = report
+        self._publish_error = publish_error
         self._journal = journal
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
@@ -268,7 +268,7 @@ class ExitExecutor:
             elif isinstance(action, Publish):
                 self._outbox.append(functools.partial(self._publish, action.outcome))
             elif isinstance(action, Report):
-                self._outbox.append(functools.partial(self._report, action.error))
+                self._outbox.append(functools.partial(self._publish_error, action.error))
             elif isinstance(action, Forget):
                 self._forget(action)
 
@@ -304,7 +304,7 @@ class ExitExecutor:
             journal.update(action.what, action.ref, action.fields)
         except JournalError as exc:
             logger.error("%s", exc)
-            self._outbox.append(functools.partial(self._report, exc))
+            self._outbox.append(functools.partial(self._publish_error, exc))
         return None
 
     def _forget(self, action: Forget) -> None:
@@ -320,7 +320,7 @@ class ExitExecutor:
         except SessionClosedError:
             logger.debug("request_exit_signal not sent: the session is closed")
         except LaserSellError as exc:
-            self._report(exc)
+            self._publish_error(exc)
 
     def _timer_due(self, key: str) -> None:
         if key == _WARM:
@@ -348,7 +348,7 @@ class ExitExecutor:
                         call()
                     except Exception as exc:  # a callback must not strand the others
                         logger.exception("exit executor callback failed")
-                        self._report(exc)
+                        self._publish_error(exc)
             finally:
                 self._draining.release()
             with self._lock:

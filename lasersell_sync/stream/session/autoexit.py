@@ -125,7 +125,7 @@ def build_executor(
     intent: Configure,
     request: Callable[..., Any],
     publish: Callable[[Any], None],
-    report: Callable[..., None],
+    publish_error: Callable[..., None],
 ) -> Tuple[ExitExecutor, Dict[str, object]]:
     """Check ``auto_exit``'s arguments and build its executor; also the send settings it implies.
 
@@ -147,7 +147,7 @@ def build_executor(
         sender=owned,
         request=request,
         publish=publish,
-        report=report,
+        publish_error=publish_error,
         journal=opened,
         keep_warm=warm,
         unkeyed=unkeyed,

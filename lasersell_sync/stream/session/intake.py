@@ -87,20 +87,20 @@ class Intake:
             name = _RECORDED_NAMES.get(type(event)) or event_name(event)
             self._recorder.record_event(name, event_fields(event), time.monotonic())
         if isinstance(event, BadFrame):
-            dispatcher.report_later(event.error)
+            dispatcher.publish_error_later(event.error)
             return
         if isinstance(event, CommandRejected):
             self.rejected += 1
-            dispatcher.report_later(CommandRejectedError(event.command, event.code, event.message))
+            dispatcher.publish_error_later(CommandRejectedError(event.command, event.code, event.message))
             return
         if isinstance(event, Connected) and event.reconnect and self._duties is not None:
             self._duties.reconnected()
         lifecycle = Event(event_name(event), event, None, time.monotonic())
         dispatcher.submit(lifecycle)
         if isinstance(event, Reconnecting) and event.last_error is not None:
-            dispatcher.report_later(event.last_error, lifecycle)
+            dispatcher.publish_error_later(event.last_error, lifecycle)
         if isinstance(event, Closed):
             if event.error is not None:
                 self.fatal = event.error
-                dispatcher.report_later(event.error, lifecycle)
+                dispatcher.publish_error_later(event.error, lifecycle)
             self._ended.set()

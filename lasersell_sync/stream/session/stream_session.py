@@ -307,7 +307,7 @@ class StreamSession(SessionCommands):
             intent=self._conn.intent,
             request=self.request_exit_signal,
             publish=self._intake.publish,
-            report=self._dispatcher.report_later,
+            publish_error=self._dispatcher.publish_error_later,
         )
         self._executor = executor
         self._registry.add(ExitSignalWithTx, executor.on_signal)

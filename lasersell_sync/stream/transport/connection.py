@@ -173,6 +173,7 @@ class StreamConnection:
         )
         self._connect_timeout = connect_timeout
         self._thread: Optional[threading.Thread] = None
+        self._start_lock = threading.Lock()  # one connect() starts the reader thread
 
     def __repr__(self) -> str:
         state = "closed" if self._outbox.closed else "connected" if self.connected else "disconnected"
@@ -241,7 +242,7 @@ class StreamConnection:
             timeout = self._connect_timeout
         elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-        with self._outbox.lock:
+        with self._start_lock:
             if self._outbox.closed:
                 raise SessionClosedError("this connection was closed")
             if self._thread is not None:
@@ -317,7 +318,9 @@ class StreamConnection:
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and stop the reader thread. Idempotent, safe from any thread."""
-        first, wire = self._outbox.close()
+        with self._start_lock:  # a connect() either saw the close or made the thread seen below
+            first, wire = self._outbox.close()
+            thread = self._thread
         self._reader.closing.set()
         if first:
             if wire is not None:
@@ -326,7 +329,6 @@ class StreamConnection:
             connecting = self._reader.connecting
             if connecting is not None:
                 connecting.shutdown()
-        thread = self._thread
         if thread is not None and thread.is_alive():
             if thread is not threading.current_thread():
                 thread.join(timeout)

@@ -92,7 +92,7 @@ class Outbox:
     """Serialises writes to the live socket and keeps what cannot be written yet."""
 
     def __init__(self, intent: Configure, replays: Optional[Callable[[ClientMessage], bool]] = None) -> None:
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
         self._replays = replays  # whether a kept command is still sent on a new connection
         self._intent = intent
         self._wire: Optional[Wire] = None  # the live connection, or None while not ready
@@ -104,7 +104,17 @@ class Outbox:
         self._accepted: Dict[str, Any] = {}  # field -> last value the server accepted
         self._position_strategies: Dict[str, StrategyConfig] = {}  # token account -> its strategy
         self.inbound = 0  # frames received; bumped by the reader thread only
-        self.closed = False
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once sends are refused for good (``close()`` or the connection ended)."""
+        return self._closed
+
+    def refuse_sends(self) -> None:
+        """Refuse further sends (the connection ended); the live wire, if any, stays its owner's."""
+        with self._lock:
+            self._closed = True
 
     @property
     def intent(self) -> Configure:
@@ -126,8 +136,8 @@ class Outbox:
             raise TypeError("configure is sent by the connection itself; use the update_* commands")
         text = encode_client(message)
         kind = type(message)
-        with self.lock:
-            if self.closed:
+        with self._lock:
+            if self._closed:
                 raise SessionClosedError("cannot send: the connection was closed")
             change = self._apply_intent(message) if kind in _INTENT_FIELDS else None
             wire = self._wire
@@ -156,7 +166,7 @@ class Outbox:
 
     def set_position_strategy(self, token_account: str, strategy: Optional[StrategyConfig]) -> None:
         """Remember (or, with None, forget) one position's own strategy across reconnects."""
-        with self.lock:
+        with self._lock:
             if strategy is None:
                 self._position_strategies.pop(token_account, None)
             else:
@@ -164,18 +174,18 @@ class Outbox:
 
     def position_strategy(self, token_account: str) -> Optional[StrategyConfig]:
         """The strategy a position was given, if any."""
-        with self.lock:
+        with self._lock:
             return self._position_strategies.get(token_account)
 
     def update_intent(self, **changes: Any) -> Configure:
         """Change configure-only settings (send mode, tip, mirror config)."""
-        with self.lock:
+        with self._lock:
             self._intent = attrs.evolve(self._intent, **changes)
             return self._intent
 
     def configure_text(self) -> str:
         """The ``configure`` for a new connection; queued intent commands are folded into it."""
-        with self.lock:
+        with self._lock:
             self._drop_pending(lambda kept: type(kept) in _INTENT_FIELDS)
             for change in self._changes:
                 if change.state == "offline":
@@ -185,8 +195,8 @@ class Outbox:
     def go_live(self, wire: Wire) -> None:
         """The handshake succeeded: the intent it carried is accepted; flush what was kept, in
         order, then accept direct writes. Raises ConnectError."""
-        with self.lock:
-            if self.closed:
+        with self._lock:
+            if self._closed:
                 raise SessionClosedError("closed while connecting")
             for change in [change for change in self._changes if change.state == "handshake"]:
                 self._accepted[change.field] = change.value
@@ -211,22 +221,22 @@ class Outbox:
 
     def go_down(self) -> Optional[Wire]:
         """Stop direct writes; returns the connection that was live, if any."""
-        with self.lock:
+        with self._lock:
             wire = self._wire
             self._link_lost()
             return wire
 
     def close(self) -> Tuple[bool, Optional[Wire]]:
         """Refuse further sends. Returns (first call?, the connection that was live)."""
-        with self.lock:
-            first = not self.closed
-            self.closed = True
+        with self._lock:
+            first = not self._closed
+            self._closed = True
             wire, self._wire = self._wire, None
             return first, wire
 
     def observe(self, message: ServerMessage) -> Optional[IntentChange]:
         """A ``pong`` or ``error`` arrived on the live link; returns a change it rejected."""
-        with self.lock:
+        with self._lock:
             if type(message) is Pong:
                 if self._pings:
                     change = self._pings.popleft()
@@ -250,7 +260,7 @@ class Outbox:
         """A handshake was refused with ``code``: roll back the unconfirmed changes it can be
         about (they were folded into that ``configure``); returns them, or [] if none."""
         fields = _FIELDS_BY_CODE.get(code, _ANY_FIELD)
-        with self.lock:
+        with self._lock:
             rejected = [c for c in self._changes if c.state == "handshake" and c.field in fields]
             self._reject(rejected)
             return rejected

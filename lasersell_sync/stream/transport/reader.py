@@ -92,6 +92,7 @@ class Reader:
         """The latest ``hello_ok``."""
         self._link: Optional[Link] = None
         self._closed_reported = False
+        self._closed_lock = threading.Lock()
         self._failures = 0
         self._connected_at = 0.0
         self._frames = self._delivered = self._bad_frames = self._reconnects = 0
@@ -131,20 +132,20 @@ class Reader:
         self._frames += link.text_frames
         self._connected_at = time.monotonic()
 
-    def _announce(self, link: Link, reconnect: bool) -> None:
+    def _publish_connected(self, link: Link, reconnect: bool) -> None:
         """Report the connection, then ``hello_ok`` and what came before it."""
         logger.info("connected to %s (session %d)", self._shown_url, link.hello.session_id)
-        self._emit(Connected(hello=link.hello, reconnect=reconnect))
+        self._publish_event(Connected(hello=link.hello, reconnect=reconnect))
         received = time.monotonic()
         if self._on_frame is not None:
             for text in link.texts:
                 self._on_frame(text, received)
-        self._deliver(link.hello, received)
+        self._publish_message(link.hello, received)
         for item in link.early:
             if isinstance(item, Exception):
                 self._report_bad_frame(item)
             else:
-                self._deliver(item, received)
+                self._publish_message(item, received)
 
     def run(self) -> None:
         """The reader thread: announce the first link, then pump and reconnect until closed."""
@@ -152,7 +153,7 @@ class Reader:
         try:
             assert self._link is not None
             try:
-                self._announce(self._link, reconnect=False)
+                self._publish_connected(self._link, reconnect=False)
             finally:
                 self.announced.set()
             while not self.closing.is_set():
@@ -164,7 +165,7 @@ class Reader:
                 if self.closing.is_set():
                     break
                 logger.warning("disconnected from %s: %s", self._shown_url, reason)
-                self._emit(Disconnected(reason=reason, error=cause, will_reconnect=True))
+                self._publish_event(Disconnected(reason=reason, error=cause, will_reconnect=True))
                 if time.monotonic() - self._connected_at >= self._backoff.healthy_after:
                     self._failures = 0
                 error = self._reconnect()
@@ -178,7 +179,7 @@ class Reader:
             if self._link is not None:
                 self._link.wire.release()
             reason = str(error) if error is not None else "closed"
-            self._emit(Disconnected(reason=reason, error=error, will_reconnect=False))
+            self._publish_event(Disconnected(reason=reason, error=error, will_reconnect=False))
             self.report_closed(error)
 
     def _reconnect(self) -> Optional[BaseException]:
@@ -194,13 +195,13 @@ class Reader:
             delay = 0.0 if retry_now else self._backoff.delay(attempt)
             retry_now = False
             logger.info("reconnecting in %.3f s (attempt %d)", delay, attempt)
-            self._emit(Reconnecting(attempt=attempt, delay=delay, last_error=last_error))
+            self._publish_event(Reconnecting(attempt=attempt, delay=delay, last_error=last_error))
             if delay and self.closing.wait(delay):
                 return None
             try:
                 link = self.open(self._connect_timeout)
                 self.go_live(link)
-                self._announce(link, reconnect=True)
+                self._publish_connected(link, reconnect=True)
             except SessionClosedError:
                 return None
             except (AuthenticationError, TlsPinError) as exc:  # a refusal or another server: fatal
@@ -231,7 +232,7 @@ class Reader:
                 code,
                 detail,
             )
-            self._emit(CommandRejected(command=change.command, code=code, message=detail))
+            self._publish_event(CommandRejected(command=change.command, code=code, message=detail))
 
     def _pump(self, link: Link) -> Tuple[str, Optional[BaseException]]:
         """Read frames until the connection breaks; returns why."""
@@ -296,11 +297,11 @@ class Reader:
                     self._note_unknown(item)  # type: ignore[arg-type]
                 messages.append(item)  # type: ignore[arg-type]
             if messages:
-                self._hand_over(messages, now)
+                self._publish_messages(messages, now)
             if closed is not None:
                 return (str(closed), None)
 
-    def _hand_over(self, messages: List[ServerMessage], received_at: float) -> None:
+    def _publish_messages(self, messages: List[ServerMessage], received_at: float) -> None:
         """Deliver a batch: to ``on_messages`` in one call, else to ``on_message`` one by one."""
         self._delivered += len(messages)
         try:
@@ -320,17 +321,17 @@ class Reader:
                 message.type,
             )
 
-    def _deliver(self, message: ServerMessage, received_at: float) -> None:
+    def _publish_message(self, message: ServerMessage, received_at: float) -> None:
         if type(message) is UnknownMessage:
             self._note_unknown(message)
-        self._hand_over([message], received_at)
+        self._publish_messages([message], received_at)
 
     def _report_bad_frame(self, error: Exception) -> None:
         self._bad_frames += 1
         logger.warning("skipped a bad frame: %s", error)
-        self._emit(BadFrame(error=error))
+        self._publish_event(BadFrame(error=error))
 
-    def _emit(self, event: TransportEvent) -> None:
+    def _publish_event(self, event: TransportEvent) -> None:
         try:
             self._on_event(event)
         except Exception:
@@ -338,10 +339,10 @@ class Reader:
 
     def report_closed(self, error: Optional[BaseException]) -> None:
         """Mark the connection closed and report ``Closed`` once, whoever gets here first."""
-        with self._outbox.lock:
+        with self._closed_lock:
             if self._closed_reported:
                 return
             self._closed_reported = True
-            self._outbox.closed = True
+        self._outbox.refuse_sends()
         logger.info("stream connection to %s closed%s", self._shown_url, f": {error}" if error else "")
-        self._emit(Closed(error=error))
+        self._publish_event(Closed(error=error))
