@@ -23,7 +23,7 @@ from ..errors import TxSubmitError
 from .confirm import COMMITMENTS, MAX_BATCH, Confirmation, SignatureStatus, StatusPoller, parse_statuses
 from .rpc import RPC_NAME, JsonRpc, missing_result
 from .signing import encode_signed_tx
-from .targets import TARGET_TYPES, SendTarget
+from .targets import TARGET_TYPES, SendTarget, target_list
 
 __all__ = [
     "Submission",
@@ -168,7 +168,7 @@ class TxSender:
 
     def send_many_b64(self, targets: Targets, tx_b64: str, signature: str) -> Submission:
         """:meth:`send_many` for a transaction already encoded (e.g. by ``fast_sign``)."""
-        chosen = _targets(targets)
+        chosen = target_list(targets)
         futures: List[Tuple[SendTarget, Future[str]]] = [
             (t, self._executor().submit(self.send_b64, t, tx_b64)) for t in chosen[1:]
         ]
@@ -309,16 +309,6 @@ def _attempt(send: Any, target: SendTarget, tx_b64: str) -> Optional[TxSubmitErr
     except TxSubmitError as exc:
         return exc
     return None
-
-
-def _targets(targets: Targets) -> List[SendTarget]:
-    chosen = [targets] if isinstance(targets, TARGET_TYPES) else list(targets)
-    if not chosen:
-        raise ValueError("targets must name at least one send target")
-    for target in chosen:
-        if not isinstance(target, TARGET_TYPES):
-            raise TypeError(f"targets must be SendTarget values (SendTargetRpc, ...), got {type(target).__name__}")
-    return chosen
 
 
 def _check_url(rpc_url: Any) -> str:

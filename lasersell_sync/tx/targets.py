@@ -7,7 +7,7 @@ them through ``safe_url`` and their secrets are registered with the log filter.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
@@ -26,6 +26,7 @@ __all__ = [
     "SendTargetHeliusSender",
     "SendTargetRpc",
     "WarmCall",
+    "target_list",
 ]
 
 MAINNET_BETA_RPC_URL = "https://solana-rpc.publicnode.com"
@@ -138,6 +139,19 @@ class SendTargetAstralane:
 
 SendTarget = Union[SendTargetRpc, SendTargetHeliusSender, SendTargetAstralane]
 TARGET_TYPES = (SendTargetRpc, SendTargetHeliusSender, SendTargetAstralane)
+
+
+def target_list(targets: Union[SendTarget, Sequence[SendTarget]]) -> List[SendTarget]:
+    """One target or several, as a checked list: a ValueError when empty, a TypeError naming a stranger."""
+    chosen = [targets] if isinstance(targets, TARGET_TYPES) else list(targets)
+    if not chosen:
+        raise ValueError("targets must name at least one send target")
+    for target in chosen:
+        if not isinstance(target, TARGET_TYPES):
+            raise TypeError(f"targets must be SendTarget values (SendTargetRpc, ...), got {type(target).__name__}")
+    return chosen
+
+
 SEND_MODE_OF: Dict[type, str] = {
     SendTargetRpc: "rpc",
     SendTargetHeliusSender: "helius_sender",

@@ -15,7 +15,7 @@ from solders.keypair import Keypair
 
 from ...proto import Configure
 from ...tx import SEND_MODE_OF, SendTarget, SendTargetRpc, TxSender
-from ...tx.targets import TARGET_TYPES
+from ...tx.targets import target_list
 from ..exits import ExitExecutor, ExitJournal, ExitPolicy
 
 __all__ = [
@@ -68,12 +68,7 @@ def check_targets(
     targets: Union[SendTarget, Sequence[SendTarget]], confirm_rpc: Optional[str]
 ) -> Tuple[List[SendTarget], str]:
     """The targets as a list, and the RPC URL to confirm on (the first RPC target by default)."""
-    chosen = [targets] if isinstance(targets, TARGET_TYPES) else list(targets)
-    if not chosen:
-        raise ValueError("targets must name at least one send target")
-    for target in chosen:
-        if not isinstance(target, TARGET_TYPES):
-            raise TypeError(f"targets must be SendTarget values (SendTargetRpc, ...), got {type(target).__name__}")
+    chosen = target_list(targets)
     if confirm_rpc is None:
         rpcs = [t.url for t in chosen if isinstance(t, SendTargetRpc)]
         if not rpcs:
