@@ -11,7 +11,7 @@ response models), ``lasersell_sync.tx`` (signing, sending and confirming by hand
 ``from lasersell_sync.simulator import Simulator``.
 
 A name that used to be here and moved to a subpackage still resolves, with a
-``DeprecationWarning`` naming its new home; the old spelling goes in the next release.
+``DeprecationWarning`` naming its new home; the old spelling is removed in the release after 0.1.0.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from .exit_api import (
     BuildSellTxRequest as BuildSellTxRequest,
     ExitApiClient as ExitApiClient,
 )
+from .metrics import serve_metrics as serve_metrics
 from .proto import (
     AutoBuyConfig as AutoBuyConfig,
     BalanceUpdate as BalanceUpdate,

@@ -156,7 +156,7 @@ def test_the_simulator_is_imported_on_its_own() -> None:
     assert "cli" not in ls.__all__
 
 
-MOVED_IN_0_2 = {
+MOVED_FROM_THE_TOP_LEVEL = {
     "backoff": (
         "LOW_LATENCY_RETRY_POLICY",
         "RetryPolicy",
@@ -246,7 +246,7 @@ MOVED_IN_0_2 = {
         "write_keystore",
     ),
 }
-"""Names of the 0.1 top level that moved to a subpackage in 0.2 (deprecated aliases for one release)."""
+"""Names that were top-level until the surface was cut to what bots use; aliases warn for one release."""
 
 
 def test_types_named_by_public_signatures_are_exported_from_their_subpackage() -> None:
@@ -298,10 +298,10 @@ def test_the_key_loaders_and_their_errors_are_exported() -> None:
         assert issubclass(getattr(ls.errors, name), ls.KeyLoadError), name
 
 
-@pytest.mark.parametrize("home", sorted(MOVED_IN_0_2))
+@pytest.mark.parametrize("home", sorted(MOVED_FROM_THE_TOP_LEVEL))
 def test_every_moved_name_still_resolves_with_a_warning_naming_its_home(home: str) -> None:
     package = getattr(ls, home)
-    for name in MOVED_IN_0_2[home]:
+    for name in MOVED_FROM_THE_TOP_LEVEL[home]:
         assert name not in ls.__all__
         assert name not in dir(ls)
         with pytest.warns(DeprecationWarning, match=rf"lasersell_sync\.{name} moved to lasersell_sync\.{home}\.{name}"):
@@ -310,7 +310,7 @@ def test_every_moved_name_still_resolves_with_a_warning_naming_its_home(home: st
 
 
 def test_the_top_level_is_what_a_bot_uses() -> None:
-    """Half of 0.1's 135 names: the session, its events, strategy, exits, keys, errors to catch."""
+    """Half of the former 135 names: the session, its events, strategy, exits, keys, errors to catch."""
     assert len(ls.__all__) < 70
     assert "__version__" in ls.__all__
     for name in (
@@ -320,6 +320,7 @@ def test_the_top_level_is_what_a_bot_uses() -> None:
         "ExitLanded",
         "SendTargetRpc",
         "load_keypair",
+        "serve_metrics",
         "LaserSellError",
     ):
         assert name in ls.__all__, name
