@@ -333,4 +333,4 @@ class StreamConnection:
             if thread is not threading.current_thread():
                 thread.join(timeout)
         elif first:
-            self._reader.report_closed(None)
+            self._reader.publish_closed(None)

@@ -143,7 +143,7 @@ class Reader:
         self._publish_message(link.hello, received)
         for item in link.early:
             if isinstance(item, Exception):
-                self._report_bad_frame(item)
+                self._publish_bad_frame(item)
             else:
                 self._publish_message(item, received)
 
@@ -180,7 +180,7 @@ class Reader:
                 self._link.wire.release()
             reason = str(error) if error is not None else "closed"
             self._publish_event(Disconnected(reason=reason, error=error, will_reconnect=False))
-            self.report_closed(error)
+            self.publish_closed(error)
 
     def _reconnect(self) -> Optional[BaseException]:
         """Retry until connected or closed (None), or a fatal error (returned)."""
@@ -209,7 +209,7 @@ class Reader:
             except StreamServerError as exc:
                 rejected = self._outbox.reject_for_handshake(exc.code)
                 if rejected:  # the refusal was about changes made while offline: drop them, retry
-                    self._report_rejected(rejected, exc.code, exc.server_message)
+                    self._publish_rejected(rejected, exc.code, exc.server_message)
                     retry_now = True
                 elif exc.code in FATAL_ERROR_CODES:
                     return exc
@@ -224,7 +224,7 @@ class Reader:
                 return None
         return None
 
-    def _report_rejected(self, changes: List[IntentChange], code: str, detail: str) -> None:
+    def _publish_rejected(self, changes: List[IntentChange], code: str, detail: str) -> None:
         for change in changes:
             logger.warning(
                 "the server rejected %s [%s]: %s; the session intent was rolled back",
@@ -286,13 +286,13 @@ class Reader:
                     break
                 self._frames += 1
                 if kind is ProtocolError:
-                    self._report_bad_frame(item)  # type: ignore[arg-type]
+                    self._publish_bad_frame(item)  # type: ignore[arg-type]
                     continue
                 if kind in _OUTBOX_OBSERVES:
                     rejected = outbox.observe(item)  # type: ignore[arg-type]
                     if rejected is not None:
                         assert isinstance(item, ErrorMessage)
-                        self._report_rejected([rejected], item.code, item.message)
+                        self._publish_rejected([rejected], item.code, item.message)
                 elif kind is UnknownMessage:
                     self._note_unknown(item)  # type: ignore[arg-type]
                 messages.append(item)  # type: ignore[arg-type]
@@ -326,7 +326,7 @@ class Reader:
             self._note_unknown(message)
         self._publish_messages([message], received_at)
 
-    def _report_bad_frame(self, error: Exception) -> None:
+    def _publish_bad_frame(self, error: Exception) -> None:
         self._bad_frames += 1
         logger.warning("skipped a bad frame: %s", error)
         self._publish_event(BadFrame(error=error))
@@ -337,7 +337,7 @@ class Reader:
         except Exception:
             logger.exception("on_event callback failed")
 
-    def report_closed(self, error: Optional[BaseException]) -> None:
+    def publish_closed(self, error: Optional[BaseException]) -> None:
         """Mark the connection closed and report ``Closed`` once, whoever gets here first."""
         with self._closed_lock:
             if self._closed_reported:
