@@ -9,6 +9,7 @@ sleeping: the test waits on events, on the simulator's held requests and on the 
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import re
 import socket
@@ -31,7 +32,8 @@ from tests.txbuild import unsigned_for
 
 parser = pytest.importorskip("prometheus_client.parser")
 pytest.importorskip("websockets")
-from lasersell_sync.simulator import Simulator  # noqa: E402 - after the skip: needs the simulator extra
+from lasersell_sync.metrics.collector import LANDED_BUCKETS  # noqa: E402 - after the skips: needs the extras
+from lasersell_sync.simulator import Simulator  # noqa: E402
 
 HOLD = ls.StrategyConfig(target_profit_pct=100_000, stop_loss_pct=0)  # never exits by itself
 PATIENT = ls.ExitPolicy(
@@ -61,6 +63,11 @@ def scrape(server: MetricsServer) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, frozenset(labels.items()))]
+
+
+def _le(bound: float) -> str:
+    """A bucket's ``le`` label as prometheus_client writes it."""
+    return "+Inf" if bound == math.inf else repr(float(bound))
 
 
 def names(samples: Samples) -> Set[str]:
@@ -170,8 +177,10 @@ def test_scrapes_while_a_sell_is_in_flight_and_after_it_landed_agree_with_stats_
         assert (value(samples, "lasersell_exits_landed_total"), after.exits.landed) == (1, 1)
         assert value(samples, "lasersell_signal_to_landed_seconds_count") == 1
         assert value(samples, "lasersell_signal_to_landed_seconds_sum") == pytest.approx(landed.latency_ms / 1000)
-        bucket = min(b for b in (0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0) if b >= landed.latency_ms / 1000)
-        assert value(samples, "lasersell_signal_to_landed_seconds_bucket", le=str(bucket)) == 1
+        bounds = [*LANDED_BUCKETS, math.inf]  # the hold above counts: the landing may fall in any bucket
+        first = next(i for i, bound in enumerate(bounds) if bound >= landed.latency_ms / 1000)
+        counts = [value(samples, "lasersell_signal_to_landed_seconds_bucket", le=_le(b)) for b in bounds]
+        assert counts == [0] * first + [1] * (len(bounds) - first)
         assert value(samples, "lasersell_signal_to_handler_seconds_count") == 1
         assert watched.signals.empty()  # the one signal seen is the one observed
         assert value(samples, "lasersell_events_dispatched_total", event="exit_landed") == 1

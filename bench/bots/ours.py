@@ -44,8 +44,6 @@ def on_tick(event: ls.Event[ls.TradeTick]) -> None:
 
 
 if options.metrics_port is not None:  # after the handlers, as docs/watching.md advises
-    from lasersell_sync.metrics import serve_metrics
-
-    serve_metrics(session, port=options.metrics_port)
+    ls.serve_metrics(session, port=options.metrics_port)
 
 session.run_forever()
