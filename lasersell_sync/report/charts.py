@@ -78,7 +78,8 @@ def position_chart(position: PositionReport) -> str:
         ax.axhline(line.price, color=colour, ls=style, lw=1, label=line.label, gid=gid)
     if position.trailing:
         steps = position.trailing
-        ax.step([s.t for s in steps] + [end], [s.price for s in steps] + [steps[-1].price], where="post",
+        until = position.closed_t if position.closed_t is not None else end
+        ax.step([s.t for s in steps] + [until], [s.price for s in steps] + [steps[-1].price], where="post",
                 color="#ea580c", lw=1.1, label="trailing stop", gid=f"{pid}-trailing")  # fmt: skip
     _markers(ax, pid, position.markers)
     ax.set_xlim(start, end)
@@ -86,7 +87,11 @@ def position_chart(position: PositionReport) -> str:
     ax.set_ylabel("price (quote units per token)")
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     ax.grid(True, color="#e5e7eb", lw=0.6)
-    title = f"#{position.position_id} {position.token}: {position.row.outcome}"
+    row = position.row
+    pnl = f" at {row.pnl_pct:+.1f} %" if row.pnl_pct is not None else ""
+    title = (
+        f"#{position.position_id} {position.token}: {', '.join(row.reasons) or 'no exit signal'}{pnl}, {row.outcome}"
+    )
     ax.set_title(_literal(title), loc="left", fontsize=11)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.09, 1.0), fontsize=8, frameon=False)
