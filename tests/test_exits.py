@@ -63,7 +63,7 @@ class Bot:
         policy: ls.ExitPolicy = PATIENT,
         strategy: ls.StrategyConfig = HOLD,
         keypair: Optional[Keypair] = None,
-        targets: Optional[Sequence[ls.SendTarget]] = None,
+        targets: Optional[Sequence[ls.tx.SendTarget]] = None,
         before_exit: Optional[Callable[[Any], Any]] = None,
         sender: Optional[ls.TxSender] = None,
         wallets: Sequence[str] = (),
@@ -227,8 +227,8 @@ def test_a_ladder_tranche_is_retried_only_once_its_blockhash_expired() -> None:
             @bot.session.on(ls.ExitSubmitted)
             def retried(event: ls.Event[ls.ExitSubmitted]) -> None:
                 if event.message.attempt == 2:  # was the first attempt provably dead by now?
-                    first_tx = ls.decode_unsigned_tx(signals[0].unsigned_tx_b64)
-                    still_valid.append(ls.is_blockhash_valid(sim.rpc_url, ls.tx.recent_blockhash(first_tx)))
+                    first_tx = ls.tx.decode_unsigned_tx(signals[0].unsigned_tx_b64)
+                    still_valid.append(ls.tx.is_blockhash_valid(sim.rpc_url, ls.tx.recent_blockhash(first_tx)))
 
             sim.faults.drop_transactions(1.0)
             position = bot.position()
@@ -266,7 +266,7 @@ def _foreign_signal(sim: Simulator, position_id: int, payer: Keypair) -> str:
     instruction = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Pubkey.new_unique(), lamports=1))
     message = MessageV0.try_compile(payer.pubkey(), [instruction], [], Hash.new_unique())
     unsigned = VersionedTransaction.populate(message, [Signature.default()])
-    return ls.encode_server(
+    return ls.proto.encode_server(
         ls.ExitSignalWithTx(
             session_id=1,
             position_id=position_id,
@@ -276,7 +276,7 @@ def _foreign_signal(sim: Simulator, position_id: int, payer: Keypair) -> str:
             profit_units=0,
             reason="manual",
             triggered_at_ms=1,
-            unsigned_tx_b64=ls.encode_signed_tx(unsigned),
+            unsigned_tx_b64=ls.tx.encode_signed_tx(unsigned),
         )
     )
 
@@ -444,8 +444,8 @@ def test_3_a_queued_tranche_whose_blockhash_expired_is_refreshed_not_sent() -> N
             assert sim.faults.move_price(1.6, position.position_id) == 1
             signals = [bot.signals.get(timeout=WAIT) for _ in range(2)]
             (queued,) = [s for s in signals if s.level_index == 1]
-            blockhash = ls.tx.recent_blockhash(ls.decode_unsigned_tx(queued.unsigned_tx_b64))
-            assert sim.wait_for(lambda: not ls.is_blockhash_valid(sim.rpc_url, blockhash), WAIT)
+            blockhash = ls.tx.recent_blockhash(ls.tx.decode_unsigned_tx(queued.unsigned_tx_b64))
+            assert sim.wait_for(lambda: not ls.tx.is_blockhash_valid(sim.rpc_url, blockhash), WAIT)
             sim.faults.heal_rpc()
             landed = sorted([bot.landed.get(timeout=WAIT), bot.landed.get(timeout=WAIT)], key=lambda e: e.attempt)
         sold = sells(sim, position.position_id)
@@ -510,7 +510,7 @@ def test_6_nothing_more_is_sent_for_a_position_that_sold_out(sim: Simulator) -> 
         signal = bot.signals.get(timeout=WAIT)
         landed = bot.landed.get(timeout=WAIT)
         bot.closed.get(timeout=WAIT)
-        sim.faults.push_raw([ls.encode_server(signal)])  # the same signal again, after it sold
+        sim.faults.push_raw([ls.proto.encode_server(signal)])  # the same signal again, after it sold
         bot.signals.get(timeout=WAIT)
         stats = bot.stats()
     assert stats.stale == 1

@@ -136,7 +136,8 @@ class ExitFailed:
 
     ``reason``: ``refused`` (wrong wallet or fee payer, undecodable: never sent),
     ``max_retries`` (every attempt failed on chain or expired), ``position_closed`` (the
-    position closed before it sold), ``superseded`` (a full exit sold the position first; this
+    position closed before it sold), ``no_signal`` (every attempt had died and no fresh signal
+    came after asking for one), ``superseded`` (a full exit sold the position first; this
     tranche was never sent), ``journal`` (the attempt could not be written to the journal, so it
     was not sent) or ``abandoned`` (the executor closed before it was sent, or after every
     attempt had died). ``signatures`` lists every attempt's signature.
