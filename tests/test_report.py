@@ -63,7 +63,7 @@ def sim_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("report") / "session.jsonl"
     landed: List[ls.ExitLanded] = []
-    first, enough, reconnected = threading.Event(), threading.Event(), threading.Event()
+    first, enough, reconnected, retried = threading.Event(), threading.Event(), threading.Event(), threading.Event()
 
     def on_landed(event: ls.Event[ls.ExitLanded]) -> None:
         landed.append(event.message)
@@ -76,12 +76,14 @@ def sim_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
         session = ls.StreamSession(sim.api_key, [sim.wallet_pubkey], LADDER, endpoint=sim.stream_url, record_to=path)
         session.on(ls.ExitLanded, on_landed)
         session.on("connected", lambda event: event.message.reconnect and reconnected.set())
+        session.on(ls.ExitSubmitted, lambda event: event.message.attempt >= 2 and retried.set())
         session.auto_exit(sim.wallet, ls.SendTargetRpc(url=sim.rpc_url))
         with session:
             assert first.wait(20)
             sim.faults.drop_connections()
             assert reconnected.wait(20)
             assert enough.wait(20)
+            assert retried.wait(20)
     return path
 
 
