@@ -145,7 +145,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("\n".join(["", *summary(ledger.rows(), STRATEGY)]))
     if recording is not None:
         try:
-            write_report(recording, args.report, STRATEGY)  # a recording holds what was received, not the strategy
+            write_report(recording, args.report)  # the session recorded the strategy it sent
         except OSError as exc:
             print(f"{p.prog}: error: cannot write the report: {exc}", file=sys.stderr)
             return 1

@@ -29,7 +29,7 @@ from lasersell_sync.report import (
     write_report,
 )
 from lasersell_sync.report.series import thinned
-from lasersell_sync.report.thresholds import trailing_steps
+from lasersell_sync.report.thresholds import threshold_lines, trailing_steps
 from tests.reportdata import (
     ENTRY_PRICE,
     SIGNATURE,
@@ -37,6 +37,9 @@ from tests.reportdata import (
     STRATEGY,
     chart,
     element,
+    event,
+    fixture,
+    frame,
     hline_y,
     marker_xy,
     page_data,
@@ -378,3 +381,75 @@ def test_reading_needs_no_chart_library_and_drawing_names_the_extra(hand_built: 
         "2",
         "the trade report needs the 'report' extra: pip install 'lasersell_sync[report]'",
     ]
+
+
+def test_a_session_records_its_strategy_and_the_report_draws_it_without_being_told(sim_recording: Path) -> None:
+    lines = [entry for entry in recorded(sim_recording) if entry.get("event") == "strategy"]
+    connects = [entry for entry in recorded(sim_recording) if entry.get("event") == "connected"]
+    assert len(lines) == len(connects) == 2  # one per connect: the reconnect sends the intent again
+    assert all(ls.proto.from_wire(ls.StrategyConfig, line["fields"]["strategy"]) == LADDER for line in lines)
+    report = read_report(sim_recording)  # no strategy given
+    assert report.strategy == LADDER
+    drawn = [p for p in report.positions if p.entry_price]
+    assert drawn
+    for position in drawn:
+        assert position.thresholds == tuple(threshold_lines(LADDER, position.entry_price or 0.0))
+
+
+def test_each_position_is_drawn_with_the_strategy_in_force_at_its_signal(tmp_path: Path) -> None:
+    """The session's strategy at the connect, a change later, and one position's own strategy."""
+    first = ls.StrategyConfig(target_profit_pct=40, stop_loss_pct=10)
+    later = ls.StrategyConfig(target_profit_pct=80, stop_loss_pct=20)
+    own = ls.StrategyConfig(target_profit_pct=15, stop_loss_pct=5)
+
+    def strategy(t: float, value: ls.StrategyConfig, position_id: Any = None) -> str:
+        return event(
+            t,
+            "strategy",
+            strategy=ls.proto.to_wire(value),
+            deadline_timeout_sec=0,
+            position_id=position_id,
+            token_account=None,
+        )
+
+    def opened(t: float, position_id: int, account: str) -> str:
+        return frame(
+            t,
+            fixture(
+                "server_position_opened",
+                position_id=position_id,
+                token_account=account,
+                token_decimals=6,
+                token_symbol=f"P{position_id}",
+            ),
+        )
+
+    def signal(t: float, position_id: int, account: str) -> str:
+        return frame(t, fixture("server_exit_signal_with_tx", position_id=position_id, token_account=account))
+
+    lines = [
+        frame(0.0, fixture("server_hello_ok")),
+        event(0.001, "connected", reconnect=False),
+        strategy(0.001, first),
+        opened(1.0, 1, "ACC1"),
+        opened(1.1, 2, "ACC2"),
+        opened(1.2, 3, "ACC3"),
+        strategy(1.5, own, position_id=3),
+        signal(2.0, 1, "ACC1"),  # under the first strategy
+        strategy(3.0, later),
+        signal(4.0, 2, "ACC2"),  # under the later one
+        signal(4.5, 3, "ACC3"),  # its own
+    ]
+    path = tmp_path / "strategies.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = read_report(path)
+    by_id = {p.position_id: p for p in report.positions}
+    for position_id, expected in ((1, first), (2, later), (3, own)):
+        position = by_id[position_id]
+        assert position.entry_price
+        assert position.thresholds == tuple(threshold_lines(expected, position.entry_price)), position_id
+    assert report.strategy == later  # the session's last
+    assert read_report(path, strategy=own).strategy == own  # one given wins
+    assert all(
+        p.thresholds == tuple(threshold_lines(own, p.entry_price or 0.0)) for p in read_report(path, own).positions
+    )

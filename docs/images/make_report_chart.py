@@ -50,7 +50,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         recording = Path(folder) / "session.jsonl"
         record(recording)
-        report = read_report(recording, STRATEGY)
+        report = read_report(recording)  # the thresholds come from the strategy the session recorded
     sold_by_trailing = [p for p in report.positions if "trailing_stop" in p.row.reasons]
     if not sold_by_trailing:
         print("no position was sold by its trailing stop in this run", file=sys.stderr)

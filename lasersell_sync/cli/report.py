@@ -3,10 +3,10 @@
 For each position: the price path, the entry, the strategy's thresholds and the trailing stop as
 it moved, the exit signal, each attempt sent, the sell landed or failed; a summary table with
 totals; the session's reconnects and errors on a timeline; and how many lines were skipped (a
-cut-off last line, undecodable frames, unknown message types). A recording holds what the
-session received, not the strategy it sent: give the strategy with ``--strategy FILE`` or
-``--take-profit``/``--stop-loss``/``--trailing-stop`` to have its thresholds drawn. Needs the
-``report`` extra (matplotlib).
+cut-off last line, undecodable frames, unknown message types). The thresholds are the
+strategies the session recorded sending; ``--strategy FILE`` or
+``--take-profit``/``--stop-loss``/``--trailing-stop`` override them (a recording of an older
+version holds none). Needs the ``report`` extra (matplotlib).
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def register(commands: Any) -> None:
     report.add_argument(
         "--strategy",
         metavar="FILE",
-        help="the session's strategy, to draw its thresholds: a JSON file holding a strategy object "
-        "(as in configure) or a whole configure message",
+        help="draw every position's thresholds with this strategy instead of the recorded ones: a JSON "
+        "file holding a strategy object (as in configure) or a whole configure message",
     )
-    report.add_argument("--take-profit", type=percent, metavar="PCT", help="or: the strategy's take profit %%")
-    report.add_argument("--stop-loss", type=percent, metavar="PCT", help="or: the strategy's stop loss %%")
-    report.add_argument("--trailing-stop", type=percent, metavar="PCT", help="or: the strategy's trailing stop %%")
+    report.add_argument("--take-profit", type=percent, metavar="PCT", help="or: a strategy's take profit %%")
+    report.add_argument("--stop-loss", type=percent, metavar="PCT", help="or: a strategy's stop loss %%")
+    report.add_argument("--trailing-stop", type=percent, metavar="PCT", help="or: a strategy's trailing stop %%")
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from .model import (
     TradeReport,
 )
 from .thresholds import pct_at_price, threshold_lines, trailing_steps
-from .timeline import Gathered, PositionTrack, Step, Timeline
+from .timeline import Gathered, PositionTrack, Step, StrategyLine, Timeline
 
 __all__ = ["read_report"]
 
@@ -29,8 +29,10 @@ __all__ = ["read_report"]
 def read_report(recording: Union[str, Path], strategy: Optional[StrategyConfig] = None) -> TradeReport:
     """Read a session recording (``StreamSession(record_to=...)``) into a report.
 
-    ``strategy`` is the strategy the session ran with: a recording holds what the session
-    received, not the ``configure`` it sent, so the thresholds are drawn only when it is given.
+    ``strategy`` overrides the strategies the recording holds. A session records the strategy it
+    sends (at every connect and every change, a position's own included), and each position's
+    thresholds are drawn from the one in force at its first exit signal (else at its close).
+    An older recording holds none; then thresholds are drawn only when ``strategy`` is given.
     A cut-off last line, lines that are not frames or events, undecodable frames and unknown
     message types are skipped and counted (:attr:`TradeReport.skipped`).
 
@@ -48,7 +50,13 @@ def read_report(recording: Union[str, Path], strategy: Optional[StrategyConfig] 
             f"{recording} is not a session recording: none of its {counts.lines} lines is a frame or an event"
         )
     gathered = timeline.gathered
-    positions = tuple(_position(track, strategy) for _, track in sorted(gathered.positions.items()))
+    positions = tuple(
+        _position(track, strategy or _in_force(gathered.strategies, track, gathered.last_t))
+        for _, track in sorted(gathered.positions.items())
+    )
+    session_strategies = [line.strategy for line in gathered.strategies if line.position_id is None]
+    if strategy is None and session_strategies:
+        strategy = session_strategies[-1]
     session = tuple(sorted(_session_marks(gathered), key=lambda mark: mark.t))
     skipped = Skipped(
         cut_off=counts.cut_off,
@@ -78,6 +86,27 @@ def _session_marks(gathered: Gathered) -> List[SessionMark]:
         for index, (t, session_id) in enumerate(gathered.hellos)
     ]
     return [*gathered.session, *hellos]
+
+
+def _in_force(lines: List[StrategyLine], track: PositionTrack, end: float) -> Optional[StrategyConfig]:
+    """The strategy that judged ``track``: its own if one was sent, else the session's, as of its
+    first exit signal (else its close, else the end of the recording)."""
+    signals = [step.t for step in track.steps if step.kind == "signal"]
+    at = signals[0] if signals else track.closed_t if track.closed_t is not None else end
+    own = [
+        line
+        for line in lines
+        if line.t <= at
+        and (line.position_id is not None or line.token_account is not None)
+        and (line.token_account == track.token_account or line.position_id == track.position_id)
+    ]
+    if own:
+        return own[-1].strategy
+    session = [line for line in lines if line.position_id is None and line.token_account is None]
+    before = [line for line in session if line.t <= at]
+    if before:
+        return before[-1].strategy
+    return session[0].strategy if session else None
 
 
 # -- one position ------------------------------------------------------------------------------

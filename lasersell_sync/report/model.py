@@ -200,8 +200,8 @@ class Totals:
 class TradeReport:
     """A whole recording, read: positions, the session's timeline, totals and what was skipped.
 
-    ``strategy`` is the strategy the thresholds were drawn from (None: none was given, since a
-    recording holds what the session received and the strategy is what it sent).
+    ``strategy`` is the session strategy the thresholds were drawn from: the one given, else the
+    last the recording holds (None: neither; a position's own strategy is used for its chart).
     """
 
     source: str

@@ -23,9 +23,11 @@ from ..proto import (
     PositionClosed,
     PositionOpened,
     ServerMessage,
+    StrategyConfig,
     TradeTick,
     UnknownMessage,
     decode_server,
+    from_wire,
 )
 from .lines import EventLine, FrameLine
 from .model import PricePoint, SessionMark
@@ -73,6 +75,16 @@ class PositionTrack:
         return self.entry_units / self.initial_tokens * 10.0**self.decimals
 
 
+@attrs.frozen
+class StrategyLine:
+    """A strategy the session sent at ``t``: its own (no position) or one position's."""
+
+    t: float
+    strategy: StrategyConfig
+    position_id: Optional[int] = None
+    token_account: Optional[str] = None
+
+
 @attrs.define
 class Gathered:
     """What :class:`Timeline` collected from a recording."""
@@ -83,6 +95,8 @@ class Gathered:
     undecodable: int = 0
     unknown: Dict[str, int] = attrs.Factory(dict)
     last_t: float = 0.0
+    strategies: List[StrategyLine] = attrs.Factory(list)
+    """Every recorded ``strategy`` line, in order: at each connect and each change."""
 
 
 class Timeline:
@@ -135,6 +149,22 @@ class Timeline:
                 return
         elif name in _LIFECYCLE:
             self.gathered.session.append(_session_mark(line.t, name, fields))
+            return
+        elif name == "strategy":
+            try:
+                strategy = from_wire(StrategyConfig, fields.get("strategy"))
+            except (ProtocolError, ValueError, TypeError):
+                self._unknown("event strategy (unreadable)")
+                return
+            position_id, account = fields.get("position_id"), fields.get("token_account")
+            self.gathered.strategies.append(
+                StrategyLine(
+                    line.t,
+                    strategy,
+                    position_id if isinstance(position_id, int) else None,
+                    account if isinstance(account, str) else None,
+                )
+            )
             return
         self._unknown(f"event {name}")
 

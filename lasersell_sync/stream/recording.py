@@ -3,8 +3,9 @@
 A frame line is ``{"t": seconds since the first line, "frame": "<the text frame exactly as
 received>"}`` (undecodable frames too, so a replay reproduces them). An event line is ``{"t": ...,
 "event": "exit_landed", "fields": {...}}``: what the session itself produced (the exit executor's
-outcomes, connects, disconnects, reconnects and errors), so a report can show what happened to a
-sell, not only what the server said. Both use one monotonic clock. Recording is opt-in; lines are
+outcomes, connects, disconnects, reconnects and errors, and a ``strategy`` line at every connect
+and strategy change), so a report can show what happened to a sell and the thresholds in force,
+not only what the server said. Both use one monotonic clock. Recording is opt-in; lines are
 buffered and flushed on close.
 """
 
@@ -18,8 +19,10 @@ from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
 import attrs
 
 from .._redact import scrub
+from ..proto import StrategyConfig, to_wire
+from .positions import PositionHandle
 
-__all__ = ["FrameRecorder", "event_fields", "read_recording"]
+__all__ = ["FrameRecorder", "event_fields", "read_recording", "strategy_fields"]
 
 
 class FrameRecorder:
@@ -77,6 +80,17 @@ def event_fields(event: Any) -> Dict[str, Any]:
             value = scrub(repr(value))
         fields[field.name] = value
     return fields
+
+
+def strategy_fields(strategy: StrategyConfig, deadline_sec: int, position: Optional[PositionHandle]) -> Dict[str, Any]:
+    """A ``strategy`` event line's fields: the strategy in its wire form, the client-side deadline,
+    and the position it is for (None: the session strategy)."""
+    return {
+        "strategy": to_wire(strategy),
+        "deadline_timeout_sec": deadline_sec,
+        "position_id": position.position_id if position is not None else None,
+        "token_account": position.token_account if position is not None else None,
+    }
 
 
 def read_recording(path: Union[str, Path]) -> List[Tuple[float, str]]:

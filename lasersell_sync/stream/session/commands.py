@@ -28,7 +28,7 @@ from ...proto import (
     validate_strategy,
 )
 from ..input_checks import WalletLike, check_mint, check_slippage, check_wallets, check_watch_wallets, selector
-from ..positions import PositionBook, PositionRef
+from ..positions import PositionBook, PositionHandle, PositionRef
 from ..transport.connection import StreamConnection
 from .position_duties import PositionDuties
 from .queries import SessionQueries
@@ -46,6 +46,9 @@ class SessionCommands(SessionQueries):
         self._duties = duties
         self._lock = threading.Lock()
         self._closing = False
+
+    def _strategy_changed(self, strategy: StrategyConfig, handle: Optional[PositionHandle]) -> None:
+        """A hook: the session's or a position's strategy was just changed (the session records it)."""
 
     def _begin_closing(self) -> bool:
         """Refuse commands from now on; True for the first caller only."""
@@ -77,7 +80,9 @@ class SessionCommands(SessionQueries):
         ensure_exit_condition(strategy, deadline)
         if deadline != self._duties.deadline_sec:
             self._duties.set_deadline(deadline)
-        return self._send(UpdateStrategy(strategy=strategy))
+        sent = self._send(UpdateStrategy(strategy=strategy))
+        self._strategy_changed(strategy, None)
+        return sent
 
     def update_wallets(self, wallets: Iterable[WalletLike]) -> bool:
         """Replace the wallets the session watches (True: written now, False: queued).
@@ -99,7 +104,9 @@ class SessionCommands(SessionQueries):
         if handle is None:
             raise ValueError(f"no tracked position matches {position!r}")
         self._duties.set_override(handle, strategy)
-        return self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
+        sent = self._send(UpdatePositionStrategy(position_id=handle.position_id, strategy=strategy))
+        self._strategy_changed(strategy, handle)
+        return sent
 
     def report_mirror_buy_result(self, mint: str, success: bool) -> bool:
         """Tell the server whether a mirror buy was signed and submitted (one per signal)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ...errors import CommandRejectedError
 from ...proto import ServerMessage
@@ -37,9 +37,15 @@ class Intake:
     """The session's four transport callbacks and its ``publish``; counts rejections, keeps the fatal error."""
 
     def __init__(
-        self, book: PositionBook, dispatcher: Dispatcher, recorder: Optional[FrameRecorder], ended: threading.Event
+        self,
+        book: PositionBook,
+        dispatcher: Dispatcher,
+        recorder: Optional[FrameRecorder],
+        ended: threading.Event,
+        strategy_now: Callable[[], Dict[str, Any]],
     ) -> None:
         self._book = book
+        self._strategy_now = strategy_now
         self._dispatcher = dispatcher
         self._recorder = recorder
         self._ended = ended
@@ -84,8 +90,10 @@ class Intake:
         """A lifecycle change, a bad frame or a rejected command, from the transport."""
         dispatcher = self._dispatcher
         if self._recorder is not None:
-            name = _RECORDED_NAMES.get(type(event)) or event_name(event)
-            self._recorder.record_event(name, event_fields(event), time.monotonic())
+            name, now = _RECORDED_NAMES.get(type(event)) or event_name(event), time.monotonic()
+            self._recorder.record_event(name, event_fields(event), now)
+            if isinstance(event, Connected):  # every connect sends the whole intent again
+                self._recorder.record_event("strategy", self._strategy_now(), now)
         if isinstance(event, BadFrame):
             dispatcher.publish_error_later(event.error)
             return

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
+    Dict,
     Iterable,
     Optional,
     Sequence,
@@ -53,8 +54,8 @@ from ..dispatch.iterator import EventIterator
 from ..dispatch.registry import ErrorHandler, Event, Handler, HandlerRegistry
 from ..exits import ExitExecutor, ExitPolicy
 from ..input_checks import WalletLike, check_session_arguments, check_wallets, check_watch_wallets, configure_settings
-from ..positions import PositionBook
-from ..recording import FrameRecorder
+from ..positions import PositionBook, PositionHandle
+from ..recording import FrameRecorder, strategy_fields
 from ..transport.connection import DEFAULTS, StreamConnection, enter_connected
 from .autoexit import build_executor
 from .commands import SessionCommands
@@ -102,7 +103,9 @@ class StreamSession(SessionCommands):
         mirror_config: copy-trading safety settings (part of the intent).
         backoff: reconnect timing (the first attempt after a drop is immediate).
         record_to: write every received frame to this JSON Lines file (replayable by the
-            simulator).
+            simulator), with the session's own events (exit outcomes, connects, reconnects,
+            errors) and the strategy it sends, which the trade report reads
+            (``python -m lasersell_sync report``).
         ssl_context: custom trust for ``wss://``; verification is always on.
         ca_bundle: a PEM file of trusted certificates for ``wss://``, instead of ``ssl_context``.
         tls_pins: SHA-256 SPKI pins of the stream's TLS key (base64, give two to roll keys):
@@ -165,7 +168,7 @@ class StreamSession(SessionCommands):
         self._dispatcher = Dispatcher(self._registry, max_workers, low_priority_workers or 2, trade_tick_backlog)
         book, ended = PositionBook(), threading.Event()
         self._recorder = FrameRecorder(record_to) if record_to is not None else None
-        self._intake = Intake(book, self._dispatcher, self._recorder, ended)
+        self._intake = Intake(book, self._dispatcher, self._recorder, ended, self._strategy_in_force)
         conn = StreamConnection(
             api_key,
             configure,
@@ -190,6 +193,16 @@ class StreamSession(SessionCommands):
         super().__init__(conn, book, duties, ended)
         self._api_key_mask = mask(api_key)
         self._executor: Optional[ExitExecutor] = None
+
+    def _strategy_in_force(self) -> Dict[str, Any]:
+        """The session strategy and deadline as a recording's ``strategy`` line holds them."""
+        return strategy_fields(self._conn.intent.strategy, self._duties.deadline_sec, None)
+
+    def _strategy_changed(self, strategy: StrategyConfig, handle: Optional[PositionHandle]) -> None:
+        """Record a changed strategy, so a report draws the thresholds that were in force."""
+        if self._recorder is not None:
+            fields = strategy_fields(strategy, self._duties.deadline_sec, handle)
+            self._recorder.record_event("strategy", fields, time.monotonic())
 
     def __repr__(self) -> str:
         positions = len(self._book.all())
