@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Dict, List, Union
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 """Proxy variables (any case) that would send a test's loopback traffic elsewhere."""
 
@@ -105,3 +109,12 @@ def _of(items: List[Any], kind: Union[type, str]) -> List[Any]:
 
 Collect = Callable[..., Collector]
 """The ``collect`` fixture: ``collect(name)`` makes a new :class:`Collector`."""
+
+
+def example(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` as a module (the examples import their ``_common`` as a sibling)."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
 import re
@@ -13,7 +12,6 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -24,6 +22,7 @@ from solders.transaction import VersionedTransaction
 
 import lasersell_sync as ls
 from tests.httpserver import Recorded, Reply, ScriptedHttp, reply
+from tests.support import example
 from tests.txbuild import unsigned_for
 from tests.wsserver import ScriptedServer
 
@@ -34,14 +33,6 @@ ALL_EXAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.py") if not path.st
 # Each example stops as soon as its goal (positions closed, mirrors, events) is reached, so its time
 # budget only bounds a run that would fail anyway: long enough for any runner, within pytest's 60 s.
 BUDGET = "45"
-
-
-def example(name: str) -> ModuleType:
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(EXAMPLES))
 
 
 @pytest.fixture

@@ -17,16 +17,11 @@ import time
 from typing import Any, Callable, Iterator, List, Optional, Sequence
 
 import pytest
-from solders.hash import Hash
 from solders.keypair import Keypair
-from solders.message import MessageV0
-from solders.pubkey import Pubkey
-from solders.signature import Signature
-from solders.system_program import TransferParams, transfer
-from solders.transaction import VersionedTransaction
 
 import lasersell_sync as ls
 from lasersell_sync.simulator import FORCED_FAILURE_ERROR, Settlement, Simulator
+from tests.txbuild import foreign_signal
 
 HOLD = ls.StrategyConfig(target_profit_pct=100_000, stop_loss_pct=0)  # never exits by itself
 LADDER = ls.StrategyConfig(
@@ -250,7 +245,7 @@ def test_a_ladder_tranche_is_retried_only_once_its_blockhash_expired() -> None:
 def test_a_transaction_with_another_fee_payer_is_refused_and_never_sent(sim: Simulator) -> None:
     with Bot(sim) as bot:
         bot.position()
-        sim.faults.push_raw([_foreign_signal(sim, 424242, Keypair())])
+        sim.faults.push_raw([foreign_signal(sim.wallet_pubkey, 424242, Keypair())])
         failed = bot.failed.get(timeout=WAIT)
         error = bot.errors.get(timeout=WAIT)
         stats = bot.stats()
@@ -259,26 +254,6 @@ def test_a_transaction_with_another_fee_payer_is_refused_and_never_sent(sim: Sim
     assert isinstance(error, ls.ExitRefusedError)
     assert (stats.submitted, stats.refused) == (0, 1)
     assert not sim.settlements()
-
-
-def _foreign_signal(sim: Simulator, position_id: int, payer: Keypair) -> str:
-    """An exit signal for our wallet whose transaction makes someone else pay (and sign)."""
-    instruction = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Pubkey.new_unique(), lamports=1))
-    message = MessageV0.try_compile(payer.pubkey(), [instruction], [], Hash.new_unique())
-    unsigned = VersionedTransaction.populate(message, [Signature.default()])
-    return ls.proto.encode_server(
-        ls.ExitSignalWithTx(
-            session_id=1,
-            position_id=position_id,
-            wallet_pubkey=sim.wallet_pubkey,
-            mint=str(Pubkey.new_unique()),
-            position_tokens=10,
-            profit_units=0,
-            reason="manual",
-            triggered_at_ms=1,
-            unsigned_tx_b64=ls.tx.encode_signed_tx(unsigned),
-        )
-    )
 
 
 def test_a_keypair_for_none_of_the_wallets_is_refused_at_auto_exit(sim: Simulator) -> None:

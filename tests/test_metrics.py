@@ -22,13 +22,11 @@ from typing import Dict, FrozenSet, Iterator, List, Set, Tuple
 
 import pytest
 from solders.keypair import Keypair
-from solders.pubkey import Pubkey
 
 import lasersell_sync as ls
 from lasersell_sync.metrics import MetricsServer, serve_metrics
-from lasersell_sync.proto import encode_server
 from tests.support import ROOT, WAIT, clean_env
-from tests.txbuild import unsigned_for
+from tests.txbuild import foreign_signal
 
 parser = pytest.importorskip("prometheus_client.parser")
 pytest.importorskip("websockets")
@@ -196,7 +194,7 @@ def test_a_refused_signal_is_counted_under_its_reason(sim: Simulator) -> None:
     watched = Watched(sim)
     with watched.session:
         watched.opened.get(timeout=WAIT)
-        sim.faults.push_raw([_foreign_signal(sim, 424242, Keypair())])
+        sim.faults.push_raw([foreign_signal(sim.wallet_pubkey, 424242, Keypair())])
         failed = watched.failed.get(timeout=WAIT)
         samples = scrape(watched.server)
         exits = watched.session.stats().exits
@@ -318,19 +316,3 @@ def test_the_documented_alert_rules_use_only_metrics_the_exporter_serves() -> No
     used = {name for expr in expressions for name in re.findall(r"\blasersell_\w+", expr)}
     assert {"lasersell_exits_landed_total", "lasersell_positions_open", "lasersell_reconnects_total"} <= used
     assert used <= served, used - served
-
-
-def _foreign_signal(sim: Simulator, position_id: int, payer: Keypair) -> str:
-    """An exit signal for our wallet whose transaction makes someone else pay (refused, never sent)."""
-    signal = ls.ExitSignalWithTx(
-        session_id=1,
-        position_id=position_id,
-        wallet_pubkey=sim.wallet_pubkey,
-        mint=str(Pubkey.new_unique()),
-        position_tokens=10,
-        profit_units=0,
-        reason="manual",
-        triggered_at_ms=1,
-        unsigned_tx_b64=unsigned_for(payer),
-    )
-    return encode_server(signal)

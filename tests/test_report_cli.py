@@ -8,19 +8,17 @@ subprocess whose import system refuses matplotlib.
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import List
 
 import pytest
 
 from lasersell_sync.cli import main
 from tests.reportdata import page_data, write_hand_built
-from tests.support import clean_env
+from tests.support import clean_env, example
 
 pytest.importorskip("matplotlib")
 
@@ -46,14 +44,6 @@ def one_line_error(capsys: pytest.CaptureFixture[str], status: int, *fragments: 
     for fragment in fragments:
         assert fragment in err
     return err
-
-
-def example(name: str) -> ModuleType:
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(EXAMPLES))
 
 
 def test_report_writes_the_page_and_says_what_it_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,8 @@ exporter, ``collector.py`` turns ``session.stats()`` into metric families at scr
 
 from __future__ import annotations
 
-from .serve import serve_metrics
-from .server import MetricsServer
+from .._exports import public_names as _public_names
+from .serve import serve_metrics as serve_metrics
+from .server import MetricsServer as MetricsServer
 
-__all__ = ["MetricsServer", "serve_metrics"]
+__all__ = _public_names(globals())

@@ -10,40 +10,23 @@ extra). ``python -m lasersell_sync report RECORDING`` does the same from the com
 
 from __future__ import annotations
 
-from .build import read_report
-from .charts import REPORT_EXTRA
+from .._exports import public_names as _public_names
+from .build import read_report as read_report
+from .charts import REPORT_EXTRA as REPORT_EXTRA
 from .model import (
-    AfterExit,
-    Marker,
-    PositionReport,
-    PositionRow,
-    PricePoint,
-    SessionMark,
-    Skipped,
-    Threshold,
-    Totals,
-    TradeReport,
-    TrailStep,
-    report_data,
+    AfterExit as AfterExit,
+    Marker as Marker,
+    PositionReport as PositionReport,
+    PositionRow as PositionRow,
+    PricePoint as PricePoint,
+    SessionMark as SessionMark,
+    Skipped as Skipped,
+    Threshold as Threshold,
+    Totals as Totals,
+    TradeReport as TradeReport,
+    TrailStep as TrailStep,
+    report_data as report_data,
 )
-from .page import describe_strategy, render_html, write_report
+from .page import describe_strategy as describe_strategy, render_html as render_html, write_report as write_report
 
-__all__ = [
-    "REPORT_EXTRA",
-    "AfterExit",
-    "Marker",
-    "PositionReport",
-    "PositionRow",
-    "PricePoint",
-    "SessionMark",
-    "Skipped",
-    "Threshold",
-    "Totals",
-    "TradeReport",
-    "TrailStep",
-    "describe_strategy",
-    "read_report",
-    "render_html",
-    "report_data",
-    "write_report",
-]
+__all__ = _public_names(globals())

@@ -8,25 +8,22 @@ chain a slot later; ``sim.settlements()`` lists what landed and ``sim.faults`` b
 
 from __future__ import annotations
 
-from .chain import FORCED_FAILURE_ERROR, INSUFFICIENT_FUNDS_ERROR, SLIPPAGE_ERROR, Settlement
-from .engine import DEFAULT_SLIPPAGE_BPS
-from .faults import Faults
-from .market import SCENARIOS
-from .sim import DEFAULT_LIMITS, Simulator
-from .strategy import ExitDecision, PositionState, evaluate, pnl_pct
+from .._exports import public_names as _public_names
+from .chain import (
+    FORCED_FAILURE_ERROR as FORCED_FAILURE_ERROR,
+    INSUFFICIENT_FUNDS_ERROR as INSUFFICIENT_FUNDS_ERROR,
+    SLIPPAGE_ERROR as SLIPPAGE_ERROR,
+    Settlement as Settlement,
+)
+from .engine import DEFAULT_SLIPPAGE_BPS as DEFAULT_SLIPPAGE_BPS
+from .faults import Faults as Faults
+from .market import SCENARIOS as SCENARIOS
+from .sim import DEFAULT_LIMITS as DEFAULT_LIMITS, Simulator as Simulator
+from .strategy import (
+    ExitDecision as ExitDecision,
+    PositionState as PositionState,
+    evaluate as evaluate,
+    pnl_pct as pnl_pct,
+)
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "DEFAULT_SLIPPAGE_BPS",
-    "FORCED_FAILURE_ERROR",
-    "INSUFFICIENT_FUNDS_ERROR",
-    "SCENARIOS",
-    "SLIPPAGE_ERROR",
-    "ExitDecision",
-    "Faults",
-    "PositionState",
-    "Settlement",
-    "Simulator",
-    "evaluate",
-    "pnl_pct",
-]
+__all__ = _public_names(globals())
