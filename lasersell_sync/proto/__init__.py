@@ -29,23 +29,7 @@ from .codec import (
     to_wire as to_wire,
 )
 from .jsonlib import BACKEND as _BACKEND
-from .server import (
-    BalanceUpdate as BalanceUpdate,
-    ErrorMessage as ErrorMessage,
-    ExitSignalWithTx as ExitSignalWithTx,
-    HelloOk as HelloOk,
-    LiquiditySnapshot as LiquiditySnapshot,
-    MirrorBuyFailed as MirrorBuyFailed,
-    MirrorBuySignal as MirrorBuySignal,
-    MirrorWalletAutoDisabled as MirrorWalletAutoDisabled,
-    PnlUpdate as PnlUpdate,
-    Pong as Pong,
-    PositionClosed as PositionClosed,
-    PositionOpened as PositionOpened,
-    ServerMessage as ServerMessage,
-    TradeTick as TradeTick,
-    UnknownMessage as UnknownMessage,
-)
+from .server import *  # noqa: F403 - every server message: a new class in server.py needs no line here
 from .types import (
     MARKET_TYPES as MARKET_TYPES,
     AutoBuyConfig as AutoBuyConfig,
