@@ -113,6 +113,33 @@ def test_ladder_levels_sell_parts_of_the_position() -> None:
     assert fired[1].sell_tokens == fired[1].position_tokens  # the rest
 
 
+@pytest.mark.parametrize("last_pct", [100.0, 50.0])
+def test_a_fresh_signal_for_a_level_is_built_from_the_tokens_held_when_it_is_asked_for(last_pct: float) -> None:
+    # level 1 fires while level 0 is unsold: it sells its percent of all the tokens held then
+    ladder = (ls.TakeProfitLevel(profit_pct=20, sell_pct=50), ls.TakeProfitLevel(profit_pct=40, sell_pct=last_pct))
+    sim = engine(
+        "sideways", strategy=ls.StrategyConfig(target_profit_pct=0, stop_loss_pct=0, take_profit_levels=ladder)
+    )
+    opened = next(m for m in run(sim, 1) if isinstance(m, ls.PositionOpened))
+    sim.move_price(1.6, opened.position_id)
+    level0, level1 = [m for m in run(sim, 2) if isinstance(m, ls.ExitSignalWithTx)]
+    assert (level0.level_index, level0.sell_tokens, level0.position_tokens) == (0, opened.tokens // 2, opened.tokens)
+    assert (level1.level_index, level1.position_tokens) == (1, opened.tokens)
+    assert level1.sell_tokens == int(opened.tokens * last_pct / 100)
+    land(sim, level0.unsigned_tx_b64)
+    held = opened.tokens - opened.tokens // 2
+    if level1.sell_tokens > held:  # the stale level 1 now sells more than is held: it fails on chain
+        failed, messages = sim.land(intent(sim, level1.unsigned_tx_b64))
+        assert (failed.err, messages) == (INSUFFICIENT_FUNDS_ERROR, [])
+    (fresh,) = sim.command(ls.proto.RequestExitSignal(position_id=opened.position_id, slippage_bps=2020))
+    assert (fresh.level_index, fresh.position_tokens) == (1, held)  # held when the answer is built
+    assert fresh.sell_tokens == (held if last_pct == 100 else int(held * last_pct / 100))
+    assert intent(sim, fresh.unsigned_tx_b64).amount == fresh.sell_tokens
+    land(sim, fresh.unsigned_tx_b64)
+    left = sim.positions.get(opened.position_id)
+    assert (left.state.tokens if left else 0) == held - fresh.sell_tokens  # 100 %: none left, it closed
+
+
 def test_commands() -> None:
     sim = engine("sideways")
     opened = next(m for m in run(sim, 1) if isinstance(m, ls.PositionOpened))

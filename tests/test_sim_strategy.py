@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import pytest
 
 import lasersell_sync as ls
-from lasersell_sync.simulator.strategy import ExitDecision, PositionState, evaluate
+from lasersell_sync.simulator.strategy import ExitDecision, PositionState, evaluate, refreshed
 
 
 def run(
@@ -57,9 +57,9 @@ def test_ladder_sells_fractions_of_the_remaining_position() -> None:
     )
     fired = run(strategy(target_profit_pct=30, take_profit_levels=ladder), [100, 125, 140, 160, 210])
     assert fired == [
-        (1, ExitDecision("chained_tp", sell_tokens=250, level_index=0)),  # 25 % of 1000
-        (3, ExitDecision("chained_tp", sell_tokens=375, level_index=1)),  # 50 % of the 750 left
-        (4, ExitDecision("chained_tp", sell_tokens=375, level_index=2)),  # all that is left
+        (1, ExitDecision("chained_tp", sell_tokens=250, level_index=0, sell_pct=25)),  # 25 % of 1000
+        (3, ExitDecision("chained_tp", sell_tokens=375, level_index=1, sell_pct=50)),  # 50 % of the 750 left
+        (4, ExitDecision("chained_tp", sell_tokens=375, level_index=2, sell_pct=100)),  # all that is left
     ]  # target_profit_pct is ignored while a ladder is set (PROTO, Q11)
 
 
@@ -81,12 +81,27 @@ def test_liquidity_guard_scales_a_ladder_sell_down() -> None:
     ladder = (ls.TakeProfitLevel(profit_pct=10, sell_pct=50),)
     guarded = strategy(take_profit_levels=ladder, liquidity_guard=True)
     assert run(guarded, [100, 110], sellable_tokens=120) == [
-        (1, ExitDecision("chained_tp", sell_tokens=120, level_index=0))
+        (1, ExitDecision("chained_tp", sell_tokens=120, level_index=0, sell_pct=50))
     ]
     unguarded = strategy(take_profit_levels=ladder)
     assert run(unguarded, [100, 110], sellable_tokens=120) == [
-        (1, ExitDecision("chained_tp", sell_tokens=500, level_index=0))
+        (1, ExitDecision("chained_tp", sell_tokens=500, level_index=0, sell_pct=50))
     ]
+
+
+def test_a_fresh_signal_re_applies_a_level_to_the_tokens_held_now() -> None:
+    ladder = (ls.TakeProfitLevel(profit_pct=10, sell_pct=50), ls.TakeProfitLevel(profit_pct=20, sell_pct=100))
+    plain = strategy(take_profit_levels=ladder)
+    half = ExitDecision("chained_tp", sell_tokens=500, level_index=0, sell_pct=50)
+    rest = ExitDecision("chained_tp", sell_tokens=1000, level_index=1, sell_pct=100)  # fired at 1000 held
+    assert refreshed(half, plain, 1000, None) == ExitDecision("manual", 500, 0, 50)  # nothing sold: the same
+    assert refreshed(rest, plain, 500, None) == ExitDecision("manual", 500, 1, 100)  # what is left, not 1000
+    assert refreshed(half, plain, 300, None).sell_tokens == 150  # 50 % of what is held now
+    guarded = strategy(take_profit_levels=ladder, liquidity_guard=True)
+    assert refreshed(rest, guarded, 500, 120).sell_tokens == 120  # scaled down to the pool, as when it fired
+    manual = ExitDecision("manual", sell_tokens=700)  # an Exit API partial sell: a set amount
+    assert refreshed(manual, plain, 400, None) == ExitDecision("manual", 400)  # never more than is held
+    assert refreshed(manual, plain, 900, None) == ExitDecision("manual", 700)
 
 
 def test_sell_on_graduation() -> None:

@@ -57,7 +57,7 @@ from .positions import (
     sellable,
     trade,
 )
-from .strategy import ExitDecision, PositionState, evaluate
+from .strategy import ExitDecision, PositionState, evaluate, refreshed
 
 __all__ = ["DEFAULT_SLIPPAGE_BPS", "SPL_TOKEN", "MarketEngine", "SimPosition", "untracked_sell"]
 
@@ -254,12 +254,13 @@ class MarketEngine:
             self.mirror.watch(message.watch_wallets)
         return []
 
-    @staticmethod
-    def _refresh(position: SimPosition) -> ExitDecision:
-        """A requested exit: the oldest pending partial tranche again (a retry), else the whole position."""
+    def _refresh(self, position: SimPosition) -> ExitDecision:
+        """A requested exit: the oldest pending partial tranche again (a retry), built from the
+        tokens held now (:func:`.strategy.refreshed`), else the whole position."""
         pending = next((d for d in position.pending.values() if d.sell_tokens is not None), None)
         if pending is not None:
-            return ExitDecision("manual", sell_tokens=pending.sell_tokens, level_index=pending.level_index)
+            strategy = position.override or self.strategy
+            return refreshed(pending, strategy, position.state.tokens, sellable(position, 500))
         return ExitDecision("manual")
 
     def manual_sell(self, wallet: str, mint: str, tokens: int, slippage_bps: int) -> Tuple[str, str]:

@@ -4,7 +4,7 @@ Given a strategy, a position's running state and the latest price, :func:`evalua
 an exit fires and how much it sells. PnL percent is relative to the entry cost per token, so it
 does not change when part of the position is sold. The rules, checked in this order on each
 price: the next ``take_profit_levels`` step (a ladder, when set, replaces ``target_profit_pct``;
-each level's ``sell_pct`` is a percent of the tokens still held, and a level's
+each level's ``sell_pct`` is a percent of the tokens held when its signal is built, and a level's
 ``trailing_stop_pct`` becomes the position's trailing stop from then on); ``target_profit_pct``;
 the breakeven trail (once the peak reaches ``breakeven_trail_pct``, falling back to the entry
 price exits); ``stop_loss_pct``; ``trailing_stop_pct`` (measured from a positive peak); and
@@ -19,7 +19,7 @@ import attrs
 
 from ..proto import StrategyConfig
 
-__all__ = ["ExitDecision", "PositionState", "evaluate", "pnl_pct"]
+__all__ = ["ExitDecision", "PositionState", "evaluate", "level_tokens", "pnl_pct", "refreshed"]
 
 
 @attrs.define
@@ -41,6 +41,7 @@ class ExitDecision:
     reason: str
     sell_tokens: Optional[int] = None  # None: the whole position
     level_index: Optional[int] = None
+    sell_pct: Optional[float] = None  # a ladder level's percent of the tokens held, re-applied by a fresh signal
 
 
 def pnl_pct(state: PositionState, price: float) -> float:
@@ -91,8 +92,32 @@ def _fire_level(strategy: StrategyConfig, state: PositionState, index: int, sell
     state.levels_fired += 1
     if level.trailing_stop_pct > 0:
         state.trailing_override = level.trailing_stop_pct
-    amount = state.tokens if level.sell_pct >= 100 else int(state.tokens * level.sell_pct / 100)
+    amount = level_tokens(strategy, level.sell_pct, state.tokens, sellable)
+    return ExitDecision("chained_tp", sell_tokens=amount, level_index=index, sell_pct=level.sell_pct)
+
+
+def level_tokens(strategy: StrategyConfig, sell_pct: float, held: int, sellable: Optional[int]) -> int:
+    """What a ladder level sells: ``sell_pct`` of the ``held`` tokens (100 % is all of them),
+    scaled down to ``sellable`` under ``liquidity_guard``; never more than is held."""
+    amount = held if sell_pct >= 100 else int(held * sell_pct / 100)
     if strategy.liquidity_guard and sellable is not None:
         amount = min(amount, sellable)
-    amount = max(1, min(amount, state.tokens))
-    return ExitDecision("chained_tp", sell_tokens=amount, level_index=index)
+    return max(1, min(amount, held))
+
+
+def refreshed(pending: ExitDecision, strategy: StrategyConfig, held: int, sellable: Optional[int]) -> ExitDecision:
+    """A fresh signal for a partial exit still unsold (the answer to ``request_exit_signal``).
+
+    It is built from the tokens held now, like any signal (``position_tokens`` is what is held
+    at signal time): a ladder level re-applies its percent to them, so a last level of 100 %
+    sells what is left once an earlier level has sold; a set amount (a partial Exit API sell) is
+    capped at them. Repeating an amount computed from a balance that has since shrunk would
+    only fail on chain again, however often it was retried.
+    """
+    if pending.sell_pct is not None:
+        amount = level_tokens(strategy, pending.sell_pct, held, sellable)
+    elif pending.sell_tokens is not None:
+        amount = max(1, min(pending.sell_tokens, held))
+    else:
+        return ExitDecision("manual")  # the whole position, whatever is held
+    return ExitDecision("manual", sell_tokens=amount, level_index=pending.level_index, sell_pct=pending.sell_pct)
