@@ -227,12 +227,20 @@ def test_a_stream_server_error_echoing_the_key_is_redacted(server: ScriptedServe
 # -- log records -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def only_these_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start with no registered secret: the registry is process-wide, so an earlier test's short
+    API key ("key", as the simulator tests use) would also be redacted from "api-key=" here."""
+    monkeypatch.setattr(_redact, "_registered", {})
+    monkeypatch.setattr(_redact, "_active", None)
+
+
 def messages(caplog: pytest.LogCaptureFixture) -> List[Tuple[str, str]]:
     return [(record.name, record.getMessage()) for record in caplog.records]
 
 
 def test_debug_logs_of_http_requests_show_no_secret(
-    http: ScriptedHttp, sender: ls.TxSender, caplog: pytest.LogCaptureFixture
+    http: ScriptedHttp, sender: ls.TxSender, caplog: pytest.LogCaptureFixture, only_these_secrets: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     http.defaults[f"/rpc?api-key={SECRET}"] = reply(200, RPC_OK)
@@ -264,7 +272,7 @@ def websocket_trace() -> Iterator[None]:
 
 
 def test_websocket_trace_logs_show_no_secret(
-    server: ScriptedServer, websocket_trace: None, caplog: pytest.LogCaptureFixture
+    server: ScriptedServer, websocket_trace: None, caplog: pytest.LogCaptureFixture, only_these_secrets: None
 ) -> None:
     caplog.set_level(logging.DEBUG)
     configure = ls.proto.encode_client(CONFIGURE)
