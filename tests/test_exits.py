@@ -253,6 +253,7 @@ def test_a_transaction_with_another_fee_payer_is_refused_and_never_sent(sim: Sim
     assert "fee payer" in (failed.error or "")
     assert isinstance(error, ls.ExitRefusedError)
     assert (stats.submitted, stats.refused) == (0, 1)
+    assert stats.failed_by_reason == {"refused": 1}
     assert not sim.settlements()
 
 

@@ -2,22 +2,21 @@
 
 :class:`SessionCollector` turns one ``session.stats()`` snapshot into metric families when
 Prometheus scrapes, so counting costs the stream nothing beyond what ``stats()`` already counts.
-:class:`Latencies` holds what no counter knows: two histograms and the exits failed by reason,
-fed by three cheap handlers (one ``observe()`` or one increment each).
+:class:`Latencies` holds what no counter knows: two histograms, fed by two cheap handlers (one
+``observe()`` each).
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import TYPE_CHECKING, Dict, Iterator, List, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Dict, Iterator, TypeVar, Union
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ..proto import ExitSignalWithTx
-from ..stream import Event, ExitFailed, ExitLanded, ExitStats, SessionStats
+from ..stream import Event, ExitLanded, ExitStats, SessionStats
 
 if TYPE_CHECKING:
     from ..stream import StreamSession
@@ -63,10 +62,10 @@ _EXIT_GAUGES = (
 
 
 class Latencies:
-    """The two latency histograms and the failures by reason, fed by the session's handlers.
+    """The two latency histograms, fed by the session's handlers.
 
-    Each handler does one ``observe()`` or one increment: they run in the high-priority lane,
-    beside the user's own handlers and the executor.
+    Each handler does one ``observe()``: they run in the high-priority lane, beside the user's own
+    handlers and the executor.
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -82,8 +81,6 @@ class Latencies:
             buckets=LANDED_BUCKETS,
             registry=registry,
         )
-        self._lock = threading.Lock()
-        self._failed: Dict[str, int] = dict.fromkeys(FAILURE_REASONS, 0)
 
     def on_signal(self, event: Event[ExitSignalWithTx]) -> None:
         """An exit signal reached this handler: how long after its frame was read."""
@@ -93,24 +90,12 @@ class Latencies:
         """A sell landed: its signal-to-landed time."""
         self.to_landed.observe(event.message.latency_ms / 1000.0)
 
-    def on_failed(self, event: Event[ExitFailed]) -> None:
-        """A tranche was given up: count it under its reason."""
-        reason = event.message.reason
-        with self._lock:
-            self._failed[reason] = self._failed.get(reason, 0) + 1
-
-    def failed(self) -> List[Tuple[str, int]]:
-        """``(reason, count)`` for every reason seen or known, sorted by reason."""
-        with self._lock:
-            return sorted(self._failed.items())
-
 
 class SessionCollector(Collector):
     """Reads ``session.stats()`` (and the connection state, the open positions) at each scrape."""
 
-    def __init__(self, session: StreamSession, latencies: Latencies) -> None:
+    def __init__(self, session: StreamSession) -> None:
         self._session = session
-        self._latencies = latencies
 
     def collect(self) -> Iterator[Metric]:
         """The session's metric families, from one snapshot of its counters."""
@@ -120,7 +105,7 @@ class SessionCollector(Collector):
         yield _gauge("lasersell_positions_open", "Positions the session tracks.", len(session.positions()))
         yield from _session_families(stats)
         if stats.exits is not None:
-            yield from _exit_families(stats.exits, self._latencies.failed())
+            yield from _exit_families(stats.exits)
 
 
 def _session_families(stats: SessionStats) -> Iterator[Metric]:
@@ -154,13 +139,13 @@ def _session_families(stats: SessionStats) -> Iterator[Metric]:
     yield _gauge("lasersell_deadline_timers", "Armed client-side deadlines.", stats.deadline_timers)
 
 
-def _exit_families(exits: ExitStats, failed: List[Tuple[str, int]]) -> Iterator[Metric]:
+def _exit_families(exits: ExitStats) -> Iterator[Metric]:
     for name, field, doc in _EXIT_COUNTERS:
         yield CounterMetricFamily(name, doc, value=getattr(exits, field))
     by_reason = CounterMetricFamily(
         "lasersell_exits_failed", "Tranches given up (exit_failed), by ExitFailed.reason.", labels=["reason"]
     )
-    for reason, count in failed:
+    for reason, count in sorted({**dict.fromkeys(FAILURE_REASONS, 0), **exits.failed_by_reason}.items()):
         by_reason.add_metric([reason], count)
     yield by_reason
     for name, field, doc in _EXIT_GAUGES:

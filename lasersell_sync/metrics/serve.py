@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._checks import check_int
 from ..errors import SessionClosedError
 from ..proto import ExitSignalWithTx
-from ..stream import Closed, Event, ExitFailed, ExitLanded
+from ..stream import Closed, Event, ExitLanded
 from .server import MetricsServer
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def serve_metrics(
 
     registry = CollectorRegistry(auto_describe=False)
     latencies = Latencies(registry)
-    registry.register(SessionCollector(session, latencies))
+    registry.register(SessionCollector(session))
     if process_metrics:
         ProcessCollector(registry=registry)
     server = MetricsServer(make_wsgi_app(registry), registry, host, port)
@@ -77,7 +77,6 @@ def serve_metrics(
     session.on(Closed, stop)
     session.on(ExitSignalWithTx, latencies.on_signal)
     session.on(ExitLanded, latencies.on_landed)
-    session.on(ExitFailed, latencies.on_failed)
     if session.closed:  # it closed while the server started: its closed event may have gone by
         server.close()
     return server

@@ -94,6 +94,7 @@ class ExitCore:
         self.last_status_error: Optional[str] = None
         self._tombstones: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._counts: Dict[str, int] = collections.Counter()
+        self._failed_by_reason: Dict[str, int] = collections.Counter()
         self._seq = 0
         self._polls = PollSchedule(poll_interval, self._arm, self._emit)
         self._out: List[Action] = []
@@ -142,6 +143,7 @@ class ExitCore:
             **self._counts,
             in_flight=sum(1 for p in phases if p in _ACTIVE),
             queued=phases.count(Phase.QUEUED),
+            failed_by_reason=dict(self._failed_by_reason),
         )
 
     def in_flight(self) -> int:
@@ -466,6 +468,7 @@ class ExitCore:
     def _fail(self, pos: PositionLedger, t: Tranche, reason: str, error: Optional[str]) -> None:
         t.phase = Phase.FAILED
         self._count("failed")
+        self._failed_by_reason[reason] += 1
         self._publish(reports.failed(pos, t, reason, error))
         if t.attempts:
             self._persist("outcome", pos, t, t.attempts[-1], phase=t.phase.value)

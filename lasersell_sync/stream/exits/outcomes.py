@@ -7,6 +7,8 @@ as well; they are re-exported here for the executor's modules.
 
 from __future__ import annotations
 
+from typing import Dict
+
 import attrs
 
 from ..events import ExitFailed, ExitLanded, ExitSubmitted, ExitUnresolved
@@ -23,6 +25,7 @@ class ExitStats:
         submitted: attempts accepted by at least one target.
         landed: tranches sold (``exit_landed``).
         failed: tranches given up (``exit_failed``).
+        failed_by_reason: the same, per ``ExitFailed.reason``.
         unresolved: ``exit_unresolved`` events.
         retries: fresh signals requested after every attempt had died.
         refused: signals refused before signing.
@@ -52,3 +55,4 @@ class ExitStats:
     unkeyed: int = 0
     in_flight: int = 0
     queued: int = 0
+    failed_by_reason: Dict[str, int] = attrs.Factory(dict)
