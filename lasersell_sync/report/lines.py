@@ -1,39 +1,22 @@
 """Read a session recording line by line, keeping what can be used and counting what cannot.
 
 A recording (``StreamSession(record_to=...)``) is JSON Lines: frame lines ``{"t", "frame"}`` and
-event lines ``{"t", "event", "fields"}``. A bot that was killed leaves a last line cut off
-mid-way; a file edited by hand may hold anything. Neither stops a report: such lines are
-counted (:class:`LineCounts`) and skipped. The file is read as a stream, so a recording of
-days does not have to fit in memory twice.
+event lines ``{"t", "event", "fields"}``, parsed by ``stream/recording.py``, which writes them.
+A bot that was killed leaves a last line cut off mid-way; a file edited by hand may hold
+anything. Neither stops a report: such lines are counted (:class:`LineCounts`) and skipped. The
+file is read as a stream, so a recording of days does not have to fit in memory twice.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
-from typing import Any, Dict, Iterator, Union
+from typing import Iterator, Union
 
 import attrs
 
+from ..stream.recording import EventLine, FrameLine, parse_line
+
 __all__ = ["EventLine", "FrameLine", "LineCounts", "read_lines"]
-
-
-@attrs.frozen
-class FrameLine:
-    """A text frame the session received, at ``t`` seconds."""
-
-    t: float
-    text: str
-
-
-@attrs.frozen
-class EventLine:
-    """An event the session produced (``exit_landed``, ``reconnecting``, ...), at ``t`` seconds."""
-
-    t: float
-    name: str
-    fields: Dict[str, Any]
 
 
 @attrs.define
@@ -61,7 +44,7 @@ def read_lines(path: Union[str, Path], counts: LineCounts) -> Iterator[Union[Fra
             if not raw.strip():
                 continue
             counts.lines += 1
-            entry = _parse(raw)
+            entry = parse_line(raw)
             if entry is None:
                 if raw.endswith(b"\n"):
                     counts.unreadable += 1
@@ -73,23 +56,3 @@ def read_lines(path: Union[str, Path], counts: LineCounts) -> Iterator[Union[Fra
             else:
                 counts.events += 1
             yield entry
-
-
-def _parse(raw: bytes) -> Union[FrameLine, EventLine, None]:
-    """One line as a frame or an event, or None when it is neither."""
-    try:
-        entry = json.loads(raw)
-    except ValueError:  # not JSON, or not UTF-8
-        return None
-    if not isinstance(entry, dict):
-        return None
-    t = entry.get("t")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-        return None
-    frame, event = entry.get("frame"), entry.get("event")
-    if isinstance(frame, str) and event is None:
-        return FrameLine(float(t), frame)
-    fields = entry.get("fields", {})
-    if isinstance(event, str) and frame is None and isinstance(fields, dict):
-        return EventLine(float(t), event, fields)
-    return None

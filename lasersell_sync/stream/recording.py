@@ -12,6 +12,7 @@ buffered and flushed on close.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
@@ -22,7 +23,24 @@ from .._redact import scrub
 from ..proto import StrategyConfig, to_wire
 from .positions import PositionHandle
 
-__all__ = ["FrameRecorder", "event_fields", "read_recording", "strategy_fields"]
+__all__ = ["EventLine", "FrameLine", "FrameRecorder", "event_fields", "parse_line", "read_recording", "strategy_fields"]
+
+
+@attrs.frozen
+class FrameLine:
+    """A text frame the session received, at ``t`` seconds."""
+
+    t: float
+    text: str
+
+
+@attrs.frozen
+class EventLine:
+    """An event the session produced (``exit_landed``, ``reconnecting``, ...), at ``t`` seconds."""
+
+    t: float
+    name: str
+    fields: Dict[str, Any]
 
 
 class FrameRecorder:
@@ -93,6 +111,26 @@ def strategy_fields(strategy: StrategyConfig, deadline_sec: int, position: Optio
     }
 
 
+def parse_line(raw: Union[str, bytes]) -> Union[FrameLine, EventLine, None]:
+    """One recording line as a frame or an event, or None when it is neither."""
+    try:
+        entry = json.loads(raw)
+    except ValueError:  # not JSON, or not UTF-8
+        return None
+    if not isinstance(entry, dict):
+        return None
+    t = entry.get("t")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+        return None
+    frame, event = entry.get("frame"), entry.get("event")
+    if isinstance(frame, str) and event is None:
+        return FrameLine(float(t), frame)
+    fields = entry.get("fields", {})
+    if isinstance(event, str) and frame is None and isinstance(fields, dict):
+        return EventLine(float(t), event, fields)
+    return None
+
+
 def read_recording(path: Union[str, Path]) -> List[Tuple[float, str]]:
     """``(seconds since start, frame text)`` pairs, in order (event lines are skipped).
 
@@ -102,11 +140,9 @@ def read_recording(path: Union[str, Path]) -> List[Tuple[float, str]]:
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            entry = json.loads(line)
-            if "event" in entry and "frame" not in entry:
-                continue
-            frames.append((float(entry["t"]), str(entry["frame"])))
-        except (ValueError, KeyError, TypeError):
-            raise ValueError(f"{path}:{number}: not a recording line") from None
+        entry = parse_line(line)
+        if entry is None:
+            raise ValueError(f"{path}:{number}: not a recording line")
+        if isinstance(entry, FrameLine):
+            frames.append((entry.t, entry.text))
     return frames
