@@ -88,9 +88,9 @@ class Intake:
 
     def on_transport_event(self, event: TransportEvent) -> None:
         """A lifecycle change, a bad frame or a rejected command, from the transport."""
-        dispatcher = self._dispatcher
+        dispatcher, now = self._dispatcher, time.monotonic()
         if self._recorder is not None:
-            name, now = _RECORDED_NAMES.get(type(event)) or event_name(event), time.monotonic()
+            name = _RECORDED_NAMES.get(type(event)) or event_name(event)
             self._recorder.record_event(name, event_fields(event), now)
             if isinstance(event, Connected):  # every connect sends the whole intent again
                 self._recorder.record_event("strategy", self._strategy_now(), now)
@@ -103,7 +103,7 @@ class Intake:
             return
         if isinstance(event, Connected) and event.reconnect and self._duties is not None:
             self._duties.reconnected()
-        lifecycle = Event(event_name(event), event, None, time.monotonic())
+        lifecycle = Event(event_name(event), event, None, now)
         dispatcher.submit(lifecycle)
         if isinstance(event, Reconnecting) and event.last_error is not None:
             dispatcher.publish_error_later(event.last_error, lifecycle)
